@@ -1,0 +1,56 @@
+#include <math.h>
+#include <limits.h>
+#include <string.h>
+#include "internal.h"
+
+clql_status clql_ref_quantize_activations(const float *x, size_t tokens, size_t k, int8_t *q,
+                                          size_t q_stride, float *scales) {
+  if ((!x || !q || !scales) && tokens)
+    return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "x, q and scales are required");
+  if (k == 0 || q_stride < k)
+    return clql_fail(CLQL_ERR_INVALID_SHAPE, "k must be > 0 and q_stride >= k");
+  for (size_t b = 0; b < tokens; b++) {
+    const float *row = x + b * k;
+    float amax = 0.0f;
+    for (size_t i = 0; i < k; i++) amax = fmaxf(amax, fabsf(row[i]));
+    amax = fmaxf(amax, 1e-5f);
+    const float s = 127.0f / amax;
+    int8_t *out = q + b * q_stride;
+    for (size_t i = 0; i < k; i++) {
+      float r = rintf(row[i] * s);
+      r = isnan(r) ? 0.0f : fminf(fmaxf(r, -128.0f), 127.0f);
+      out[i] = (int8_t)r;
+    }
+    memset(out + k, 0, q_stride - k);
+    scales[b] = s;
+  }
+  return CLQL_SUCCESS;
+}
+
+clql_status clql_quantize_activations(clql_context *ctx, cl_mem x, size_t tokens, size_t k,
+                                      cl_mem q, size_t q_stride, cl_mem scales) {
+  if (!ctx || !x || !q || !scales)
+    return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "context and buffers are required");
+  if (k == 0 || q_stride < k || k > UINT_MAX || q_stride > UINT_MAX)
+    return clql_fail(CLQL_ERR_INVALID_SHAPE, "k must be in 1..2^32-1 and q_stride >= k");
+  if (tokens == 0) return CLQL_SUCCESS;
+  cl_kernel kern = NULL;
+  clql_status st = clql_kernel_get(ctx, "actquant", "clql_quantize_activations", NULL, &kern);
+  if (st != CLQL_SUCCESS) return st;
+  size_t local = clql_work_group_size(ctx, kern, 256);
+  uint64_t global64;
+  size_t global;
+  if (!clql_mul_u64(tokens, local, &global64) || !clql_to_size(global64, &global))
+    return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "%zu tokens", tokens);
+  cl_uint k32 = (cl_uint)k, stride32 = (cl_uint)q_stride;
+  cl_int err = clSetKernelArg(kern, 0, sizeof x, &x);
+  err |= clSetKernelArg(kern, 1, sizeof k32, &k32);
+  err |= clSetKernelArg(kern, 2, sizeof q, &q);
+  err |= clSetKernelArg(kern, 3, sizeof stride32, &stride32);
+  err |= clSetKernelArg(kern, 4, sizeof scales, &scales);
+  err |= clSetKernelArg(kern, 5, local * sizeof(float), NULL);
+  if (err != CL_SUCCESS) return clql_fail(CLQL_ERR_INTERNAL, "setting actquant arguments failed");
+  err = clEnqueueNDRangeKernel(ctx->queue, kern, 1, NULL, &global, &local, 0, NULL, NULL);
+  if (err != CL_SUCCESS) return clql_fail((clql_status)err, "enqueue of actquant failed");
+  return CLQL_SUCCESS;
+}

@@ -1,0 +1,190 @@
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "../probes/probe.h"
+
+const char *clql_device_type_name(cl_device_type type) {
+  if (type & CL_DEVICE_TYPE_GPU) return "gpu";
+  if (type & CL_DEVICE_TYPE_CPU) return "cpu";
+  if (type & CL_DEVICE_TYPE_ACCELERATOR) return "accelerator";
+  return "custom";
+}
+
+static void info_string(cl_device_id dev, cl_device_info what, char *dst, size_t size) {
+  size_t got = 0;
+  dst[0] = '\0';
+  if (clGetDeviceInfo(dev, what, size, dst, &got) != CL_SUCCESS) dst[0] = '\0';
+  dst[size - 1] = '\0';
+}
+
+/* Strings longer than CLQL_NAME_MAX are truncated rather than failing the
+ * whole report: clGetDeviceInfo rejects too-small buffers, so read the size
+ * first. */
+static void device_string(cl_device_id dev, cl_device_info what, char *dst, size_t size) {
+  size_t need = 0;
+  if (clGetDeviceInfo(dev, what, 0, NULL, &need) != CL_SUCCESS || need == 0) {
+    dst[0] = '\0';
+    return;
+  }
+  if (need <= size) {
+    info_string(dev, what, dst, size);
+    return;
+  }
+  char *tmp = malloc(need);
+  if (!tmp || clGetDeviceInfo(dev, what, need, tmp, NULL) != CL_SUCCESS) {
+    dst[0] = '\0';
+  } else {
+    tmp[need - 1] = '\0';
+    clql_strlcpy(dst, tmp, size);
+  }
+  free(tmp);
+}
+
+clql_status clql_device_fill(cl_platform_id platform, cl_device_id device, clql_device_info *out) {
+  memset(out, 0, sizeof *out);
+  out->platform = platform;
+  out->device = device;
+  size_t need = 0;
+  if (clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof out->platform_name, out->platform_name,
+                        &need) != CL_SUCCESS)
+    out->platform_name[0] = '\0';
+  out->platform_name[sizeof out->platform_name - 1] = '\0';
+  device_string(device, CL_DEVICE_NAME, out->name, sizeof out->name);
+  device_string(device, CL_DEVICE_VENDOR, out->vendor, sizeof out->vendor);
+  device_string(device, CL_DRIVER_VERSION, out->driver_version, sizeof out->driver_version);
+
+  cl_int err = clGetDeviceInfo(device, CL_DEVICE_TYPE, sizeof out->type, &out->type, NULL);
+  if (err != CL_SUCCESS) return clql_fail((clql_status)err, "CL_DEVICE_TYPE query failed");
+  cl_bool unified = CL_FALSE;
+  if (clGetDeviceInfo(device, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL) ==
+      CL_SUCCESS)
+    out->host_unified_memory = unified == CL_TRUE;
+  clGetDeviceInfo(device, CL_DEVICE_VENDOR_ID, sizeof out->vendor_id, &out->vendor_id, NULL);
+  clGetDeviceInfo(device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof out->compute_units,
+                  &out->compute_units, NULL);
+  clGetDeviceInfo(device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof out->local_mem, &out->local_mem, NULL);
+  clql_probe_target target;
+  clql_status st = clql_probe_target_from_device(device, &target);
+  if (st == CLQL_SUCCESS) {
+    out->has_pci = target.has_pci;
+    out->pci = target.pci;
+    clql_probe_run(&target, &out->memory, NULL, NULL);
+  }
+  clql_probe_target_release(&target);
+  return st;
+}
+
+clql_status clql_device_memory(cl_device_id device, clql_memory_report *out) {
+  if (!device || !out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "device or report is NULL");
+  clql_probe_target target;
+  clql_status st = clql_probe_target_from_device(device, &target);
+  if (st != CLQL_SUCCESS) return st;
+  clql_probe_run(&target, out, NULL, NULL);
+  clql_probe_target_release(&target);
+  return CLQL_SUCCESS;
+}
+
+/* Platform IDs, treating "no platform" (-1001 from the ICD loader) as empty. */
+static clql_status get_platforms(cl_platform_id **out, cl_uint *count) {
+  *out = NULL;
+  *count = 0;
+  cl_uint n = 0;
+  cl_int err = clGetPlatformIDs(0, NULL, &n);
+  if (err == CLQL_STATUS_CL_PLATFORM_NOT_FOUND_KHR || (err == CL_SUCCESS && n == 0))
+    return clql_fail(CLQL_ERR_NO_PLATFORM, "the OpenCL ICD loader found no platform");
+  if (err != CL_SUCCESS) return clql_fail((clql_status)err, "clGetPlatformIDs failed");
+  cl_platform_id *ids = calloc(n, sizeof *ids);
+  if (!ids) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "platform list");
+  err = clGetPlatformIDs(n, ids, NULL);
+  if (err != CL_SUCCESS) {
+    free(ids);
+    return clql_fail((clql_status)err, "clGetPlatformIDs failed");
+  }
+  *out = ids;
+  *count = n;
+  return CLQL_SUCCESS;
+}
+
+/* Device IDs of one platform; a platform without devices is not an error. */
+static clql_status get_devices(cl_platform_id p, cl_device_id **out, cl_uint *count) {
+  *out = NULL;
+  *count = 0;
+  cl_uint n = 0;
+  cl_int err = clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, NULL, &n);
+  if (err == CL_DEVICE_NOT_FOUND || (err == CL_SUCCESS && n == 0)) return CLQL_SUCCESS;
+  if (err != CL_SUCCESS) return clql_fail((clql_status)err, "clGetDeviceIDs failed");
+  cl_device_id *ids = calloc(n, sizeof *ids);
+  if (!ids) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device list");
+  err = clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, n, ids, NULL);
+  if (err != CL_SUCCESS) {
+    free(ids);
+    return clql_fail((clql_status)err, "clGetDeviceIDs failed");
+  }
+  *out = ids;
+  *count = n;
+  return CLQL_SUCCESS;
+}
+
+clql_status clql_devices_get(clql_device_info *devices, size_t capacity, size_t *count) {
+  if (!count) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "count is NULL");
+  if (!devices && capacity) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "devices is NULL");
+  cl_platform_id *plats = NULL;
+  cl_uint nplat = 0;
+  clql_status st = get_platforms(&plats, &nplat);
+  if (st != CLQL_SUCCESS) return st;
+  size_t total = 0;
+  for (cl_uint p = 0; p < nplat && st == CLQL_SUCCESS; p++) {
+    cl_device_id *ids = NULL;
+    cl_uint n = 0;
+    st = get_devices(plats[p], &ids, &n);
+    for (cl_uint d = 0; d < n && st == CLQL_SUCCESS; d++, total++) {
+      if (!devices || total >= capacity) continue;
+      st = clql_device_fill(plats[p], ids[d], &devices[total]);
+      devices[total].index = (unsigned)total;
+      devices[total].platform_index = p;
+      devices[total].device_index = d;
+    }
+    free(ids);
+  }
+  free(plats);
+  if (st != CLQL_SUCCESS) return st;
+  *count = total;
+  if (devices && capacity < total)
+    return clql_fail(CLQL_ERR_BUFFER_TOO_SMALL, "%zu devices, room for %zu", total, capacity);
+  return CLQL_SUCCESS;
+}
+
+clql_status clql_device_select(const char *selector, clql_device_info *out) {
+  if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "output is NULL");
+  const char *source = "argument";
+  if (!selector || !*selector) {
+    selector = getenv("CLQL_DEVICE");
+    source = "CLQL_DEVICE";
+  }
+  clql_selector sel;
+  clql_status st = clql_selector_parse(selector, &sel);
+  if (st != CLQL_SUCCESS)
+    return clql_fail(st, "%s: device selector '%s' is not P:D, an index, or a name", source,
+                     selector);
+  size_t n = 0;
+  st = clql_devices_get(NULL, 0, &n);
+  if (st != CLQL_SUCCESS) return st;
+  if (n == 0) return clql_fail(CLQL_ERR_NO_DEVICE, "no OpenCL device on any platform");
+  clql_device_info *all = calloc(n, sizeof *all);
+  if (!all) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device list");
+  size_t got = 0;
+  st = clql_devices_get(all, n, &got);
+  if (st == CLQL_SUCCESS || st == CLQL_ERR_BUFFER_TOO_SMALL) {
+    /* A device appearing between the two calls is simply not considered. */
+    long i = clql_selector_match(&sel, all, got < n ? got : n);
+    if (i < 0)
+      st = clql_fail(CLQL_ERR_NO_DEVICE, "%s: no device matches '%s'", source,
+                     selector ? selector : "");
+    else {
+      *out = all[i];
+      st = CLQL_SUCCESS;
+    }
+  }
+  free(all);
+  return st;
+}

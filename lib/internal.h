@@ -1,0 +1,96 @@
+/* Shared internals of libclql; never installed. */
+#ifndef CLQL_INTERNAL_H
+#define CLQL_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <clql.h>
+
+#if defined(__GNUC__)
+#  define CLQL_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#  define CLQL_PRINTF(fmt, args)
+#endif
+
+/* Record a detail message for the calling thread and return status, so error
+ * paths read: return clql_fail(CLQL_ERR_PARSE, "bad %s", what); */
+clql_status clql_fail(clql_status status, const char *fmt, ...) CLQL_PRINTF(2, 3);
+void clql_clear_error(void);
+
+void clql_log(clql_log_level level, const char *fmt, ...) CLQL_PRINTF(2, 3);
+int clql_log_enabled(clql_log_level level);
+
+/* Overflow-checked arithmetic on 64-bit sizes: return 0 on overflow. */
+static inline int clql_mul_u64(uint64_t a, uint64_t b, uint64_t *out) {
+  return !__builtin_mul_overflow(a, b, out);
+}
+static inline int clql_add_u64(uint64_t a, uint64_t b, uint64_t *out) {
+  return !__builtin_add_overflow(a, b, out);
+}
+/* uint64 to size_t, failing where size_t is narrower. */
+static inline int clql_to_size(uint64_t v, size_t *out) {
+  if (v > (uint64_t)SIZE_MAX) return 0;
+  *out = (size_t)v;
+  return 1;
+}
+static inline uint64_t clql_round_up_u64(uint64_t v, uint64_t m, int *ok) {
+  uint64_t r = v % m ? m - v % m : 0, out;
+  if (!clql_add_u64(v, r, &out)) {
+    *ok = 0;
+    return 0;
+  }
+  return out;
+}
+
+/* Bounded copy that always terminates dst. */
+void clql_strlcpy(char *dst, const char *src, size_t size);
+/* Read a whole small text file (at most max bytes); NULL when absent/unreadable. */
+char *clql_read_text_file(const char *path, size_t max);
+/* Case-insensitive substring test. */
+int clql_contains_nocase(const char *haystack, const char *needle);
+/* Whole-token match in a space-separated extension string. */
+int clql_has_extension(const char *extensions, const char *name);
+
+/* ---- device selection (pure) ---- */
+typedef enum { CLQL_SEL_DEFAULT, CLQL_SEL_PAIR, CLQL_SEL_INDEX, CLQL_SEL_NAME } clql_selector_kind;
+typedef struct {
+  clql_selector_kind kind;
+  unsigned platform, device, index;
+  const char *text; /* points into the parsed string for CLQL_SEL_NAME */
+} clql_selector;
+
+clql_status clql_selector_parse(const char *text, clql_selector *out);
+/* Index into devs of the first match, or -1. */
+long clql_selector_match(const clql_selector *sel, const clql_device_info *devs, size_t count);
+
+/* ---- device queries ---- */
+clql_status clql_device_fill(cl_platform_id platform, cl_device_id device, clql_device_info *out);
+
+/* ---- kernels and the per-context program cache ---- */
+typedef struct {
+  const char *name;
+  const unsigned char *data; /* NUL-terminated */
+  size_t size;               /* without the NUL */
+} clql_kernel_source;
+extern const clql_kernel_source clql_kernel_sources[];
+extern const size_t clql_kernel_source_count;
+
+/* Kernel `kernel` of program `program` (a .cl file name without extension)
+ * built with `options`, cached in ctx. The kernel is owned by the cache. */
+clql_status clql_kernel_get(clql_context *ctx, const char *program, const char *kernel,
+                            const char *options, cl_kernel *out);
+/* Largest usable power-of-two work-group size for kernel on ctx's device. */
+size_t clql_work_group_size(clql_context *ctx, cl_kernel kernel, size_t wanted);
+
+/* Context internals that other modules use. */
+struct clql_program_entry;
+struct clql_context {
+  cl_context context;
+  cl_device_id device;
+  cl_command_queue queue;
+  clql_device_info info;
+  struct clql_program_entry *programs;
+};
+
+#endif /* CLQL_INTERNAL_H */

@@ -1,0 +1,177 @@
+/* Kernel sources (embedded at build time, or read from CLQL_KERNEL_DIR) and
+ * the per-context cache of built programs and their kernels. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+/* Every program is built with these: no fast-math, so results match the
+ * scalar reference bit for bit. */
+#define CLQL_BASE_OPTIONS "-cl-std=CL1.2"
+#define KERNEL_FILE_MAX (4u << 20)
+
+typedef struct clql_kernel_entry {
+  char *name;
+  cl_kernel kernel;
+  struct clql_kernel_entry *next;
+} clql_kernel_entry;
+
+struct clql_program_entry {
+  char *name;
+  char *options;
+  cl_program program;
+  clql_kernel_entry *kernels;
+  struct clql_program_entry *next;
+};
+
+static char *dup_string(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+/* Source text for program `name`; *owned is set when the caller must free it. */
+static clql_status load_source(const char *name, const char **text, char **owned) {
+  *owned = NULL;
+  const char *dir = getenv("CLQL_KERNEL_DIR");
+  if (dir && *dir) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s.cl", dir, name);
+    *owned = clql_read_text_file(path, KERNEL_FILE_MAX);
+    if (!*owned)
+      return clql_fail(CLQL_ERR_KERNEL_SOURCE, "CLQL_KERNEL_DIR: cannot read %s", path);
+    *text = *owned;
+    return CLQL_SUCCESS;
+  }
+  for (size_t i = 0; i < clql_kernel_source_count; i++) {
+    if (strcmp(clql_kernel_sources[i].name, name) == 0) {
+      *text = (const char *)clql_kernel_sources[i].data;
+      return CLQL_SUCCESS;
+    }
+  }
+  return clql_fail(CLQL_ERR_KERNEL_SOURCE, "no embedded kernel source '%s'", name);
+}
+
+static clql_status build_program(clql_context *ctx, const char *name, const char *options,
+                                 cl_program *out) {
+  const char *text = NULL;
+  char *owned = NULL;
+  clql_status st = load_source(name, &text, &owned);
+  if (st != CLQL_SUCCESS) return st;
+  cl_int err = CL_SUCCESS;
+  cl_program prog = clCreateProgramWithSource(ctx->context, 1, &text, NULL, &err);
+  free(owned);
+  if (!prog) return clql_fail((clql_status)err, "clCreateProgramWithSource(%s) failed", name);
+
+  char opts[1024];
+  snprintf(opts, sizeof opts, "%s %s", CLQL_BASE_OPTIONS, options ? options : "");
+  err = clBuildProgram(prog, 1, &ctx->device, opts, NULL, NULL);
+  if (err != CL_SUCCESS) {
+    char log[6144] = "";
+    size_t n = 0;
+    if (clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, &n) !=
+        CL_SUCCESS)
+      clql_strlcpy(log, "(build log unavailable)", sizeof log);
+    clReleaseProgram(prog);
+    return clql_fail(CLQL_ERR_KERNEL_BUILD, "building %s.cl with '%s' failed (%s):\n%s", name,
+                     opts, clql_status_name(err), log);
+  }
+  *out = prog;
+  return CLQL_SUCCESS;
+}
+
+static clql_status find_program(clql_context *ctx, const char *name, const char *options,
+                                struct clql_program_entry **out) {
+  const char *opts = options ? options : "";
+  for (struct clql_program_entry *e = ctx->programs; e; e = e->next) {
+    if (strcmp(e->name, name) == 0 && strcmp(e->options, opts) == 0) {
+      *out = e;
+      return CLQL_SUCCESS;
+    }
+  }
+  struct clql_program_entry *e = calloc(1, sizeof *e);
+  if (!e) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "program cache entry");
+  e->name = dup_string(name);
+  e->options = dup_string(opts);
+  clql_status st = (e->name && e->options)
+                       ? build_program(ctx, name, opts, &e->program)
+                       : clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "program cache entry");
+  if (st != CLQL_SUCCESS) {
+    free(e->name);
+    free(e->options);
+    free(e);
+    return st;
+  }
+  e->next = ctx->programs;
+  ctx->programs = e;
+  *out = e;
+  return CLQL_SUCCESS;
+}
+
+clql_status clql_kernel_get(clql_context *ctx, const char *program, const char *kernel,
+                            const char *options, cl_kernel *out) {
+  struct clql_program_entry *p = NULL;
+  clql_status st = find_program(ctx, program, options, &p);
+  if (st != CLQL_SUCCESS) return st;
+  for (clql_kernel_entry *k = p->kernels; k; k = k->next) {
+    if (strcmp(k->name, kernel) == 0) {
+      *out = k->kernel;
+      return CLQL_SUCCESS;
+    }
+  }
+  clql_kernel_entry *k = calloc(1, sizeof *k);
+  if (!k || !(k->name = dup_string(kernel))) {
+    free(k);
+    return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "kernel cache entry");
+  }
+  cl_int err = CL_SUCCESS;
+  k->kernel = clCreateKernel(p->program, kernel, &err);
+  if (!k->kernel) {
+    free(k->name);
+    free(k);
+    return clql_fail((clql_status)err, "clCreateKernel(%s) failed", kernel);
+  }
+  k->next = p->kernels;
+  p->kernels = k;
+  *out = k->kernel;
+  return CLQL_SUCCESS;
+}
+
+void clql_program_cache_clear(clql_context *ctx) {
+  struct clql_program_entry *p = ctx->programs;
+  while (p) {
+    struct clql_program_entry *pn = p->next;
+    clql_kernel_entry *k = p->kernels;
+    while (k) {
+      clql_kernel_entry *kn = k->next;
+      clReleaseKernel(k->kernel);
+      free(k->name);
+      free(k);
+      k = kn;
+    }
+    clReleaseProgram(p->program);
+    free(p->name);
+    free(p->options);
+    free(p);
+    p = pn;
+  }
+  ctx->programs = NULL;
+}
+
+size_t clql_work_group_size(clql_context *ctx, cl_kernel kernel, size_t wanted) {
+  size_t dev_max = 1, kern_max = 1;
+  if (clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof dev_max, &dev_max,
+                      NULL) != CL_SUCCESS)
+    dev_max = 1;
+  if (clGetKernelWorkGroupInfo(kernel, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kern_max,
+                               &kern_max, NULL) != CL_SUCCESS)
+    kern_max = dev_max;
+  size_t limit = wanted;
+  if (dev_max < limit) limit = dev_max;
+  if (kern_max < limit) limit = kern_max;
+  size_t p = 1;
+  while (p * 2 <= limit) p *= 2;
+  return p;
+}

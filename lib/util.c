@@ -1,0 +1,56 @@
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+void clql_strlcpy(char *dst, const char *src, size_t size) {
+  if (size == 0) return;
+  size_t n = strlen(src);
+  if (n >= size) n = size - 1;
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+char *clql_read_text_file(const char *path, size_t max) {
+  FILE *f = fopen(path, "r");
+  if (!f) return NULL;
+  char *buf = malloc(max + 1);
+  if (!buf) {
+    fclose(f);
+    return NULL;
+  }
+  size_t n = fread(buf, 1, max, f);
+  int bad = ferror(f);
+  fclose(f);
+  if (bad) {
+    free(buf);
+    return NULL;
+  }
+  buf[n] = '\0';
+  return buf;
+}
+
+int clql_contains_nocase(const char *haystack, const char *needle) {
+  size_t nl = strlen(needle);
+  if (nl == 0) return 1;
+  for (const char *h = haystack; *h; h++) {
+    size_t i = 0;
+    while (i < nl && h[i] &&
+           tolower((unsigned char)h[i]) == tolower((unsigned char)needle[i]))
+      i++;
+    if (i == nl) return 1;
+  }
+  return 0;
+}
+
+int clql_has_extension(const char *extensions, const char *name) {
+  size_t nl = strlen(name);
+  if (!extensions || nl == 0) return 0;
+  for (const char *p = extensions; (p = strstr(p, name)) != NULL; p += nl) {
+    int starts = p == extensions || p[-1] == ' ';
+    int ends = p[nl] == '\0' || p[nl] == ' ';
+    if (starts && ends) return 1;
+  }
+  return 0;
+}

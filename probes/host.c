@@ -1,0 +1,168 @@
+/* Free memory of devices that share host memory (CPU devices such as PoCL,
+ * integrated GPUs): min(total, MemAvailable, cgroup limit - usage). */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "probe.h"
+
+#define TEXT_MAX 65536
+
+static const char *root(const char *var, const char *fallback) {
+  const char *v = getenv(var);
+  return v && *v ? v : fallback;
+}
+
+/* Strict unsigned decimal: digits then optional whitespace; 0 on garbage or overflow. */
+static int parse_u64(const char *s, cl_ulong *out) {
+  cl_ulong v = 0;
+  const char *p = s;
+  if (*p < '0' || *p > '9') return 0;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    if (!clql_mul_u64(v, 10, &v) || !clql_add_u64(v, (cl_ulong)(*p - '0'), &v)) return 0;
+  }
+  while (*p == ' ' || *p == '\t' || *p == '\n') p++;
+  if (*p) return 0;
+  *out = v;
+  return 1;
+}
+
+/* A single-value file: a number, or "max" (unlimited, returns 2). */
+static int read_value_file(const char *path, cl_ulong *out) {
+  char *text = clql_read_text_file(path, 128);
+  if (!text) return 0;
+  int r = 0;
+  if (strncmp(text, "max", 3) == 0 && strspn(text + 3, " \t\n") == strlen(text + 3))
+    r = 2;
+  else if (parse_u64(text, out))
+    r = 1;
+  free(text);
+  return r;
+}
+
+int clql_host_mem_available(cl_ulong *bytes) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/meminfo", root("CLQL_PROC_ROOT", "/proc"));
+  char *text = clql_read_text_file(path, TEXT_MAX);
+  if (!text) return 0;
+  int ok = 0;
+  for (char *line = text; line && *line;) {
+    char *next = strchr(line, '\n');
+    if (next) *next++ = '\0';
+    if (strncmp(line, "MemAvailable:", 13) == 0) {
+      char *p = line + 13;
+      while (*p == ' ' || *p == '\t') p++;
+      char *unit = strstr(p, " kB");
+      cl_ulong kib = 0;
+      if (unit && strcmp(unit, " kB") == 0) {
+        *unit = '\0';
+        ok = parse_u64(p, &kib) && clql_mul_u64(kib, 1024, bytes);
+      }
+      break;
+    }
+    line = next;
+  }
+  free(text);
+  return ok;
+}
+
+/* cgroup v2: the tightest (memory.max - memory.current) along the process's
+ * cgroup path up to the root. Returns 1 with *bytes when some level limits. */
+static int cgroup_v2_free(const char *sys, const char *path, cl_ulong *bytes) {
+  char dir[PATH_MAX];
+  int n = snprintf(dir, sizeof dir, "%s/fs/cgroup%s", sys, path);
+  if (n < 0 || (size_t)n >= sizeof dir) return 0;
+  size_t base = strlen(sys) + strlen("/fs/cgroup");
+  int found = 0;
+  for (;;) {
+    size_t len = strlen(dir);
+    while (len > base && dir[len - 1] == '/') dir[--len] = '\0';
+    char file[PATH_MAX + 32];
+    cl_ulong limit = 0, usage = 0;
+    snprintf(file, sizeof file, "%s/memory.max", dir);
+    if (read_value_file(file, &limit) == 1) {
+      snprintf(file, sizeof file, "%s/memory.current", dir);
+      if (read_value_file(file, &usage) == 1) {
+        cl_ulong f = limit > usage ? limit - usage : 0;
+        if (!found || f < *bytes) *bytes = f;
+        found = 1;
+      }
+    }
+    char *slash = strrchr(dir, '/');
+    if (len <= base || !slash || (size_t)(slash - dir) < base) break;
+    *slash = '\0';
+  }
+  return found;
+}
+
+/* cgroup v1 reports "unlimited" as a huge page-rounded number. */
+#define CGROUP_V1_UNLIMITED (1ULL << 62)
+
+static int cgroup_v1_free(const char *sys, const char *path, cl_ulong *bytes) {
+  char file[PATH_MAX];
+  cl_ulong limit = 0, usage = 0;
+  const char *paths[] = {path, ""};
+  for (int i = 0; i < 2; i++) {
+    snprintf(file, sizeof file, "%s/fs/cgroup/memory%s/memory.limit_in_bytes", sys, paths[i]);
+    if (read_value_file(file, &limit) != 1) continue;
+    snprintf(file, sizeof file, "%s/fs/cgroup/memory%s/memory.usage_in_bytes", sys, paths[i]);
+    if (read_value_file(file, &usage) != 1) continue;
+    if (limit >= CGROUP_V1_UNLIMITED) return 0;
+    *bytes = limit > usage ? limit - usage : 0;
+    return 1;
+  }
+  return 0;
+}
+
+int clql_host_cgroup_free(cl_ulong *bytes) {
+  const char *proc = root("CLQL_PROC_ROOT", "/proc");
+  const char *sys = root("CLQL_SYSFS_ROOT", "/sys");
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/self/cgroup", proc);
+  char *text = clql_read_text_file(path, TEXT_MAX);
+  if (!text) return 0;
+  int found = 0;
+  for (char *line = text; line && *line && !found;) {
+    char *next = strchr(line, '\n');
+    if (next) *next++ = '\0';
+    /* "hierarchy-id:controllers:path" */
+    char *c1 = strchr(line, ':');
+    char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (c2 && c2[1] == '/') {
+      *c1 = *c2 = '\0';
+      const char *controllers = c1 + 1, *cg = c2 + 1;
+      if (strcmp(line, "0") == 0 && *controllers == '\0')
+        found = cgroup_v2_free(sys, cg, bytes);
+      else if (clql_contains_nocase(controllers, "memory"))
+        found = cgroup_v1_free(sys, cg, bytes);
+    }
+    line = next;
+  }
+  free(text);
+  return found;
+}
+
+static int host_run(const clql_probe_target *t, clql_probe_result *r, char *why, size_t why_size) {
+  if (!(t->type & CL_DEVICE_TYPE_CPU) && !t->host_unified_memory) {
+    snprintf(why, why_size, "device has its own memory");
+    return 0;
+  }
+  cl_ulong avail = 0, cg = 0;
+  int have_avail = clql_host_mem_available(&avail);
+  int have_cg = clql_host_cgroup_free(&cg);
+  if (!have_avail && !have_cg) {
+    snprintf(why, why_size, "neither meminfo MemAvailable nor a cgroup limit readable");
+    return 0;
+  }
+  if (have_cg && (!have_avail || cg < avail)) {
+    r->source = CLQL_MEM_SOURCE_CGROUP;
+    r->free = cg;
+  } else {
+    r->source = CLQL_MEM_SOURCE_HOST_MEMINFO;
+    r->free = avail;
+  }
+  r->measured = 1;
+  return 1;
+}
+
+const clql_probe_source clql_probe_source_host = {"host", host_run};

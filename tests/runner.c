@@ -1,0 +1,164 @@
+#define _XOPEN_SOURCE 700
+#include "runner.h"
+#include <CUnit/Basic.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <clql.h>
+
+static uint64_t rng_state;
+static int seeded;
+
+uint64_t clql_test_seed(void) {
+  static uint64_t seed;
+  if (!seeded) {
+    const char *env = getenv("CLQL_TEST_SEED");
+    seed = env && *env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    if (seed == 0) seed = 1;
+    rng_state = seed;
+    seeded = 1;
+    printf("test seed: %llu (set CLQL_TEST_SEED to repeat)\n", (unsigned long long)seed);
+  }
+  return seed;
+}
+
+uint64_t clql_test_rand(void) {
+  clql_test_seed();
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return rng_state * 2685821657736338717ULL;
+}
+
+float clql_test_uniform(float lo, float hi) {
+  return lo + (hi - lo) * (float)((clql_test_rand() >> 40) * (1.0 / 16777216.0));
+}
+
+int clql_test_int(int lo, int hi) {
+  return lo + (int)(clql_test_rand() % (uint64_t)(hi - lo + 1));
+}
+
+static void mkdirs(char *path) {
+  for (char *p = path + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    mkdir(path, 0755);
+    *p = '/';
+  }
+}
+
+void clql_test_write_file(const char *dir, const char *rel, const char *text) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, rel);
+  mkdirs(path);
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    perror(path);
+    abort();
+  }
+  fputs(text, f);
+  fclose(f);
+}
+
+char *clql_test_mkdtemp(void) {
+  const char *base = getenv("TMPDIR");
+  char tmpl[4096];
+  snprintf(tmpl, sizeof tmpl, "%s/clql-test-XXXXXX", base && *base ? base : "/tmp");
+  char *dir = mkdtemp(tmpl);
+  if (!dir) {
+    perror(tmpl);
+    abort();
+  }
+  return strdup(dir);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+void clql_test_rmtree(const char *dir) {
+  if (dir) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int have_device(void) {
+  size_t n = 0;
+  return clql_devices_get(NULL, 0, &n) == CLQL_SUCCESS && n > 0;
+}
+
+static void usage(const char *argv0) {
+  printf("usage: %s [-s SUITE] [-t TEST] [-l]\n"
+         "  -s SUITE  run only this suite\n  -t TEST   run only this test (with -s)\n"
+         "  -l        list suites and tests\n",
+         argv0);
+}
+
+int main(int argc, char **argv) {
+  const char *suite_name = NULL, *test_name = NULL;
+  int list = 0, opt;
+  while ((opt = getopt(argc, argv, "s:t:lh")) != -1) {
+    switch (opt) {
+    case 's': suite_name = optarg; break;
+    case 't': test_name = optarg; break;
+    case 'l': list = 1; break;
+    case 'h': usage(argv[0]); return 0;
+    default: usage(argv[0]); return 2;
+    }
+  }
+  if (CU_initialize_registry() != CUE_SUCCESS) return (int)CU_get_error();
+  if (CU_register_suites(clql_test_suites) != CUE_SUCCESS) {
+    fprintf(stderr, "suite registration failed: %s\n", CU_get_error_msg());
+    CU_cleanup_registry();
+    return 1;
+  }
+  if (list) {
+    for (CU_pSuite s = CU_get_registry()->pSuite; s; s = s->pNext)
+      for (CU_pTest t = s->pTest; t; t = t->pNext) printf("%s/%s\n", s->pName, t->pName);
+    CU_cleanup_registry();
+    return 0;
+  }
+  if (clql_test_needs_device && !have_device()) {
+    printf("SKIP: no OpenCL device (%s)\n", clql_last_error_detail());
+    CU_cleanup_registry();
+    return 77;
+  }
+  clql_test_seed();
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_set_error_action(CUEA_IGNORE);
+  CU_ErrorCode rc = CUE_SUCCESS;
+  if (suite_name) {
+    CU_pSuite s = CU_get_suite(suite_name);
+    if (!s) {
+      fprintf(stderr, "no suite '%s'\n", suite_name);
+      CU_cleanup_registry();
+      return 2;
+    }
+    if (test_name) {
+      CU_pTest t = CU_get_test(s, test_name);
+      if (!t) {
+        fprintf(stderr, "no test '%s' in suite '%s'\n", test_name, suite_name);
+        CU_cleanup_registry();
+        return 2;
+      }
+      rc = CU_basic_run_test(s, t);
+    } else {
+      rc = CU_basic_run_suite(s);
+    }
+  } else {
+    rc = CU_basic_run_tests();
+  }
+  unsigned failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
+                      CU_get_number_of_suites_failed();
+  unsigned ran = CU_get_number_of_tests_run();
+  CU_cleanup_registry();
+  if (rc != CUE_SUCCESS) return 1;
+  if (ran == 0) {
+    fprintf(stderr, "no test ran\n");
+    return 1;
+  }
+  return failures ? 1 : 0;
+}

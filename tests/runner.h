@@ -1,0 +1,32 @@
+/* Shared CUnit runner: every test program defines its suites and whether it
+ * needs an OpenCL device; runner.c supplies main() with -s/-t/-h. */
+#ifndef CLQL_TEST_RUNNER_H
+#define CLQL_TEST_RUNNER_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <CUnit/CUnit.h>
+
+extern CU_SuiteInfo clql_test_suites[];
+/* Non-zero: the program exits 77 (skipped) when no OpenCL device exists. */
+extern const int clql_test_needs_device;
+
+/* Assert that aborts the test function (CUnit's FATAL variant longjmps). */
+#define CLQL_REQUIRE(expr) CU_ASSERT_FATAL(expr)
+
+/* Seed of this run: $CLQL_TEST_SEED or from the clock; printed once. */
+uint64_t clql_test_seed(void);
+/* xorshift64* generator over the run's seed. */
+uint64_t clql_test_rand(void);
+/* Uniform float in [lo, hi). */
+float clql_test_uniform(float lo, float hi);
+/* Uniform integer in [lo, hi]. */
+int clql_test_int(int lo, int hi);
+
+/* Write text to a fresh file under dir/rel (parents created). */
+void clql_test_write_file(const char *dir, const char *rel, const char *text);
+/* A fresh temporary directory; removed by clql_test_rmtree. */
+char *clql_test_mkdtemp(void);
+void clql_test_rmtree(const char *dir);
+
+#endif
