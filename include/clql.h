@@ -17,5 +17,6 @@
 #include <clql/device.h>
 #include <clql/context.h>
 #include <clql/activation.h>
+#include <clql/layout.h>
 
 #endif /* CLQL_H */

@@ -100,7 +100,43 @@ static void test_bad_arguments(void) {
                   CLQL_ERR_INVALID_ARGUMENT);
 }
 
-static CU_TestInfo actquant_tests[] = {{"random_rows", test_random_rows},
+/* A caller's own OpenCL objects, wrapped: retained, usable, and still valid
+ * for the caller after clql lets go of them. */
+static void test_wrapped_context(void) {
+  cl_context cl = clql_context_cl_context(ctx);
+  cl_device_id dev = clql_context_device(ctx);
+  cl_command_queue queue = clql_context_queue(ctx);
+  clql_context *wrapped = NULL;
+  CU_ASSERT_EQUAL(clql_context_wrap(NULL, dev, queue, &wrapped), CLQL_ERR_INVALID_ARGUMENT);
+  CU_ASSERT_PTR_NULL(wrapped);
+  CLQL_REQUIRE(clql_context_wrap(cl, dev, NULL, &wrapped) == CLQL_SUCCESS);
+  CU_ASSERT_PTR_EQUAL(clql_context_cl_context(wrapped), cl);
+  CU_ASSERT_PTR_NOT_NULL(clql_context_queue(wrapped));
+  CU_ASSERT_PTR_NOT_EQUAL(clql_context_queue(wrapped), queue);
+  CU_ASSERT_STRING_EQUAL(clql_context_device_info(wrapped)->name,
+                         clql_context_device_info(ctx)->name);
+  float x[64];
+  for (int i = 0; i < 64; i++) x[i] = (float)(i - 32);
+  cl_int err;
+  cl_mem dx = clCreateBuffer(cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, sizeof x, x, &err);
+  cl_mem dq = clCreateBuffer(cl, CL_MEM_READ_WRITE, 64, NULL, &err);
+  cl_mem ds = clCreateBuffer(cl, CL_MEM_READ_WRITE, 4, NULL, &err);
+  CU_ASSERT_EQUAL(clql_quantize_activations(wrapped, dx, 1, 64, dq, 64, ds), CLQL_SUCCESS);
+  int8_t q[64];
+  CU_ASSERT_EQUAL(clEnqueueReadBuffer(clql_context_queue(wrapped), dq, CL_TRUE, 0, 64, q, 0, NULL,
+                                      NULL),
+                  CL_SUCCESS);
+  CU_ASSERT_EQUAL(q[0], -127); /* -32 * 127/32 */
+  CU_ASSERT_EQUAL(q[63], 123); /* rint(31 * 3.96875) = rint(123.03125) */
+  clql_context_destroy(wrapped);
+  /* The caller's references are untouched: the queue still works. */
+  CU_ASSERT_EQUAL(clEnqueueReadBuffer(queue, dq, CL_TRUE, 0, 64, q, 0, NULL, NULL), CL_SUCCESS);
+  clReleaseMemObject(dx), clReleaseMemObject(dq), clReleaseMemObject(ds);
+  clql_context_destroy(NULL);
+}
+
+static CU_TestInfo actquant_tests[] = {
+                                       {"wrapped_context", test_wrapped_context},{"random_rows", test_random_rows},
                                        {"adversarial_rows", test_adversarial_rows},
                                        {"bad_arguments", test_bad_arguments},
                                        CU_TEST_INFO_NULL};

@@ -1,0 +1,105 @@
+/* Ternary storage types and the exact device bytes of a layer.
+ *
+ * These functions are the single source of truth for memory: the planner
+ * sizes batches with them and the layer allocates exactly what they return.
+ * They are pure (no OpenCL calls) and overflow-checked in 64-bit arithmetic.
+ *
+ * Device layouts (K padded to Kp with zero weights; N is not padded):
+ *   I2S  uint32 words W[Kp/16][N]: word w of row n holds k = 16w..16w+15,
+ *        2-bit code c = t + 1 of element 16w+i at bits 2i..2i+1.
+ *        Kp = round_up(K, lcm(128, G)).
+ *   TL1  the same word grid; nibble j (bits 4j..4j+3) of a word holds the pair
+ *        (16w+2j, 16w+2j+1) as index 3*t0 + t1 + 4 (0..8).
+ *   TL2  per granule of 96 weights (32 triples) per row: a 16-byte magnitude
+ *        plane MAG[Kp/96][N] (triple i's |9*t0 + 3*t1 + t2| in nibble i) then a
+ *        4-byte sign plane SGN[Kp/96][N] (bit i set when that value is < 0).
+ *        Kp = round_up(K, lcm(96, G)); G must be a multiple of 96.
+ * Adjacent rows are adjacent in memory, so work-items that each own a row
+ * make coalesced loads on GPUs and unit-stride vector loads on CPUs.
+ * Scales (float32, own buffer): one (tensor), N (row), or S[Kp/G][N] (group).
+ */
+#ifndef CLQL_LAYOUT_H
+#define CLQL_LAYOUT_H
+
+#include <stdint.h>
+#include <clql/export.h>
+#include <clql/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum clql_qtype {
+  CLQL_QTYPE_I2S = 0, /**< 2-bit codes, decode and multiply-add */
+  CLQL_QTYPE_TL1 = 1, /**< pair indices, per-token 16-entry tables */
+  CLQL_QTYPE_TL2 = 2, /**< sign + magnitude of triples, per-token 16-entry tables */
+  CLQL_QTYPE_COUNT_
+} clql_qtype;
+
+/** "I2S", "TL1", "TL2"; "unknown" otherwise. */
+CLQL_API const char *clql_qtype_name(clql_qtype qtype);
+/** Case-insensitive name to qtype; CLQL_ERR_INVALID_QTYPE for anything else. */
+CLQL_API clql_status clql_qtype_parse(const char *name, clql_qtype *out);
+
+/** Scale granularity: one scale per row, one for the whole tensor, or per G elements. */
+#define CLQL_GROUP_ROW 0u
+#define CLQL_GROUP_TENSOR 0xFFFFFFFFu
+
+typedef struct clql_layer_shape {
+  uint64_t n;          /**< output features: rows of W */
+  uint64_t k;          /**< input features: row length */
+  clql_qtype qtype;
+  uint32_t group_size; /**< CLQL_GROUP_ROW, CLQL_GROUP_TENSOR, or G (multiple of 32; of 96 for TL2) */
+} clql_layer_shape;
+
+/** Bytes of the resident (uploaded once) buffers of a layer. */
+typedef struct clql_weight_bytes {
+  uint64_t k_padded; /**< Kp */
+  uint64_t groups;   /**< scales per row (1 for row and tensor) */
+  uint64_t weights;  /**< packed ternary weights */
+  uint64_t scales;   /**< float32 scales */
+} clql_weight_bytes;
+
+/** Parts of the per-forward workspace; each part is its own buffer. */
+typedef enum clql_workspace_part {
+  CLQL_WS_INPUT = 0,       /**< float x[B][K], only when clql stages the input */
+  CLQL_WS_ACTIVATIONS = 1, /**< int8 q[B][Kp] */
+  CLQL_WS_ACT_SCALES = 2,  /**< float s[B] */
+  CLQL_WS_TABLES = 3,      /**< TL1 / TL2 per-token tables (int16) */
+  CLQL_WS_PARTIALS = 4,    /**< split-K partial sums, when a kernel uses them */
+  CLQL_WS_OUTPUT = 5,      /**< float y[B][N], only when clql stages the output */
+  CLQL_WS_PART_COUNT
+} clql_workspace_part;
+
+/** Stable lower-case names: "input", "activations", "act_scales", "tables", "partials", "output". */
+CLQL_API const char *clql_workspace_part_name(clql_workspace_part part);
+
+/** Parts are placed at offsets aligned to this many bytes when one buffer holds them all. */
+#define CLQL_WORKSPACE_ALIGN 4096u
+
+typedef struct clql_workspace_bytes {
+  uint64_t batch;
+  uint64_t part[CLQL_WS_PART_COUNT];
+  uint64_t largest; /**< largest single part: must not exceed max_alloc */
+  uint64_t total;   /**< one buffer holding every part at aligned offsets */
+} clql_workspace_bytes;
+
+/** Flags of clql_layout_workspace_bytes. */
+#define CLQL_WS_WITH_INPUT 1u  /**< clql allocates the float input */
+#define CLQL_WS_WITH_OUTPUT 2u /**< clql allocates the float output */
+
+/** Validate a shape: n, k >= 1, known qtype, group size allowed for the qtype. */
+CLQL_API clql_status clql_layout_check(const clql_layer_shape *shape);
+
+/** Resident bytes of a layer. CLQL_ERR_SIZE_OVERFLOW when they do not fit 64 bits. */
+CLQL_API clql_status clql_layout_weight_bytes(const clql_layer_shape *shape, clql_weight_bytes *out);
+
+/** Workspace of a forward pass of `batch` tokens (batch >= 1). */
+CLQL_API clql_status clql_layout_workspace_bytes(const clql_layer_shape *shape, uint64_t batch,
+                                                 unsigned flags, clql_workspace_bytes *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CLQL_LAYOUT_H */
