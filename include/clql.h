@@ -18,5 +18,6 @@
 #include <clql/context.h>
 #include <clql/activation.h>
 #include <clql/layout.h>
+#include <clql/plan.h>
 
 #endif /* CLQL_H */

@@ -1,0 +1,93 @@
+/* The workspace planner: a pure calculator (no OpenCL calls) from a memory
+ * report, budget knobs and a layer shape to the largest batch that fits.
+ *
+ * budget = min(free - reserve, fraction * total, limit), never below zero.
+ * When free is unknown the plan starts from total with stricter defaults and
+ * says so (free_is_fallback). Every buffer must also fit max_alloc. */
+#ifndef CLQL_PLAN_H
+#define CLQL_PLAN_H
+
+#include <stdint.h>
+#include <clql/device.h>
+#include <clql/export.h>
+#include <clql/layout.h>
+#include <clql/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Which fields of clql_budget_options the caller set; unset ones come from
+ * the environment (CLQL_MEM_FRACTION, CLQL_MEM_LIMIT, CLQL_MEM_RESERVE,
+ * CLQL_MAX_BATCH) or the defaults. The API wins over the environment. */
+#define CLQL_BUDGET_FRACTION 1u
+#define CLQL_BUDGET_LIMIT 2u
+#define CLQL_BUDGET_RESERVE_BYTES 4u
+#define CLQL_BUDGET_RESERVE_PERCENT 8u
+#define CLQL_BUDGET_MAX_BATCH 16u
+
+typedef struct clql_budget_options {
+  unsigned set;           /**< CLQL_BUDGET_* bits */
+  double fraction;        /**< 0 < fraction <= 1, of total */
+  uint64_t limit;         /**< absolute cap in bytes */
+  uint64_t reserve_bytes; /**< bytes kept free */
+  double reserve_percent; /**< percent of total kept free (0..100) */
+  uint64_t max_batch;     /**< cap on the batch (>= 1) */
+} clql_budget_options;
+
+/** The budget actually used, with the knob values it came from. */
+typedef struct clql_budget {
+  uint64_t bytes;          /**< the budget */
+  uint64_t total;          /**< device total */
+  uint64_t free;           /**< free memory the budget started from (total when unknown) */
+  uint64_t reserve;        /**< bytes kept free */
+  double fraction;         /**< fraction of total allowed */
+  uint64_t limit;          /**< absolute cap; UINT64_MAX when none */
+  uint64_t max_batch;      /**< batch cap */
+  uint64_t max_alloc;      /**< largest single buffer */
+  int free_is_fallback;    /**< 1 when free was unknown and total was used */
+  clql_mem_source free_source;
+} clql_budget;
+
+/** Why a plan's batch stops where it does. */
+typedef enum clql_limited_by {
+  CLQL_LIMITED_BY_BUDGET = 0,    /**< "budget": one more token exceeds the budget */
+  CLQL_LIMITED_BY_MAX_ALLOC = 1, /**< "max_alloc": one more token makes a buffer too large */
+  CLQL_LIMITED_BY_CAP = 2,       /**< "cap": the max_batch knob */
+  CLQL_LIMITED_BY_REQUEST = 3    /**< "request": the caller asked for no more */
+} clql_limited_by;
+
+CLQL_API const char *clql_limited_by_name(clql_limited_by reason);
+
+/** Compute the budget; opts may be NULL (environment and defaults only). */
+CLQL_API clql_status clql_budget_compute(const clql_memory_report *mem,
+                                         const clql_budget_options *opts, clql_budget *out);
+
+typedef struct clql_layer_plan {
+  clql_layer_shape shape;
+  clql_budget budget;
+  clql_weight_bytes weights;
+  clql_workspace_bytes workspace; /**< at `batch` (at batch 1 when nothing fits) */
+  uint64_t batch;                 /**< largest batch that fits; 0 when even 1 does not */
+  clql_limited_by limited_by;
+  int fits;                       /**< 1 when weights + workspace(batch >= 1) fit */
+  uint64_t resident_bytes;        /**< weights + scales */
+  uint64_t largest_buffer;        /**< largest single buffer of the plan */
+} clql_layer_plan;
+
+/**
+ * Plan one layer: the largest batch <= requested_batch (0: no request) and
+ * <= the cap whose weights + workspace fit the budget with every buffer <=
+ * max_alloc. ws_flags are the CLQL_WS_WITH_* flags of the forward that will
+ * run. A plan that does not fit is still CLQL_SUCCESS with fits = 0 and the
+ * numbers filled; bad input gives a status.
+ */
+CLQL_API clql_status clql_plan_layer(const clql_memory_report *mem, const clql_budget_options *opts,
+                                     const clql_layer_shape *shape, uint64_t requested_batch,
+                                     unsigned ws_flags, clql_layer_plan *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CLQL_PLAN_H */
