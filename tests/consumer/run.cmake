@@ -1,5 +1,6 @@
 # Install clql from CLQL_BUILD_DIR into a scratch prefix, then build and run
 # the consumer twice: through find_package(clql) and through pkg-config.
+# C_FLAGS carries the build's own flags (sanitizers must match the library).
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 function(run)
@@ -11,7 +12,7 @@ endfunction()
 run(${CMAKE_COMMAND} --install ${CLQL_BUILD_DIR} --prefix ${prefix})
 
 run(${CMAKE_COMMAND} -S ${CONSUMER_SRC} -B ${WORK_DIR}/cmake-build
-    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_C_COMPILER=${C_COMPILER})
+    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_C_COMPILER=${C_COMPILER} "-DCMAKE_C_FLAGS=${C_FLAGS}")
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/cmake-build)
 run(${WORK_DIR}/cmake-build/consumer)
 
@@ -22,7 +23,7 @@ execute_process(COMMAND pkg-config --cflags --libs clql OUTPUT_VARIABLE flags
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "pkg-config does not know clql")
 endif()
-separate_arguments(flags UNIX_COMMAND "${flags}")
+separate_arguments(flags UNIX_COMMAND "${C_FLAGS} ${flags}")
 get_filename_component(libdir ${pcdir} DIRECTORY)
 run(${C_COMPILER} ${CONSUMER_SRC}/main.c -o ${WORK_DIR}/consumer-pc ${flags} -Wl,-rpath,${libdir})
 run(${WORK_DIR}/consumer-pc)
