@@ -15,6 +15,8 @@
 #include <clql/status.h>
 #include <clql/log.h>
 #include <clql/device.h>
+#include <clql/profile.h>
+#include <clql/numa.h>
 #include <clql/context.h>
 #include <clql/activation.h>
 #include <clql/layout.h>

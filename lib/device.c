@@ -10,34 +10,37 @@ const char *clql_device_type_name(cl_device_type type) {
   return "custom";
 }
 
-static void info_string(cl_device_id dev, cl_device_info what, char *dst, size_t size) {
-  size_t got = 0;
-  dst[0] = '\0';
-  if (clGetDeviceInfo(dev, what, size, dst, &got) != CL_SUCCESS) dst[0] = '\0';
-  dst[size - 1] = '\0';
-}
-
 /* Strings longer than CLQL_NAME_MAX are truncated rather than failing the
  * whole report: clGetDeviceInfo rejects too-small buffers, so read the size
  * first. */
-static void device_string(cl_device_id dev, cl_device_info what, char *dst, size_t size) {
+static void target_string(const clql_probe_target *t, cl_device_info what, char *dst, size_t size) {
   size_t need = 0;
-  if (clGetDeviceInfo(dev, what, 0, NULL, &need) != CL_SUCCESS || need == 0) {
-    dst[0] = '\0';
-    return;
-  }
-  if (need <= size) {
-    info_string(dev, what, dst, size);
-    return;
-  }
+  dst[0] = '\0';
+  if (t->query(t, what, 0, NULL, &need) != CL_SUCCESS || need == 0) return;
   char *tmp = malloc(need);
-  if (!tmp || clGetDeviceInfo(dev, what, need, tmp, NULL) != CL_SUCCESS) {
-    dst[0] = '\0';
-  } else {
+  if (tmp && t->query(t, what, need, tmp, NULL) == CL_SUCCESS) {
     tmp[need - 1] = '\0';
     clql_strlcpy(dst, tmp, size);
   }
   free(tmp);
+}
+
+void clql_device_fill_target(const clql_probe_target *t, clql_device_info *out) {
+  target_string(t, CL_DEVICE_NAME, out->name, sizeof out->name);
+  target_string(t, CL_DEVICE_VENDOR, out->vendor, sizeof out->vendor);
+  target_string(t, CL_DRIVER_VERSION, out->driver_version, sizeof out->driver_version);
+  out->type = t->type;
+  out->host_unified_memory = t->host_unified_memory;
+  if (t->query(t, CL_DEVICE_VENDOR_ID, sizeof out->vendor_id, &out->vendor_id, NULL) != CL_SUCCESS)
+    out->vendor_id = 0;
+  if (t->query(t, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof out->compute_units, &out->compute_units,
+               NULL) != CL_SUCCESS)
+    out->compute_units = 0;
+  if (t->query(t, CL_DEVICE_LOCAL_MEM_SIZE, sizeof out->local_mem, &out->local_mem, NULL) !=
+      CL_SUCCESS)
+    out->local_mem = 0;
+  out->has_pci = t->has_pci;
+  out->pci = t->pci;
 }
 
 clql_status clql_device_fill(cl_platform_id platform, cl_device_id device, clql_device_info *out) {
@@ -49,39 +52,14 @@ clql_status clql_device_fill(cl_platform_id platform, cl_device_id device, clql_
                         &need) != CL_SUCCESS)
     out->platform_name[0] = '\0';
   out->platform_name[sizeof out->platform_name - 1] = '\0';
-  device_string(device, CL_DEVICE_NAME, out->name, sizeof out->name);
-  device_string(device, CL_DEVICE_VENDOR, out->vendor, sizeof out->vendor);
-  device_string(device, CL_DRIVER_VERSION, out->driver_version, sizeof out->driver_version);
-
-  cl_int err = clGetDeviceInfo(device, CL_DEVICE_TYPE, sizeof out->type, &out->type, NULL);
-  if (err != CL_SUCCESS) return clql_fail((clql_status)err, "CL_DEVICE_TYPE query failed");
-  cl_bool unified = CL_FALSE;
-  if (clGetDeviceInfo(device, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL) ==
-      CL_SUCCESS)
-    out->host_unified_memory = unified == CL_TRUE;
-  clGetDeviceInfo(device, CL_DEVICE_VENDOR_ID, sizeof out->vendor_id, &out->vendor_id, NULL);
-  clGetDeviceInfo(device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof out->compute_units,
-                  &out->compute_units, NULL);
-  clGetDeviceInfo(device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof out->local_mem, &out->local_mem, NULL);
   clql_probe_target target;
   clql_status st = clql_probe_target_from_device(device, &target);
   if (st == CLQL_SUCCESS) {
-    out->has_pci = target.has_pci;
-    out->pci = target.pci;
-    clql_probe_run(&target, &out->memory, NULL, NULL);
+    clql_device_fill_target(&target, out);
+    clql_memory_cached(&target, device, &out->memory);
   }
   clql_probe_target_release(&target);
   return st;
-}
-
-clql_status clql_device_memory(cl_device_id device, clql_memory_report *out) {
-  if (!device || !out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "device or report is NULL");
-  clql_probe_target target;
-  clql_status st = clql_probe_target_from_device(device, &target);
-  if (st != CLQL_SUCCESS) return st;
-  clql_probe_run(&target, out, NULL, NULL);
-  clql_probe_target_release(&target);
-  return CLQL_SUCCESS;
 }
 
 /* Platform IDs, treating "no platform" (-1001 from the ICD loader) as empty. */

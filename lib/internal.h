@@ -66,6 +66,10 @@ long clql_selector_match(const clql_selector *sel, const clql_device_info *devs,
 
 /* ---- device queries ---- */
 clql_status clql_device_fill(cl_platform_id platform, cl_device_id device, clql_device_info *out);
+/* Identity fields of out (name, vendor, type, ids, PCI) from a probe target,
+ * live or recorded; memory and platform fields are the caller's. */
+struct clql_probe_target;
+void clql_device_fill_target(const struct clql_probe_target *t, clql_device_info *out);
 
 /* ---- kernels and the per-context program cache ---- */
 typedef struct {

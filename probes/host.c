@@ -8,41 +8,9 @@
 
 #define TEXT_MAX 65536
 
-static const char *root(const char *var, const char *fallback) {
-  const char *v = getenv(var);
-  return v && *v ? v : fallback;
-}
-
-/* Strict unsigned decimal: digits then optional whitespace; 0 on garbage or overflow. */
-static int parse_u64(const char *s, cl_ulong *out) {
-  cl_ulong v = 0;
-  const char *p = s;
-  if (*p < '0' || *p > '9') return 0;
-  for (; *p >= '0' && *p <= '9'; p++) {
-    if (!clql_mul_u64(v, 10, &v) || !clql_add_u64(v, (cl_ulong)(*p - '0'), &v)) return 0;
-  }
-  while (*p == ' ' || *p == '\t' || *p == '\n') p++;
-  if (*p) return 0;
-  *out = v;
-  return 1;
-}
-
-/* A single-value file: a number, or "max" (unlimited, returns 2). */
-static int read_value_file(const char *path, cl_ulong *out) {
-  char *text = clql_read_text_file(path, 128);
-  if (!text) return 0;
-  int r = 0;
-  if (strncmp(text, "max", 3) == 0 && strspn(text + 3, " \t\n") == strlen(text + 3))
-    r = 2;
-  else if (parse_u64(text, out))
-    r = 1;
-  free(text);
-  return r;
-}
-
 int clql_host_mem_available(cl_ulong *bytes) {
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/meminfo", root("CLQL_PROC_ROOT", "/proc"));
+  snprintf(path, sizeof path, "%s/meminfo", clql_probe_root("CLQL_PROC_ROOT", "/proc"));
   char *text = clql_read_text_file(path, TEXT_MAX);
   if (!text) return 0;
   int ok = 0;
@@ -56,7 +24,7 @@ int clql_host_mem_available(cl_ulong *bytes) {
       cl_ulong kib = 0;
       if (unit && strcmp(unit, " kB") == 0) {
         *unit = '\0';
-        ok = parse_u64(p, &kib) && clql_mul_u64(kib, 1024, bytes);
+        ok = clql_parse_u64(p, &kib) && clql_mul_u64(kib, 1024, bytes);
       }
       break;
     }
@@ -80,9 +48,9 @@ static int cgroup_v2_free(const char *sys, const char *path, cl_ulong *bytes) {
     char file[PATH_MAX + 32];
     cl_ulong limit = 0, usage = 0;
     snprintf(file, sizeof file, "%s/memory.max", dir);
-    if (read_value_file(file, &limit) == 1) {
+    if (clql_read_u64_file(file, &limit) == 1) {
       snprintf(file, sizeof file, "%s/memory.current", dir);
-      if (read_value_file(file, &usage) == 1) {
+      if (clql_read_u64_file(file, &usage) == 1) {
         cl_ulong f = limit > usage ? limit - usage : 0;
         if (!found || f < *bytes) *bytes = f;
         found = 1;
@@ -104,9 +72,9 @@ static int cgroup_v1_free(const char *sys, const char *path, cl_ulong *bytes) {
   const char *paths[] = {path, ""};
   for (int i = 0; i < 2; i++) {
     snprintf(file, sizeof file, "%s/fs/cgroup/memory%s/memory.limit_in_bytes", sys, paths[i]);
-    if (read_value_file(file, &limit) != 1) continue;
+    if (clql_read_u64_file(file, &limit) != 1) continue;
     snprintf(file, sizeof file, "%s/fs/cgroup/memory%s/memory.usage_in_bytes", sys, paths[i]);
-    if (read_value_file(file, &usage) != 1) continue;
+    if (clql_read_u64_file(file, &usage) != 1) continue;
     if (limit >= CGROUP_V1_UNLIMITED) return 0;
     *bytes = limit > usage ? limit - usage : 0;
     return 1;
@@ -115,8 +83,8 @@ static int cgroup_v1_free(const char *sys, const char *path, cl_ulong *bytes) {
 }
 
 int clql_host_cgroup_free(cl_ulong *bytes) {
-  const char *proc = root("CLQL_PROC_ROOT", "/proc");
-  const char *sys = root("CLQL_SYSFS_ROOT", "/sys");
+  const char *proc = clql_probe_root("CLQL_PROC_ROOT", "/proc");
+  const char *sys = clql_probe_root("CLQL_SYSFS_ROOT", "/sys");
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s/self/cgroup", proc);
   char *text = clql_read_text_file(path, TEXT_MAX);
@@ -165,4 +133,4 @@ static int host_run(const clql_probe_target *t, clql_probe_result *r, char *why,
   return 1;
 }
 
-const clql_probe_source clql_probe_source_host = {"host", host_run};
+const clql_probe_source clql_probe_source_host = {"host", host_run, NULL};

@@ -7,6 +7,11 @@
 #include <stddef.h>
 #include "../lib/internal.h"
 
+struct clql_probe_target;
+/* clGetDeviceInfo semantics, including the size-query protocol. */
+typedef cl_int (*clql_probe_query_fn)(const struct clql_probe_target *t, cl_device_info param,
+                                      size_t size, void *value, size_t *size_ret);
+
 /* What a probe may know about the device. It is filled from a live
  * cl_device_id or from a recorded device profile, and probes read device
  * properties only through query(), so both take the same code path. */
@@ -18,9 +23,7 @@ typedef struct clql_probe_target {
   char *extensions; /* owned, space-separated, never NULL */
   int has_pci;
   clql_pci_address pci;
-  /* clGetDeviceInfo semantics, including the size-query protocol. */
-  cl_int (*query)(const struct clql_probe_target *t, cl_device_info param, size_t size,
-                  void *value, size_t *size_ret);
+  clql_probe_query_fn query;
   const void *query_data; /* the cl_device_id, or the profile record */
 } clql_probe_target;
 
@@ -36,22 +39,85 @@ typedef struct clql_probe_source {
   /* 1 when the source answered (result filled); 0 when skipped, with a short
    * reason written to why. Never fails the caller. */
   int (*run)(const clql_probe_target *t, clql_probe_result *result, char *why, size_t why_size);
+  /* Sources with side effects on the process run only when this variable
+   * is on or CLQL_MEM_SOURCE names them; NULL for the others. */
+  const char *opt_in_env;
 } clql_probe_source;
 
-/* Called for every source tried: answered or the reason it was skipped. */
-typedef void (*clql_probe_trace_fn)(const char *source, int answered, const char *why, void *user);
+/* Called for every source tried: answered or the reason it was skipped
+ * (the public clql_mem_trace_fn). */
+typedef clql_mem_trace_fn clql_probe_trace_fn;
 
+/* Build a target that reads the device through query (a live device or a
+ * profile record). With require_sizes, failing type/size queries fail the
+ * call; without, they leave zeros (a record without them). */
+clql_status clql_probe_target_init(clql_probe_target *out, clql_probe_query_fn query,
+                                   const void *query_data, int require_sizes);
 clql_status clql_probe_target_from_device(cl_device_id device, clql_probe_target *out);
 void clql_probe_target_release(clql_probe_target *t);
 /* Fill total / max_alloc from the target and free from the first source that
- * answers. Never fails: nothing answering leaves free unknown (source none). */
+ * answers, in chain order, honouring CLQL_MEM_SOURCE. Never fails: nothing
+ * answering leaves free unknown (source none). */
 void clql_probe_run(const clql_probe_target *t, clql_memory_report *out, clql_probe_trace_fn trace,
                     void *user);
 
+/* The memory report of a live device through the cache of lib/memory.c:
+ * a fresh entry is returned as is, otherwise the chain runs on t. */
+void clql_memory_cached(const clql_probe_target *t, cl_device_id device, clql_memory_report *out);
+/* $CLQL_PROBE_TTL_MS, or the default (1000) when unset or invalid. */
+unsigned long clql_probe_ttl_ms(void);
+
 /* PCI location from cl_khr_pci_bus_info, AMD topology, or NVIDIA's queries. */
 int clql_probe_pci_address(const clql_probe_target *t, clql_pci_address *out);
+/* CL_DEVICE_UUID_KHR where cl_khr_device_uuid is listed. */
+int clql_probe_uuid(const clql_probe_target *t, unsigned char uuid[16]);
 
-/* The sources. */
+/* ---- CLQL_MEM_SOURCE ---- */
+#define CLQL_PROBE_SOURCE_COUNT 5
+typedef struct clql_source_policy {
+  unsigned allowed; /* bit i: source i of the chain may run */
+  unsigned named;   /* bit i: named explicitly, which counts as opting in */
+} clql_source_policy;
+/* The chain's sources in order (CLQL_PROBE_SOURCE_COUNT of them). */
+extern const clql_probe_source *const clql_probe_sources[];
+/* Parse a CLQL_MEM_SOURCE value: "", "auto", "none", "name[,name...]"
+ * (only these), "-name[,-name...]" (all but these). 0 with the reason in why
+ * for anything else; *out is then untouched. */
+int clql_source_policy_parse(const char *text, clql_source_policy *out, char *why,
+                             size_t why_size);
+/* The policy in effect: $CLQL_MEM_SOURCE, or the default (with one warning
+ * per bad value) when it is invalid. */
+clql_source_policy clql_source_policy_current(void);
+/* Log a warning about a bad value of an environment variable, once per
+ * distinct value in the process. */
+void clql_warn_env_once(const char *var, const char *value, const char *why);
+/* 1 for "1", "true", "yes", "on"; 0 when unset or "0", "false", "no", "off", "";
+ * anything else warns once and counts as 0. */
+int clql_env_flag(const char *var);
+
+/* ---- helpers for the file-based and dlopen'ed sources ---- */
+/* $var when set and non-empty, else fallback (e.g. CLQL_SYSFS_ROOT, "/sys"). */
+const char *clql_probe_root(const char *var, const char *fallback);
+/* Strict unsigned decimal with optional trailing whitespace. */
+int clql_parse_u64(const char *s, cl_ulong *out);
+/* A one-number file: 1 with *out, 2 for "max" (cgroup "unlimited"), 0 on a
+ * missing file or garbage. */
+int clql_read_u64_file(const char *path, cl_ulong *out);
+/* "%04x:%02x:%02x.%x", the form sysfs and NVML use. */
+void clql_format_bdf(const clql_pci_address *pci, char *buf, size_t size);
+/* dlopen $env_var, or soname when unset, privately; NULL with the reason in
+ * failure when it cannot be loaded. */
+void *clql_probe_dlopen(const char *env_var, const char *soname, char *failure,
+                        size_t failure_size);
+/* dlsym into a function pointer without the object/function pointer cast
+ * ISO C does not define (POSIX guarantees they have the same size). */
+int clql_dl_symbol(void *lib, const char *name, void *fn_out);
+
+/* The sources, in chain order (MEMORY.md section 2). */
+extern const clql_probe_source clql_probe_source_amd_ext;
+extern const clql_probe_source clql_probe_source_nvml;
+extern const clql_probe_source clql_probe_source_level_zero;
+extern const clql_probe_source clql_probe_source_sysfs_amdgpu;
 extern const clql_probe_source clql_probe_source_host;
 
 /* Host-memory helpers, exposed for the unit tests: the roots come from

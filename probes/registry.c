@@ -1,11 +1,14 @@
 /* The free-memory source chain and the device side of probe targets. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../lib/profile.h"
 #include "probe.h"
 
 /* Order of MEMORY.md section 2: vendor sources first, host memory last. */
-static const clql_probe_source *const sources[] = {
-    &clql_probe_source_host,
+const clql_probe_source *const clql_probe_sources[CLQL_PROBE_SOURCE_COUNT] = {
+    &clql_probe_source_amd_ext,       &clql_probe_source_nvml, &clql_probe_source_level_zero,
+    &clql_probe_source_sysfs_amdgpu, &clql_probe_source_host,
 };
 
 static cl_int device_query(const clql_probe_target *t, cl_device_info param, size_t size,
@@ -13,29 +16,39 @@ static cl_int device_query(const clql_probe_target *t, cl_device_info param, siz
   return clGetDeviceInfo((cl_device_id)t->query_data, param, size, value, size_ret);
 }
 
-clql_status clql_probe_target_from_device(cl_device_id device, clql_probe_target *out) {
+clql_status clql_probe_target_init(clql_probe_target *out, clql_probe_query_fn query,
+                                   const void *query_data, int require_sizes) {
   memset(out, 0, sizeof *out);
-  out->query = device_query;
-  out->query_data = device;
-  cl_int err = clGetDeviceInfo(device, CL_DEVICE_TYPE, sizeof out->type, &out->type, NULL);
-  if (err == CL_SUCCESS)
-    err = clGetDeviceInfo(device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof out->total, &out->total, NULL);
-  if (err == CL_SUCCESS)
-    err = clGetDeviceInfo(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof out->max_alloc,
-                          &out->max_alloc, NULL);
-  if (err != CL_SUCCESS) return clql_fail((clql_status)err, "device memory size query failed");
+  out->query = query;
+  out->query_data = query_data;
+  struct {
+    cl_device_info param;
+    void *dst;
+    size_t size;
+  } required[] = {{CL_DEVICE_TYPE, &out->type, sizeof out->type},
+                  {CL_DEVICE_GLOBAL_MEM_SIZE, &out->total, sizeof out->total},
+                  {CL_DEVICE_MAX_MEM_ALLOC_SIZE, &out->max_alloc, sizeof out->max_alloc}};
+  for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+    cl_int err = query(out, required[i].param, required[i].size, required[i].dst, NULL);
+    if (err == CL_SUCCESS) continue;
+    memset(required[i].dst, 0, required[i].size);
+    if (require_sizes) return clql_fail((clql_status)err, "device type or memory size query failed");
+  }
   cl_bool unified = CL_FALSE;
-  if (clGetDeviceInfo(device, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL) ==
-      CL_SUCCESS)
+  if (query(out, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL) == CL_SUCCESS)
     out->host_unified_memory = unified == CL_TRUE;
   size_t n = 0;
-  if (clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, 0, NULL, &n) != CL_SUCCESS) n = 0;
+  if (query(out, CL_DEVICE_EXTENSIONS, 0, NULL, &n) != CL_SUCCESS) n = 0;
   out->extensions = calloc(n + 1, 1);
   if (!out->extensions) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "extension string");
-  if (n && clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, n, out->extensions, NULL) != CL_SUCCESS)
+  if (n && query(out, CL_DEVICE_EXTENSIONS, n, out->extensions, NULL) != CL_SUCCESS)
     out->extensions[0] = '\0';
   out->has_pci = clql_probe_pci_address(out, &out->pci);
   return CLQL_SUCCESS;
+}
+
+clql_status clql_probe_target_from_device(cl_device_id device, clql_probe_target *out) {
+  return clql_probe_target_init(out, device_query, device, 1);
 }
 
 void clql_probe_target_release(clql_probe_target *t) {
@@ -49,43 +62,76 @@ void clql_probe_run(const clql_probe_target *t, clql_memory_report *out, clql_pr
   out->total = t->total;
   out->max_alloc = t->max_alloc;
   out->free_source = CLQL_MEM_SOURCE_NONE;
-  for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+  clql_source_policy policy = clql_source_policy_current();
+  for (size_t i = 0; i < CLQL_PROBE_SOURCE_COUNT; i++) {
+    const clql_probe_source *src = clql_probe_sources[i];
     clql_probe_result r = {0};
-    char why[160] = "";
-    int answered = sources[i]->run(t, &r, why, sizeof why);
-    if (trace) trace(sources[i]->name, answered, why, user);
-    clql_log(CLQL_LOG_DEBUG, "probe %s: %s%s%s", sources[i]->name,
-             answered ? "answered" : "skipped", why[0] ? ": " : "", why);
-    if (!answered) continue;
-    /* No source may report more free memory than the device has. */
-    out->free = r.free < t->total ? r.free : t->total;
-    out->largest_free_block = r.largest_free_block < out->free ? r.largest_free_block : out->free;
-    out->free_known = 1;
-    out->free_measured = r.measured;
-    out->free_source = r.source;
-    return;
+    char why[192] = "";
+    int answered = 0;
+    if (!(policy.allowed & (1u << i)))
+      snprintf(why, sizeof why, "excluded by CLQL_MEM_SOURCE");
+    else if (src->opt_in_env && !(policy.named & (1u << i)) && !clql_env_flag(src->opt_in_env))
+      snprintf(why, sizeof why, "off; set %s=1 or CLQL_MEM_SOURCE=%s", src->opt_in_env, src->name);
+    else
+      answered = src->run(t, &r, why, sizeof why);
+    if (answered) {
+      /* No source may report more free memory than the device has (when
+       * the device says what it has: a profile may not). */
+      out->free = t->total && r.free > t->total ? t->total : r.free;
+      out->largest_free_block = r.largest_free_block < out->free ? r.largest_free_block : out->free;
+      out->free_known = 1;
+      out->free_measured = r.measured;
+      out->free_source = r.source;
+      snprintf(why, sizeof why, "%s: %llu bytes free%s", clql_mem_source_name(r.source),
+               (unsigned long long)out->free, out->free < r.free ? " (clamped to total)" : "");
+    }
+    if (trace) trace(src->name, answered, why, user);
+    clql_log(CLQL_LOG_DEBUG, "probe %s: %s: %s", src->name, answered ? "answered" : "skipped", why);
+    if (answered) return;
   }
 }
 
-/* cl_khr_pci_bus_info; AMD topology and NVIDIA attributes come with the
- * vendor probes. */
-#define CLQL_DEVICE_PCI_BUS_INFO_KHR 0x410F
-typedef struct {
-  cl_uint domain, bus, device, function;
-} khr_pci_bus_info;
+/* A cl_uint vendor attribute; 0 on failure. */
+static int query_uint(const clql_probe_target *t, cl_device_info param, cl_uint *out) {
+  return t->query(t, param, sizeof *out, out, NULL) == CL_SUCCESS;
+}
 
 int clql_probe_pci_address(const clql_probe_target *t, clql_pci_address *out) {
   if (clql_has_extension(t->extensions, "cl_khr_pci_bus_info")) {
-    khr_pci_bus_info info;
-    if (t->query(t, CLQL_DEVICE_PCI_BUS_INFO_KHR, sizeof info, &info, NULL) == CL_SUCCESS) {
-      out->domain = info.domain;
-      out->bus = info.bus;
-      out->device = info.device;
-      out->function = info.function;
+    clql_cl_pci_bus_info_khr info;
+    if (t->query(t, CLQL_CL_DEVICE_PCI_BUS_INFO_KHR, sizeof info, &info, NULL) == CL_SUCCESS) {
+      *out = (clql_pci_address){info.domain, info.bus, info.device, info.function};
+      return 1;
+    }
+  }
+  if (clql_has_extension(t->extensions, "cl_amd_device_attribute_query")) {
+    /* The topology has no PCI domain: 0, as hwloc assumes. The fields are
+     * signed chars, so a bus of 0x80 or more must go through unsigned char. */
+    clql_cl_topology_amd topo;
+    memset(&topo, 0, sizeof topo);
+    if (t->query(t, CLQL_CL_DEVICE_TOPOLOGY_AMD, sizeof topo, &topo, NULL) == CL_SUCCESS &&
+        topo.raw.type == CLQL_CL_DEVICE_TOPOLOGY_TYPE_PCIE_AMD) {
+      *out = (clql_pci_address){0, (unsigned char)topo.pcie.bus, (unsigned char)topo.pcie.device,
+                                (unsigned char)topo.pcie.function};
+      return 1;
+    }
+  }
+  if (clql_has_extension(t->extensions, "cl_nv_device_attribute_query")) {
+    cl_uint bus = 0, slot = 0, domain = 0;
+    if (query_uint(t, CLQL_CL_DEVICE_PCI_BUS_ID_NV, &bus) &&
+        query_uint(t, CLQL_CL_DEVICE_PCI_SLOT_ID_NV, &slot)) {
+      /* The domain query fails on drivers before CUDA 10.2: domain 0. */
+      if (!query_uint(t, CLQL_CL_DEVICE_PCI_DOMAIN_ID_NV, &domain)) domain = 0;
+      *out = (clql_pci_address){domain, bus & 0xff, slot >> 3, slot & 7};
       return 1;
     }
   }
   return 0;
+}
+
+int clql_probe_uuid(const clql_probe_target *t, unsigned char uuid[16]) {
+  return clql_has_extension(t->extensions, "cl_khr_device_uuid") &&
+         t->query(t, CLQL_CL_DEVICE_UUID_KHR, CLQL_UUID_SIZE, uuid, NULL) == CL_SUCCESS;
 }
 
 const char *clql_mem_source_name(clql_mem_source source) {

@@ -85,6 +85,20 @@ void clql_test_rmtree(const char *dir) {
   if (dir) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+char *clql_test_dir;
+
+int clql_test_dir_init(void) {
+  clql_test_dir = clql_test_mkdtemp();
+  return 0;
+}
+
+int clql_test_dir_cleanup(void) {
+  clql_test_rmtree(clql_test_dir);
+  free(clql_test_dir);
+  clql_test_dir = NULL;
+  return 0;
+}
+
 static int have_device(void) {
   size_t n = 0;
   return clql_devices_get(NULL, 0, &n) == CLQL_SUCCESS && n > 0;

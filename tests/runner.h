@@ -28,5 +28,10 @@ void clql_test_write_file(const char *dir, const char *rel, const char *text);
 /* A fresh temporary directory; removed by clql_test_rmtree. */
 char *clql_test_mkdtemp(void);
 void clql_test_rmtree(const char *dir);
+/* A temporary directory for a suite: clql_test_dir_init as its pInitFunc
+ * (or called from one) creates clql_test_dir, clql_test_dir_cleanup removes it. */
+extern char *clql_test_dir;
+int clql_test_dir_init(void);
+int clql_test_dir_cleanup(void);
 
 #endif

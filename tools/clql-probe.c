@@ -1,11 +1,13 @@
-/* clql-probe: every OpenCL device with its memory report.
- * Exit codes: 0 ok, 2 bad arguments, 6 no such device, 9 no OpenCL platform,
- * 255 internal error. */
+/* clql-probe: every OpenCL device with its memory report, or the reports of
+ * recorded devices (--profile).
+ * Exit codes: 0 ok, 2 bad arguments or an unusable profile file, 6 no such
+ * device or profile record, 9 no OpenCL platform, 255 internal error. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <clql.h>
 
 enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_NO_DEVICE = 6, EXIT_NO_PLATFORM = 9, EXIT_INTERNAL = 255 };
@@ -13,10 +15,23 @@ enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_NO_DEVICE = 6, EXIT_NO_PLATFORM = 9, EX
 #define MAX_SELECTORS 64
 
 typedef struct {
-  int json, list;
+  int json, list, verbose;
   const char *selectors[MAX_SELECTORS];
   int nselectors;
+  char *profile_file; /* --profile FILE[:ID], split */
+  const char *profile_id;
 } options;
+
+/* What -v shows for one device: each free-memory source tried. */
+#define MAX_TRACE 16
+typedef struct {
+  struct {
+    char source[32];
+    int answered;
+    char detail[256];
+  } steps[MAX_TRACE];
+  int count;
+} trace_log;
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -24,12 +39,16 @@ static void usage(FILE *out) {
           "Show every OpenCL device with its memory: total, largest single buffer (max_alloc)\n"
           "and free memory with the source that measured it.\n\n"
           "  -d, --device SEL   only this device (repeatable): P:D, flat index, or name text\n"
+          "      --profile FILE[:ID]\n"
+          "                     report recorded devices instead (devices.json format): every\n"
+          "                     record of FILE, or only record ID; needs no OpenCL device\n"
           "  -l, --list         one line per device: index, P:D, name\n"
+          "  -v, --verbose      list every free-memory source tried and why it was skipped\n"
           "      --json         machine-readable output on stdout\n"
           "  -h, --help         this help\n"
           "  -V, --version      print the clql version\n\n"
-          "exit codes: 0 ok, 2 bad arguments, 6 no such device, 9 no OpenCL platform,\n"
-          "            255 internal error\n");
+          "exit codes: 0 ok, 2 bad arguments or unusable profile file, 6 no such device\n"
+          "            or profile record, 9 no OpenCL platform, 255 internal error\n");
 }
 
 static void human_size(cl_ulong bytes, char *buf, size_t size) {
@@ -40,7 +59,27 @@ static void human_size(cl_ulong bytes, char *buf, size_t size) {
   snprintf(buf, size, u ? "%.2f %s" : "%.0f %s", v, units[u]);
 }
 
-static json_t *device_json(const clql_device_info *d) {
+static void format_pci(const clql_device_info *d, char *buf, size_t size) {
+  snprintf(buf, size, "%04x:%02x:%02x.%x", d->pci.domain, d->pci.bus, d->pci.device,
+           d->pci.function);
+}
+
+/* NUMA locality of a live PCI device; a recorded device's PCI address
+ * belongs to another machine. */
+static int device_numa(const clql_device_info *d, clql_numa_info *numa) {
+  return d->has_pci && !d->profile_id[0] && clql_pci_numa(&d->pci, numa) == CLQL_SUCCESS;
+}
+
+static json_t *trace_json(const trace_log *t) {
+  json_t *arr = json_array();
+  for (int i = 0; arr && i < t->count; i++)
+    json_array_append_new(arr, json_pack("{s:s,s:b,s:s}", "source", t->steps[i].source,
+                                         "answered", t->steps[i].answered, "detail",
+                                         t->steps[i].detail));
+  return arr;
+}
+
+static json_t *device_json(const clql_device_info *d, const trace_log *trace) {
   const clql_memory_report *m = &d->memory;
   json_t *mem = json_pack("{s:I,s:I,s:o,s:s,s:b}", "total", (json_int_t)m->total, "max_alloc",
                           (json_int_t)m->max_alloc, "free",
@@ -48,20 +87,29 @@ static json_t *device_json(const clql_device_info *d) {
                           "free_source", clql_mem_source_name(m->free_source), "free_measured",
                           m->free_measured);
   char pci[32] = "";
-  if (d->has_pci)
-    snprintf(pci, sizeof pci, "%04x:%02x:%02x.%x", d->pci.domain, d->pci.bus, d->pci.device,
-             d->pci.function);
-  return json_pack("{s:I,s:I,s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:b,s:I,s:I,s:o,s:o}", "index",
-                   (json_int_t)d->index, "platform_index", (json_int_t)d->platform_index,
-                   "device_index", (json_int_t)d->device_index, "platform", d->platform_name,
-                   "name", d->name, "vendor", d->vendor, "vendor_id", (json_int_t)d->vendor_id,
-                   "type", clql_device_type_name(d->type), "driver_version", d->driver_version,
-                   "host_unified_memory", d->host_unified_memory, "compute_units",
-                   (json_int_t)d->compute_units, "local_mem", (json_int_t)d->local_mem, "pci",
-                   d->has_pci ? json_string(pci) : json_null(), "memory", mem);
+  if (d->has_pci) format_pci(d, pci, sizeof pci);
+  json_t *obj = json_pack("{s:I,s:I,s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:b,s:I,s:I,s:o,s:o}", "index",
+                          (json_int_t)d->index, "platform_index", (json_int_t)d->platform_index,
+                          "device_index", (json_int_t)d->device_index, "platform",
+                          d->platform_name, "name", d->name, "vendor", d->vendor, "vendor_id",
+                          (json_int_t)d->vendor_id, "type", clql_device_type_name(d->type),
+                          "driver_version", d->driver_version, "host_unified_memory",
+                          d->host_unified_memory, "compute_units", (json_int_t)d->compute_units,
+                          "local_mem", (json_int_t)d->local_mem, "pci",
+                          d->has_pci ? json_string(pci) : json_null(), "memory", mem);
+  if (!obj) return NULL;
+  clql_numa_info numa;
+  json_object_set_new(obj, "numa",
+                      device_numa(d, &numa)
+                          ? json_pack("{s:i,s:s,s:I}", "node", numa.node, "cpuset", numa.cpuset,
+                                      "memory", (json_int_t)numa.memory)
+                          : json_null());
+  if (d->profile_id[0]) json_object_set_new(obj, "profile_id", json_string(d->profile_id));
+  if (trace) json_object_set_new(obj, "probe_trace", trace_json(trace));
+  return obj;
 }
 
-static void print_table(const clql_device_info *devs, size_t n) {
+static void print_table(const clql_device_info *devs, const trace_log *traces, size_t n) {
   printf("%-5s %-4s %-11s %-11s %-24s %4s  %s\n", "P:D", "TYPE", "TOTAL", "MAX_ALLOC", "FREE (SOURCE)",
          "CU", "NAME");
   for (size_t i = 0; i < n; i++) {
@@ -79,21 +127,50 @@ static void print_table(const clql_device_info *devs, size_t n) {
     snprintf(pd, sizeof pd, "%u:%u", d->platform_index, d->device_index);
     printf("%-5s %-4s %-11s %-11s %-24s %4u  %s\n", pd, clql_device_type_name(d->type), total,
            max_alloc, free_s, d->compute_units, d->name);
-    printf("%-5s platform: %s; vendor: %s (0x%04x); driver %s\n", "", d->platform_name, d->vendor,
-           d->vendor_id, d->driver_version);
+    char pci[32] = "none";
+    if (d->has_pci) format_pci(d, pci, sizeof pci);
+    printf("%-5s platform: %s; vendor: %s (0x%04x); driver %s; pci %s\n", "", d->platform_name,
+           d->vendor, d->vendor_id, d->driver_version, pci);
+    if (d->profile_id[0]) printf("%-5s profile: %s\n", "", d->profile_id);
+    clql_numa_info numa;
+    if (device_numa(d, &numa)) {
+      char mem[32];
+      human_size(numa.memory, mem, sizeof mem);
+      printf("%-5s numa: node %d, cpus %s, %s\n", "", numa.node, numa.cpuset, mem);
+    }
+    for (int k = 0; traces && k < traces[i].count; k++)
+      printf("%-5s source %-10s %s%s%s\n", "", traces[i].steps[k].source,
+             traces[i].steps[k].answered ? "answered" : "skipped",
+             traces[i].steps[k].detail[0] ? ": " : "", traces[i].steps[k].detail);
   }
+}
+
+/* FILE[:ID]: a path that exists as given is the whole file (paths may hold
+ * colons); otherwise the text after the last colon is the record id. */
+static int split_profile_arg(const char *arg, options *o) {
+  o->profile_file = strdup(arg);
+  if (!o->profile_file) return 0;
+  struct stat sb;
+  char *colon = strrchr(o->profile_file, ':');
+  if (stat(arg, &sb) != 0 && colon) {
+    *colon = '\0';
+    o->profile_id = colon[1] ? colon + 1 : NULL;
+  }
+  return 1;
 }
 
 static int parse_args(int argc, char **argv, options *o) {
   static const struct option longopts[] = {{"device", required_argument, NULL, 'd'},
                                            {"list", no_argument, NULL, 'l'},
+                                           {"profile", required_argument, NULL, 'p'},
+                                           {"verbose", no_argument, NULL, 'v'},
                                            {"json", no_argument, NULL, 'j'},
                                            {"help", no_argument, NULL, 'h'},
                                            {"version", no_argument, NULL, 'V'},
                                            {NULL, 0, NULL, 0}};
   int c;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, ":d:lhV", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":d:lvhV", longopts, NULL)) != -1) {
     switch (c) {
     case 'd':
       if (o->nselectors == MAX_SELECTORS) {
@@ -103,6 +180,14 @@ static int parse_args(int argc, char **argv, options *o) {
       o->selectors[o->nselectors++] = optarg;
       break;
     case 'l': o->list = 1; break;
+    case 'v': o->verbose = 1; break;
+    case 'p':
+      if (o->profile_file) {
+        fprintf(stderr, "clql-probe: --profile given twice\n");
+        return EXIT_USAGE;
+      }
+      if (!split_profile_arg(optarg, o)) return EXIT_INTERNAL;
+      break;
     case 'j': o->json = 1; break;
     case 'h': usage(stdout); exit(EXIT_OK);
     case 'V': printf("clql-probe %s\n", clql_version_string()); exit(EXIT_OK);
@@ -119,6 +204,10 @@ static int parse_args(int argc, char **argv, options *o) {
     fprintf(stderr, "clql-probe: unexpected argument '%s'\n", argv[optind]);
     return EXIT_USAGE;
   }
+  if (o->profile_file && o->nselectors) {
+    fprintf(stderr, "clql-probe: --device and --profile exclude each other\n");
+    return EXIT_USAGE;
+  }
   return EXIT_OK;
 }
 
@@ -126,7 +215,10 @@ static int exit_code_for(clql_status st) {
   switch (st) {
   case CLQL_ERR_NO_PLATFORM: return EXIT_NO_PLATFORM;
   case CLQL_ERR_NO_DEVICE: return EXIT_NO_DEVICE;
-  case CLQL_ERR_BAD_SELECTOR: return EXIT_USAGE;
+  case CLQL_ERR_BAD_SELECTOR:
+  case CLQL_ERR_IO:
+  case CLQL_ERR_PARSE: return EXIT_USAGE;
+  case CLQL_ERR_NOT_FOUND: return EXIT_NO_DEVICE;
   default: return EXIT_INTERNAL;
   }
 }
@@ -136,11 +228,8 @@ static int report_error(clql_status st) {
   return exit_code_for(st);
 }
 
-int main(int argc, char **argv) {
-  options o = {0};
-  int rc = parse_args(argc, argv, &o);
-  if (rc != EXIT_OK) return rc;
-
+/* Every live device, or those the selectors choose, in the order given. */
+static int live_devices(const options *o, clql_device_info **out, size_t *count) {
   size_t n = 0;
   clql_device_info *devs = NULL;
   clql_status st = clql_devices_get(NULL, 0, &n);
@@ -160,48 +249,112 @@ int main(int argc, char **argv) {
     fprintf(stderr, "clql-probe: no OpenCL device on any platform\n");
     return EXIT_NO_PLATFORM;
   }
-
-  /* Apply the selectors: keep the chosen devices, in the order given. */
-  if (o.nselectors) {
-    clql_device_info *chosen = calloc((size_t)o.nselectors, sizeof *chosen);
-    if (!chosen) {
-      free(devs);
-      return EXIT_INTERNAL;
-    }
-    for (int i = 0; i < o.nselectors; i++) {
-      st = clql_device_select(o.selectors[i], &chosen[i]);
+  if (o->nselectors) {
+    free(devs);
+    devs = calloc((size_t)o->nselectors, sizeof *devs);
+    if (!devs) return EXIT_INTERNAL;
+    for (int i = 0; i < o->nselectors; i++) {
+      st = clql_device_select(o->selectors[i], &devs[i]);
       if (st != CLQL_SUCCESS) {
-        free(chosen);
         free(devs);
         return report_error(st);
       }
     }
-    free(devs);
-    devs = chosen;
-    n = (size_t)o.nselectors;
+    n = (size_t)o->nselectors;
   }
-
-  if (o.json) {
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(arr, device_json(&devs[i]));
-    json_t *root = json_pack("{s:i,s:s,s:o}", "schema", 1, "clql_version", clql_version_string(),
-                             "devices", arr);
-    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-    if (!text) {
-      json_decref(root);
-      free(devs);
-      return EXIT_INTERNAL;
-    }
-    puts(text);
-    free(text);
-    json_decref(root);
-  } else if (o.list) {
-    for (size_t i = 0; i < n; i++)
-      printf("%u  %u:%u  %s\n", devs[i].index, devs[i].platform_index, devs[i].device_index,
-             devs[i].name);
-  } else {
-    print_table(devs, n);
-  }
-  free(devs);
+  *out = devs;
+  *count = n;
   return EXIT_OK;
+}
+
+static int recorded_devices(const options *o, clql_device_info **out, size_t *count) {
+  size_t n = 0;
+  clql_device_info *devs = NULL;
+  clql_status st = clql_profile_devices(o->profile_file, o->profile_id, NULL, 0, &n);
+  if (st == CLQL_SUCCESS && n > 0) {
+    devs = calloc(n, sizeof *devs);
+    if (!devs) return EXIT_INTERNAL;
+    st = clql_profile_devices(o->profile_file, o->profile_id, devs, n, &n);
+  }
+  if (st != CLQL_SUCCESS) {
+    free(devs);
+    fprintf(stderr, "clql-probe: --profile: %s (%s)\n", clql_last_error_detail(),
+            clql_status_message(st));
+    return exit_code_for(st);
+  }
+  *out = devs;
+  *count = n;
+  return EXIT_OK;
+}
+
+static void collect_trace(const char *source, int answered, const char *detail, void *user) {
+  trace_log *t = user;
+  if (t->count == MAX_TRACE) return;
+  snprintf(t->steps[t->count].source, sizeof t->steps[t->count].source, "%s", source);
+  t->steps[t->count].answered = answered;
+  snprintf(t->steps[t->count].detail, sizeof t->steps[t->count].detail, "%s", detail);
+  t->count++;
+}
+
+/* Probe each device again, recording every source tried; the traced report
+ * replaces the one from enumeration so both agree. */
+static trace_log *trace_devices(const options *o, clql_device_info *devs, size_t n) {
+  trace_log *traces = calloc(n, sizeof *traces);
+  for (size_t i = 0; traces && i < n; i++) {
+    if (devs[i].profile_id[0])
+      clql_profile_memory_trace(o->profile_file, devs[i].profile_id, &devs[i].memory,
+                                collect_trace, &traces[i]);
+    else
+      clql_device_memory_trace(devs[i].device, &devs[i].memory, collect_trace, &traces[i]);
+  }
+  return traces;
+}
+
+static void print_log(clql_log_level level, const char *message, void *user) {
+  (void)user;
+  fprintf(stderr, "clql %s: %s\n", level == CLQL_LOG_WARN ? "warn" : "error", message);
+}
+
+static int print_json(const clql_device_info *devs, const trace_log *traces, size_t n) {
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < n; i++)
+    json_array_append_new(arr, device_json(&devs[i], traces ? &traces[i] : NULL));
+  json_t *root = json_pack("{s:i,s:s,s:o}", "schema", 1, "clql_version", clql_version_string(),
+                           "devices", arr);
+  char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+  json_decref(root);
+  if (!text) return EXIT_INTERNAL;
+  puts(text);
+  free(text);
+  return EXIT_OK;
+}
+
+int main(int argc, char **argv) {
+  options o = {0};
+  int rc = parse_args(argc, argv, &o);
+  /* -v also shows clql's warnings (a bad CLQL_MEM_SOURCE, say) unless
+   * CLQL_LOG already chooses what to show. */
+  const char *log_env = getenv("CLQL_LOG");
+  if (rc == EXIT_OK && o.verbose && (!log_env || !*log_env))
+    clql_set_log_callback(print_log, NULL, CLQL_LOG_WARN);
+  size_t n = 0;
+  clql_device_info *devs = NULL;
+  if (rc == EXIT_OK) rc = o.profile_file ? recorded_devices(&o, &devs, &n) : live_devices(&o, &devs, &n);
+  trace_log *traces = NULL;
+  if (rc == EXIT_OK && o.verbose && !(traces = trace_devices(&o, devs, n))) rc = EXIT_INTERNAL;
+  if (rc == EXIT_OK) {
+    if (o.json) {
+      rc = print_json(devs, traces, n);
+    } else if (o.list) {
+      for (size_t i = 0; i < n; i++)
+        printf("%u  %u:%u  %s\n", devs[i].index, devs[i].platform_index, devs[i].device_index,
+               devs[i].name);
+    } else {
+      print_table(devs, traces, n);
+    }
+  }
+  free(traces);
+  free(devs);
+  free(o.profile_file);
+  return rc;
 }

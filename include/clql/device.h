@@ -63,6 +63,7 @@ typedef struct clql_device_info {
   int has_pci;             /**< 1 when pci is valid */
   clql_pci_address pci;
   clql_memory_report memory;
+  char profile_id[CLQL_NAME_MAX]; /**< id of the profile record it came from; "" for live devices */
 } clql_device_info;
 
 /** "cpu", "gpu", "accelerator" or "custom" for a CL_DEVICE_TYPE_* bit set. */
@@ -89,8 +90,29 @@ CLQL_API clql_status clql_devices_get(clql_device_info *devices, size_t capacity
  */
 CLQL_API clql_status clql_device_select(const char *selector, clql_device_info *out);
 
-/** Re-query the memory report of one device (free memory changes over time). */
+/**
+ * The memory report of one device. Reports are cached per device for
+ * $CLQL_PROBE_TTL_MS milliseconds (default 1000; 0 disables the cache), so
+ * asking before every forward pass costs a lookup, not a vendor-library
+ * round trip. Thread-safe.
+ */
 CLQL_API clql_status clql_device_memory(cl_device_id device, clql_memory_report *out);
+
+/** Probe the device now, bypassing and then updating the cache. Thread-safe. */
+CLQL_API clql_status clql_device_memory_refresh(cl_device_id device, clql_memory_report *out);
+
+/**
+ * Called once for every free-memory source considered, in chain order:
+ * source is its CLQL_MEM_SOURCE name ("amd-ext", "nvml", "level-zero",
+ * "sysfs", "host"), answered is 1 for the source that produced free (the
+ * last call), else 0 with detail saying why it was skipped.
+ */
+typedef void (*clql_mem_trace_fn)(const char *source, int answered, const char *detail,
+                                  void *user);
+
+/** clql_device_memory_refresh, reporting each source tried to trace. */
+CLQL_API clql_status clql_device_memory_trace(cl_device_id device, clql_memory_report *out,
+                                              clql_mem_trace_fn trace, void *user);
 
 #ifdef __cplusplus
 }

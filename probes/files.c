@@ -1,0 +1,55 @@
+/* Helpers shared by the sources that read files or load vendor libraries. */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "probe.h"
+
+const char *clql_probe_root(const char *var, const char *fallback) {
+  const char *v = getenv(var);
+  return v && *v ? v : fallback;
+}
+
+int clql_parse_u64(const char *s, cl_ulong *out) {
+  cl_ulong v = 0;
+  const char *p = s;
+  if (*p < '0' || *p > '9') return 0;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    if (!clql_mul_u64(v, 10, &v) || !clql_add_u64(v, (cl_ulong)(*p - '0'), &v)) return 0;
+  }
+  while (*p == ' ' || *p == '\t' || *p == '\n') p++;
+  if (*p) return 0;
+  *out = v;
+  return 1;
+}
+
+int clql_read_u64_file(const char *path, cl_ulong *out) {
+  char *text = clql_read_text_file(path, 128);
+  if (!text) return 0;
+  int r = 0;
+  if (strncmp(text, "max", 3) == 0 && strspn(text + 3, " \t\n") == strlen(text + 3))
+    r = 2;
+  else if (clql_parse_u64(text, out))
+    r = 1;
+  free(text);
+  return r;
+}
+
+void clql_format_bdf(const clql_pci_address *pci, char *buf, size_t size) {
+  snprintf(buf, size, "%04x:%02x:%02x.%x", pci->domain, pci->bus, pci->device, pci->function);
+}
+
+int clql_dl_symbol(void *lib, const char *name, void *fn_out) {
+  void *sym = dlsym(lib, name);
+  if (!sym) return 0;
+  memcpy(fn_out, &sym, sizeof sym);
+  return 1;
+}
+
+void *clql_probe_dlopen(const char *env_var, const char *soname, char *failure,
+                        size_t failure_size) {
+  const char *path = clql_probe_root(env_var, soname);
+  void *lib = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+  if (!lib) snprintf(failure, failure_size, "cannot load %s", path);
+  return lib;
+}

@@ -1,0 +1,57 @@
+/* amdgpu's VRAM counters in the PCI device directory:
+ * free = mem_info_vram_total - mem_info_vram_used (decimal bytes, used by
+ * all processes and the kernel). Trusted only when the device's driver is
+ * amdgpu. Root: $CLQL_SYSFS_ROOT (default /sys). */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "probe.h"
+
+static int sysfs_run(const clql_probe_target *t, clql_probe_result *r, char *why,
+                     size_t why_size) {
+  if (!(t->type & CL_DEVICE_TYPE_GPU)) {
+    snprintf(why, why_size, "not a GPU");
+    return 0;
+  }
+  if (!t->has_pci) {
+    snprintf(why, why_size, "no PCI address");
+    return 0;
+  }
+  char bdf[32], dir[PATH_MAX], path[PATH_MAX + 32], link[PATH_MAX];
+  clql_format_bdf(&t->pci, bdf, sizeof bdf);
+  snprintf(dir, sizeof dir, "%s/bus/pci/devices/%s", clql_probe_root("CLQL_SYSFS_ROOT", "/sys"),
+           bdf);
+  snprintf(path, sizeof path, "%s/driver", dir);
+  ssize_t n = readlink(path, link, sizeof link - 1);
+  if (n < 0) {
+    snprintf(why, why_size, "%s has no driver link", bdf);
+    return 0;
+  }
+  link[n] = '\0';
+  const char *driver = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+  if (strcmp(driver, "amdgpu") != 0) {
+    snprintf(why, why_size, "%s driver is %s, not amdgpu", bdf, driver);
+    return 0;
+  }
+  cl_ulong total = 0, used = 0;
+  snprintf(path, sizeof path, "%s/mem_info_vram_total", dir);
+  int ok = clql_read_u64_file(path, &total) == 1;
+  snprintf(path, sizeof path, "%s/mem_info_vram_used", dir);
+  ok = ok && clql_read_u64_file(path, &used) == 1;
+  if (!ok) {
+    snprintf(why, why_size, "%s: mem_info_vram_total/used missing or not a number", bdf);
+    return 0;
+  }
+  if (used > total) {
+    snprintf(why, why_size, "%s: VRAM used %llu exceeds total %llu", bdf,
+             (unsigned long long)used, (unsigned long long)total);
+    return 0;
+  }
+  r->source = CLQL_MEM_SOURCE_SYSFS_AMDGPU;
+  r->free = total - used;
+  r->measured = 1;
+  return 1;
+}
+
+const clql_probe_source clql_probe_source_sysfs_amdgpu = {"sysfs", sysfs_run, NULL};
