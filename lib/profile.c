@@ -289,6 +289,16 @@ static clql_status parse_record(parse_ctx *c, json_t *obj, clql_profile_record *
   if (st == CLQL_SUCCESS) st = get_free_kib(c, obj, r);
   if (st == CLQL_SUCCESS) st = get_flags(c, obj, r);
   if (st != CLQL_SUCCESS) return st;
+  if (!r->has_global_mem) {
+    cl_ulong implied = r->has_max_alloc ? r->max_alloc : 0, free_bytes;
+    if (r->free_kib_count && clql_mul_u64(r->free_kib[0], 1024, &free_bytes) &&
+        free_bytes > implied)
+      implied = free_bytes;
+    if (implied) {
+      r->has_global_mem = r->global_mem_derived = 1;
+      r->global_mem = implied;
+    }
+  }
 
   /* Identity strings are kept when they do not parse (the records quote
    * clinfo, which sometimes adds remarks); they simply answer nothing. */

@@ -63,6 +63,10 @@ typedef struct clql_profile_record {
   int has_vendor_id;
   cl_uint vendor_id;
   int has_global_mem, has_max_alloc, has_local_mem, has_compute_units;
+  /* A record without a total answers the smallest total its other figures
+   * imply (max_alloc, AMD free memory), so no report shows a buffer or free
+   * memory larger than the device. */
+  int global_mem_derived;
   cl_ulong global_mem, max_alloc, local_mem;
   cl_uint compute_units;
   int host_unified_memory;  /* 0, 1 or CLQL_FIELD_ABSENT */

@@ -153,6 +153,24 @@ static void test_sizes_and_fields(void) {
   clql_profile_free(set);
 }
 
+/* No total in the record: the smallest total its other figures imply. */
+static void test_derived_total(void) {
+  clql_profile_set *set = load_text(
+      "derived.json",
+      "[{\"id\": \"alloc-only\", \"max_mem_alloc_size\": 14588628168},"
+      " {\"id\": \"free-larger\", \"max_mem_alloc_size\": 14588628168,"
+      "  \"amd_global_free_memory_kib\": [16558080, 16558080]},"
+      " {\"id\": \"nothing\", \"device_type\": \"GPU\"}]");
+  const clql_profile_record *r = clql_profile_find(set, "alloc-only");
+  CU_ASSERT_TRUE(r->has_global_mem && r->global_mem_derived);
+  CU_ASSERT_EQUAL(r->global_mem, 14588628168ULL);
+  r = clql_profile_find(set, "free-larger");
+  CU_ASSERT_EQUAL(r->global_mem, 16558080ULL * 1024);
+  r = clql_profile_find(set, "nothing");
+  CU_ASSERT_FALSE(r->has_global_mem); /* nothing implied: PoCL's own figure passes through */
+  clql_profile_free(set);
+}
+
 static void test_pci_and_uuid_parsing(void) {
   cl_uint d, b, v, f;
   CU_ASSERT_TRUE(clql_parse_pci_bus_id("0000:1a:00.0", &d, &b, &v, &f));
@@ -353,7 +371,7 @@ static void test_profile_devices(void) {
   CU_ASSERT_EQUAL(devs[7].memory.max_alloc, 524288);
 }
 
-static CU_TestInfo parser_tests[] = {{"malformed_fields", test_malformed_fields},
+static CU_TestInfo parser_tests[] = {{"derived_total", test_derived_total},{"malformed_fields", test_malformed_fields},
                                      {"malformed_files", test_malformed_files},
                                      {"sizes_and_fields", test_sizes_and_fields},
                                      {"pci_and_uuid", test_pci_and_uuid_parsing},
