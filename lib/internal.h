@@ -52,6 +52,10 @@ int clql_contains_nocase(const char *haystack, const char *needle);
 /* Whole-token match in a space-separated extension string. */
 int clql_has_extension(const char *extensions, const char *name);
 
+/* Set ws->largest and ws->total (parts at CLQL_WORKSPACE_ALIGN offsets) from
+ * ws->part; 0 on overflow. The one definition of a workspace's size (layout.c). */
+int clql_workspace_sum(clql_workspace_bytes *ws);
+
 /* ---- device selection (pure) ---- */
 typedef enum { CLQL_SEL_DEFAULT, CLQL_SEL_PAIR, CLQL_SEL_INDEX, CLQL_SEL_NAME } clql_selector_kind;
 typedef struct {
