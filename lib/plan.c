@@ -2,11 +2,14 @@
 #include <string.h>
 #include "internal.h"
 
-/* Defaults (README "Budget"): plan with 90% of total, keep max(256 MiB, 5%)
- * free; with free unknown, 80% of total and a 10% reserve. */
+/* Defaults (README "Budget and plans"): plan with 90% of total and keep
+ * max(5% of total, 256 MiB) free; with free unknown, 80% of total and a 10%
+ * reserve. The 256 MiB floor is at most a quarter of total, so a device under
+ * 1 GiB keeps a usable budget instead of a reserve larger than itself. */
 #define DEFAULT_FRACTION 0.9
 #define FALLBACK_FRACTION 0.8
 #define DEFAULT_RESERVE_MIN (256ull << 20)
+#define RESERVE_MIN_MAX_SHARE 0.25
 #define DEFAULT_RESERVE_PERCENT 5.0
 #define FALLBACK_RESERVE_PERCENT 10.0
 #define DEFAULT_MAX_BATCH 4096u
@@ -17,19 +20,35 @@ const char *clql_limited_by_name(clql_limited_by reason) {
   return names[reason];
 }
 
-static uint64_t percent_of(uint64_t total, double percent) {
-  double v = (double)total * percent / 100.0;
-  return v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v;
+/* floor(total * num / den), at most total; never converts an out-of-range double. */
+static uint64_t share_of(uint64_t total, double num, double den) {
+  double v = floor((double)total * num / den);
+  return v >= (double)total ? total : (uint64_t)v;
+}
+
+/* opts with the unset knobs filled from the environment. */
+static clql_budget_options with_env(const clql_budget_options *opts) {
+  clql_budget_options o = *opts, env;
+  clql_env_budget_options(opts->set, &env);
+  if (env.set & CLQL_BUDGET_FRACTION) o.fraction = env.fraction;
+  if (env.set & CLQL_BUDGET_LIMIT) o.limit = env.limit;
+  if (env.set & CLQL_BUDGET_RESERVE_BYTES) o.reserve_bytes = env.reserve_bytes;
+  if (env.set & CLQL_BUDGET_RESERVE_PERCENT) o.reserve_percent = env.reserve_percent;
+  if (env.set & CLQL_BUDGET_MAX_BATCH) o.max_batch = env.max_batch;
+  o.set |= env.set;
+  return o;
 }
 
 clql_status clql_budget_compute(const clql_memory_report *mem, const clql_budget_options *opts,
                                 clql_budget *out) {
   if (!mem || !out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "memory report or output is NULL");
   if (mem->total == 0) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "device total memory is 0");
-  clql_budget_options none = {0};
-  if (!opts) opts = &none;
+  clql_budget_options none;
+  memset(&none, 0, sizeof none);
+  clql_budget_options o = with_env(opts ? opts : &none);
   clql_budget b;
   memset(&b, 0, sizeof b);
+  b.from_env = o.set & ~(opts ? opts->set : 0u);
   b.total = mem->total;
   b.max_alloc = mem->max_alloc ? mem->max_alloc : mem->total;
   b.free_is_fallback = !mem->free_known;
@@ -37,31 +56,32 @@ clql_status clql_budget_compute(const clql_memory_report *mem, const clql_budget
   b.free = mem->free_known && mem->free < mem->total ? mem->free : mem->total;
 
   b.fraction = b.free_is_fallback ? FALLBACK_FRACTION : DEFAULT_FRACTION;
-  if (opts->set & CLQL_BUDGET_FRACTION) {
-    if (!(opts->fraction > 0.0 && opts->fraction <= 1.0))
-      return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "fraction %g is not in (0, 1]", opts->fraction);
-    b.fraction = opts->fraction;
+  if (o.set & CLQL_BUDGET_FRACTION) {
+    if (!(o.fraction > 0.0 && o.fraction <= 1.0))
+      return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "fraction %g is not in (0, 1]", o.fraction);
+    b.fraction = o.fraction;
   }
   double pct = b.free_is_fallback ? FALLBACK_RESERVE_PERCENT : DEFAULT_RESERVE_PERCENT;
-  b.reserve = percent_of(b.total, pct);
-  if (b.reserve < DEFAULT_RESERVE_MIN) b.reserve = DEFAULT_RESERVE_MIN;
-  if (opts->set & CLQL_BUDGET_RESERVE_PERCENT) {
-    if (!(opts->reserve_percent >= 0.0 && opts->reserve_percent <= 100.0))
+  uint64_t floor_bytes = share_of(b.total, RESERVE_MIN_MAX_SHARE, 1.0);
+  if (floor_bytes > DEFAULT_RESERVE_MIN) floor_bytes = DEFAULT_RESERVE_MIN;
+  b.reserve = share_of(b.total, pct, 100.0);
+  if (b.reserve < floor_bytes) b.reserve = floor_bytes;
+  if (o.set & CLQL_BUDGET_RESERVE_PERCENT) {
+    if (!(o.reserve_percent >= 0.0 && o.reserve_percent <= 100.0))
       return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "reserve %g%% is not in [0, 100]",
-                       opts->reserve_percent);
-    b.reserve = percent_of(b.total, opts->reserve_percent);
+                       o.reserve_percent);
+    b.reserve = share_of(b.total, o.reserve_percent, 100.0);
   }
-  if (opts->set & CLQL_BUDGET_RESERVE_BYTES) b.reserve = opts->reserve_bytes;
-  b.limit = (opts->set & CLQL_BUDGET_LIMIT) ? opts->limit : UINT64_MAX;
+  if (o.set & CLQL_BUDGET_RESERVE_BYTES) b.reserve = o.reserve_bytes;
+  b.limit = (o.set & CLQL_BUDGET_LIMIT) ? o.limit : UINT64_MAX;
   b.max_batch = DEFAULT_MAX_BATCH;
-  if (opts->set & CLQL_BUDGET_MAX_BATCH) {
-    if (opts->max_batch == 0) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "max_batch is 0");
-    b.max_batch = opts->max_batch;
+  if (o.set & CLQL_BUDGET_MAX_BATCH) {
+    if (o.max_batch == 0) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "max_batch is 0");
+    b.max_batch = o.max_batch;
   }
 
   uint64_t from_free = b.free > b.reserve ? b.free - b.reserve : 0;
-  uint64_t from_fraction = (uint64_t)floor((double)b.total * b.fraction);
-  if (from_fraction > b.total) from_fraction = b.total;
+  uint64_t from_fraction = share_of(b.total, b.fraction, 1.0);
   b.bytes = from_free;
   if (from_fraction < b.bytes) b.bytes = from_fraction;
   if (b.limit < b.bytes) b.bytes = b.limit;

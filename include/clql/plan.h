@@ -47,6 +47,7 @@ typedef struct clql_budget {
   uint64_t max_alloc;      /**< largest single buffer */
   int free_is_fallback;    /**< 1 when free was unknown and total was used */
   clql_mem_source free_source;
+  unsigned from_env;       /**< CLQL_BUDGET_* bits whose values came from the environment */
 } clql_budget;
 
 /** Why a plan's batch stops where it does. */
@@ -59,7 +60,13 @@ typedef enum clql_limited_by {
 
 CLQL_API const char *clql_limited_by_name(clql_limited_by reason);
 
-/** Compute the budget; opts may be NULL (environment and defaults only). */
+/**
+ * Compute the budget; opts may be NULL (environment and defaults only).
+ * Each knob comes from opts when its bit is set, else from its environment
+ * variable when that parses, else from the default. The two reserve bits are
+ * one knob: setting either in opts ignores CLQL_MEM_RESERVE. A bad variable
+ * is logged at warn level and ignored; a bad opts value is an error.
+ */
 CLQL_API clql_status clql_budget_compute(const clql_memory_report *mem,
                                          const clql_budget_options *opts, clql_budget *out);
 
@@ -85,6 +92,22 @@ typedef struct clql_layer_plan {
 CLQL_API clql_status clql_plan_layer(const clql_memory_report *mem, const clql_budget_options *opts,
                                      const clql_layer_shape *shape, uint64_t requested_batch,
                                      unsigned ws_flags, clql_layer_plan *out);
+
+#define CLQL_ENV_VALUE_MAX 64
+
+/** A budget variable of the environment that clql ignores, and why. */
+typedef struct clql_env_problem {
+  const char *variable;           /**< "CLQL_MEM_LIMIT" (static) */
+  char value[CLQL_ENV_VALUE_MAX]; /**< its value; control bytes as '?', a cut one ends in "..." */
+  const char *reason;             /**< "negative", "too large for 64 bits" (static) */
+} clql_env_problem;
+
+/**
+ * The budget variables (CLQL_MEM_FRACTION, CLQL_MEM_LIMIT, CLQL_MEM_RESERVE,
+ * CLQL_MAX_BATCH) set to values clql ignores, for tools to show. Ask the
+ * size, then pass the buffer. Reads the environment at each call.
+ */
+CLQL_API clql_status clql_env_problems(clql_env_problem *problems, size_t capacity, size_t *count);
 
 #ifdef __cplusplus
 }
