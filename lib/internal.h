@@ -72,6 +72,15 @@ int clql_parse_reserve(const char *text, uint64_t *bytes, double *percent, int *
  * value is logged (warn) with its variable and left out. */
 void clql_env_budget_options(unsigned skip, clql_budget_options *out);
 
+/* ---- model sums (model.c) ---- */
+/* Resident bytes and the largest resident buffer (largest may be NULL). */
+clql_status clql_model_resident(const clql_model_layer *layers, size_t count, uint64_t *total,
+                                clql_buffer_ref *largest);
+/* clql_model_workspace_bytes with the layer index that sets each part (owner may be NULL). */
+clql_status clql_model_workspace_owned(const clql_model_layer *layers, size_t count,
+                                       uint64_t batch, unsigned flags, clql_workspace_bytes *out,
+                                       size_t owner[CLQL_WS_PART_COUNT]);
+
 /* ---- device selection (pure) ---- */
 typedef enum { CLQL_SEL_DEFAULT, CLQL_SEL_PAIR, CLQL_SEL_INDEX, CLQL_SEL_NAME } clql_selector_kind;
 typedef struct {

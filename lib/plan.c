@@ -20,6 +20,12 @@ const char *clql_limited_by_name(clql_limited_by reason) {
   return names[reason];
 }
 
+const char *clql_buffer_kind_name(clql_buffer_kind kind) {
+  static const char *const names[] = {"weights", "scales", "workspace"};
+  if ((int)kind < 0 || kind > CLQL_BUFFER_WORKSPACE) return "unknown";
+  return names[kind];
+}
+
 /* floor(total * num / den), at most total; never converts an out-of-range double. */
 static uint64_t share_of(uint64_t total, double num, double den) {
   double v = floor((double)total * num / den);
@@ -89,11 +95,19 @@ clql_status clql_budget_compute(const clql_memory_report *mem, const clql_budget
   return CLQL_SUCCESS;
 }
 
+/* What the batch search needs: layers sharing one workspace next to resident bytes. */
+typedef struct {
+  const clql_model_layer *layers;
+  size_t count;
+  unsigned flags;
+  const clql_budget *budget;
+  uint64_t resident;
+} search_ctx;
+
 /* Does batch b fit? Sets *why to the binding constraint when it does not. */
-static clql_status fits_at(const clql_layer_shape *shape, const clql_budget *budget,
-                           uint64_t resident, uint64_t b, unsigned flags, int *fits,
-                           clql_limited_by *why, clql_workspace_bytes *ws) {
-  clql_status st = clql_layout_workspace_bytes(shape, b, flags, ws);
+static clql_status fits_at(const search_ctx *c, uint64_t b, int *fits, clql_limited_by *why) {
+  clql_workspace_bytes ws;
+  clql_status st = clql_model_workspace_bytes(c->layers, c->count, b, c->flags, &ws);
   if (st == CLQL_ERR_SIZE_OVERFLOW) { /* a batch this large cannot fit anything */
     clql_clear_error();
     *fits = 0;
@@ -102,15 +116,60 @@ static clql_status fits_at(const clql_layer_shape *shape, const clql_budget *bud
   }
   if (st != CLQL_SUCCESS) return st;
   uint64_t need;
-  if (ws->largest > budget->max_alloc) {
+  if (ws.largest > c->budget->max_alloc) {
     *fits = 0;
     *why = CLQL_LIMITED_BY_MAX_ALLOC;
-  } else if (!clql_add_u64(resident, ws->total, &need) || need > budget->bytes) {
+  } else if (!clql_add_u64(c->resident, ws.total, &need) || need > c->budget->bytes) {
     *fits = 0;
     *why = CLQL_LIMITED_BY_BUDGET;
   } else {
     *fits = 1;
   }
+  return CLQL_SUCCESS;
+}
+
+/* The largest batch in [1, min(request, cap)] that fits (0 when batch 1 does
+ * not) and why it stops there. Fitting is monotone in the batch. */
+static clql_status search(const search_ctx *c, int resident_fits, uint64_t requested,
+                          uint64_t *batch, clql_limited_by *why) {
+  uint64_t cap = c->budget->max_batch;
+  clql_limited_by cap_reason = CLQL_LIMITED_BY_CAP;
+  if (requested && requested <= cap) {
+    cap = requested;
+    cap_reason = CLQL_LIMITED_BY_REQUEST;
+  }
+  int f;
+  clql_limited_by w = CLQL_LIMITED_BY_BUDGET;
+  clql_status st = fits_at(c, 1, &f, &w);
+  if (st != CLQL_SUCCESS) return st;
+  *batch = 0;
+  if (!resident_fits) {
+    *why = CLQL_LIMITED_BY_MAX_ALLOC;
+    return CLQL_SUCCESS;
+  }
+  if (!f) {
+    *why = w;
+    return CLQL_SUCCESS;
+  }
+  uint64_t lo = 1, hi = cap;
+  st = fits_at(c, hi, &f, &w);
+  if (st != CLQL_SUCCESS) return st;
+  if (f) {
+    *batch = hi;
+    *why = cap_reason;
+    return CLQL_SUCCESS;
+  }
+  *why = w;
+  while (hi - lo > 1) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    st = fits_at(c, mid, &f, &w);
+    if (st != CLQL_SUCCESS) return st;
+    if (f)
+      lo = mid;
+    else
+      hi = mid, *why = w;
+  }
+  *batch = lo;
   return CLQL_SUCCESS;
 }
 
@@ -127,54 +186,56 @@ clql_status clql_plan_layer(const clql_memory_report *mem, const clql_budget_opt
   if (!clql_add_u64(p.weights.weights, p.weights.scales, &p.resident_bytes))
     return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "resident bytes overflow");
 
-  uint64_t cap = p.budget.max_batch;
-  clql_limited_by cap_reason = CLQL_LIMITED_BY_CAP;
-  if (requested_batch && requested_batch <= cap) {
-    cap = requested_batch;
-    cap_reason = CLQL_LIMITED_BY_REQUEST;
-  }
-  int fit = 0;
-  clql_limited_by why = CLQL_LIMITED_BY_BUDGET;
+  clql_model_layer one;
+  memset(&one, 0, sizeof one);
+  one.shape = *shape;
+  one.count = 1;
+  search_ctx c = {&one, 1, ws_flags, &p.budget, p.resident_bytes};
   int resident_fits = p.weights.weights <= p.budget.max_alloc &&
                       p.weights.scales <= p.budget.max_alloc;
-  st = fits_at(shape, &p.budget, p.resident_bytes, 1, ws_flags, &fit, &why, &p.workspace);
+  st = search(&c, resident_fits, requested_batch, &p.batch, &p.limited_by);
+  if (st == CLQL_SUCCESS)
+    st = clql_layout_workspace_bytes(shape, p.batch ? p.batch : 1, ws_flags, &p.workspace);
   if (st != CLQL_SUCCESS) return st;
-  if (!resident_fits) {
-    fit = 0;
-    why = CLQL_LIMITED_BY_MAX_ALLOC;
-  }
-  if (fit) {
-    /* Largest b in [1, cap] that fits; fitting is monotone in b. */
-    uint64_t lo = 1, hi = cap;
-    int f;
-    clql_limited_by w;
-    clql_workspace_bytes ws;
-    st = fits_at(shape, &p.budget, p.resident_bytes, hi, ws_flags, &f, &w, &ws);
-    if (st != CLQL_SUCCESS) return st;
-    if (f) {
-      lo = hi;
-      why = cap_reason;
-    } else {
-      why = w;
-      while (hi - lo > 1) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        st = fits_at(shape, &p.budget, p.resident_bytes, mid, ws_flags, &f, &w, &ws);
-        if (st != CLQL_SUCCESS) return st;
-        if (f)
-          lo = mid;
-        else
-          hi = mid, why = w;
-      }
-    }
-    p.batch = lo;
-    st = clql_layout_workspace_bytes(shape, lo, ws_flags, &p.workspace);
-    if (st != CLQL_SUCCESS) return st;
-  }
-  p.fits = fit;
-  p.limited_by = why;
+  p.fits = p.batch > 0;
   p.largest_buffer = p.workspace.largest;
   if (p.weights.weights > p.largest_buffer) p.largest_buffer = p.weights.weights;
   if (p.weights.scales > p.largest_buffer) p.largest_buffer = p.weights.scales;
+  *out = p;
+  return CLQL_SUCCESS;
+}
+
+clql_status clql_plan_model(const clql_memory_report *mem, const clql_budget_options *opts,
+                            const clql_model_layer *layers, size_t count,
+                            uint64_t requested_batch, unsigned ws_flags, clql_model_plan *out) {
+  if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "plan output is NULL");
+  clql_model_plan p;
+  memset(&p, 0, sizeof p);
+  clql_status st = clql_budget_compute(mem, opts, &p.budget);
+  if (st == CLQL_SUCCESS) st = clql_model_resident(layers, count, &p.weight_bytes, &p.largest);
+  if (st != CLQL_SUCCESS) return st;
+  for (size_t i = 0; i < count; i++)
+    if (!clql_add_u64(p.layers, layers[i].count, &p.layers))
+      return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "layer counts overflow 64 bits at layer %zu", i);
+
+  search_ctx c = {layers, count, ws_flags, &p.budget, p.weight_bytes};
+  st = search(&c, p.largest.bytes <= p.budget.max_alloc, requested_batch, &p.batch, &p.limited_by);
+  size_t owner[CLQL_WS_PART_COUNT];
+  if (st == CLQL_SUCCESS)
+    st = clql_model_workspace_owned(layers, count, p.batch ? p.batch : 1, ws_flags, &p.workspace,
+                                    owner);
+  if (st != CLQL_SUCCESS) return st;
+  p.fits = p.batch > 0;
+  for (int part = 0; part < CLQL_WS_PART_COUNT; part++) {
+    if (p.workspace.part[part] <= p.largest.bytes) continue;
+    p.largest.bytes = p.workspace.part[part];
+    p.largest.layer = owner[part];
+    p.largest.kind = CLQL_BUFFER_WORKSPACE;
+    p.largest.part = (clql_workspace_part)part;
+  }
+  if (!clql_add_u64(p.weight_bytes, p.workspace.total, &p.need_bytes))
+    return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "model weights + workspace overflow 64 bits");
+  if (p.need_bytes > p.budget.bytes) p.over_budget_bytes = p.need_bytes - p.budget.bytes;
   *out = p;
   return CLQL_SUCCESS;
 }

@@ -11,6 +11,7 @@
 #include <clql/device.h>
 #include <clql/export.h>
 #include <clql/layout.h>
+#include <clql/model.h>
 #include <clql/status.h>
 
 #ifdef __cplusplus
@@ -108,6 +109,49 @@ typedef struct clql_env_problem {
  * size, then pass the buffer. Reads the environment at each call.
  */
 CLQL_API clql_status clql_env_problems(clql_env_problem *problems, size_t capacity, size_t *count);
+
+/** What a buffer of a plan holds. */
+typedef enum clql_buffer_kind {
+  CLQL_BUFFER_WEIGHTS = 0,  /**< "weights": one layer's packed weights */
+  CLQL_BUFFER_SCALES = 1,   /**< "scales": one layer's scales */
+  CLQL_BUFFER_WORKSPACE = 2 /**< "workspace": one part of the shared workspace */
+} clql_buffer_kind;
+
+CLQL_API const char *clql_buffer_kind_name(clql_buffer_kind kind);
+
+/** One buffer of a model plan and the layer that needs it. */
+typedef struct clql_buffer_ref {
+  uint64_t bytes;
+  size_t layer;             /**< index into the layer list */
+  clql_buffer_kind kind;
+  clql_workspace_part part; /**< which part, when kind is CLQL_BUFFER_WORKSPACE */
+} clql_buffer_ref;
+
+typedef struct clql_model_plan {
+  clql_budget budget;
+  uint64_t layers;                /**< layers resident: the sum of the counts */
+  uint64_t weight_bytes;          /**< weights + scales of every layer, all resident */
+  clql_workspace_bytes workspace; /**< shared workspace at `batch` (at batch 1 when nothing fits) */
+  uint64_t batch;                 /**< largest batch that fits; 0 when even 1 does not */
+  clql_limited_by limited_by;     /**< the binding constraint; when !fits, budget or max_alloc */
+  int fits;                       /**< 1 when weights + workspace(batch >= 1) fit */
+  uint64_t need_bytes;            /**< weight_bytes + workspace.total */
+  uint64_t over_budget_bytes;     /**< need_bytes - budget.bytes when positive, else 0 */
+  clql_buffer_ref largest;        /**< largest single buffer; over max_alloc when that stops it */
+} clql_model_plan;
+
+/**
+ * Plan a whole model: every layer's weights resident, one workspace shared
+ * by all (clql_model_workspace_bytes), and the largest batch <= the request
+ * (0: none) and <= the cap for which weights + workspace fit the budget with
+ * every buffer <= max_alloc. A model that does not fit is CLQL_SUCCESS with
+ * fits = 0 and the numbers; sums that overflow 64 bits give
+ * CLQL_ERR_SIZE_OVERFLOW naming the layer.
+ */
+CLQL_API clql_status clql_plan_model(const clql_memory_report *mem, const clql_budget_options *opts,
+                                     const clql_model_layer *layers, size_t count,
+                                     uint64_t requested_batch, unsigned ws_flags,
+                                     clql_model_plan *out);
 
 #ifdef __cplusplus
 }
