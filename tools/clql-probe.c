@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <clql.h>
+#include "probe_plan.h"
 
 enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_NO_DEVICE = 6, EXIT_NO_PLATFORM = 9, EXIT_INTERNAL = 255 };
 
@@ -16,7 +17,12 @@ typedef struct {
   int json, list;
   const char *selectors[MAX_SELECTORS];
   int nselectors;
+  const char *plan, *qtype, *batch, *plot; /* --plan MODEL and what goes with it */
+  int csv;
 } options;
+
+/* Long options without a short form. */
+enum { OPT_PLAN = 256, OPT_QTYPE, OPT_BATCH, OPT_CSV, OPT_PLOT };
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -26,6 +32,13 @@ static void usage(FILE *out) {
           "  -d, --device SEL   only this device (repeatable): P:D, flat index, or name text\n"
           "  -l, --list         one line per device: index, P:D, name\n"
           "      --json         machine-readable output on stdout\n"
+          "      --plan MODEL   plan MODEL (a preset such as bitnet-b1.58-2b4t, or a model\n"
+          "                     file) on each device: largest batch, budget, why it stops\n"
+          "      --qtype Q      I2S (default), TL1 or TL2, with --plan\n"
+          "      --batch N      plan for at most N tokens, with --plan\n"
+          "      --csv          with --plan: CSV, a row per device and qtype\n"
+          "      --plot FILE    with --plan: chart largest batch vs memory (.svg, .png, .txt)\n"
+          "                     through gnuplot when installed\n"
           "  -h, --help         this help\n"
           "  -V, --version      print the clql version\n\n"
           "exit codes: 0 ok, 2 bad arguments, 6 no such device, 9 no OpenCL platform,\n"
@@ -88,6 +101,11 @@ static int parse_args(int argc, char **argv, options *o) {
   static const struct option longopts[] = {{"device", required_argument, NULL, 'd'},
                                            {"list", no_argument, NULL, 'l'},
                                            {"json", no_argument, NULL, 'j'},
+                                           {"plan", required_argument, NULL, OPT_PLAN},
+                                           {"qtype", required_argument, NULL, OPT_QTYPE},
+                                           {"batch", required_argument, NULL, OPT_BATCH},
+                                           {"csv", no_argument, NULL, OPT_CSV},
+                                           {"plot", required_argument, NULL, OPT_PLOT},
                                            {"help", no_argument, NULL, 'h'},
                                            {"version", no_argument, NULL, 'V'},
                                            {NULL, 0, NULL, 0}};
@@ -104,6 +122,11 @@ static int parse_args(int argc, char **argv, options *o) {
       break;
     case 'l': o->list = 1; break;
     case 'j': o->json = 1; break;
+    case OPT_PLAN: o->plan = optarg; break;
+    case OPT_QTYPE: o->qtype = optarg; break;
+    case OPT_BATCH: o->batch = optarg; break;
+    case OPT_CSV: o->csv = 1; break;
+    case OPT_PLOT: o->plot = optarg; break;
     case 'h': usage(stdout); exit(EXIT_OK);
     case 'V': printf("clql-probe %s\n", clql_version_string()); exit(EXIT_OK);
     case ':':
@@ -117,6 +140,18 @@ static int parse_args(int argc, char **argv, options *o) {
   }
   if (optind < argc) {
     fprintf(stderr, "clql-probe: unexpected argument '%s'\n", argv[optind]);
+    return EXIT_USAGE;
+  }
+  if (!o->plan && (o->qtype || o->batch || o->csv || o->plot)) {
+    fprintf(stderr, "clql-probe: --qtype, --batch, --csv and --plot need --plan\n");
+    return EXIT_USAGE;
+  }
+  if (o->plan && o->list) {
+    fprintf(stderr, "clql-probe: --plan and --list exclude each other\n");
+    return EXIT_USAGE;
+  }
+  if (o->csv && o->json) {
+    fprintf(stderr, "clql-probe: --csv and --json exclude each other\n");
     return EXIT_USAGE;
   }
   return EXIT_OK;
@@ -140,6 +175,12 @@ int main(int argc, char **argv) {
   options o = {0};
   int rc = parse_args(argc, argv, &o);
   if (rc != EXIT_OK) return rc;
+  static probe_plan plan; /* static: the early error returns below leave it reachable */
+  if (o.plan) {
+    rc = probe_plan_init(&plan, o.plan, o.qtype, o.batch);
+    if (rc != EXIT_OK) return rc;
+    probe_plan_env_notes();
+  }
 
   size_t n = 0;
   clql_device_info *devs = NULL;
@@ -184,6 +225,7 @@ int main(int argc, char **argv) {
   if (o.json) {
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(arr, device_json(&devs[i]));
+    if (o.plan) probe_plan_json(&plan, devs, n, arr);
     json_t *root = json_pack("{s:i,s:s,s:o}", "schema", 1, "clql_version", clql_version_string(),
                              "devices", arr);
     char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
@@ -199,9 +241,14 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < n; i++)
       printf("%u  %u:%u  %s\n", devs[i].index, devs[i].platform_index, devs[i].device_index,
              devs[i].name);
+  } else if (o.csv) {
+    probe_plan_csv(&plan, devs, n, stdout);
   } else {
     print_table(devs, n);
+    if (o.plan) probe_plan_table(&plan, devs, n, stdout);
   }
+  if (o.plot) rc = probe_plan_plot(&plan, devs, n, o.plot);
+  probe_plan_free(&plan);
   free(devs);
-  return EXIT_OK;
+  return rc;
 }
