@@ -20,6 +20,7 @@
 #include <clql/context.h>
 #include <clql/activation.h>
 #include <clql/layout.h>
+#include <clql/model.h>
 #include <clql/plan.h>
 
 #endif /* CLQL_H */

@@ -52,6 +52,35 @@ int clql_contains_nocase(const char *haystack, const char *needle);
 /* Whole-token match in a space-separated extension string. */
 int clql_has_extension(const char *extensions, const char *name);
 
+/* Set ws->largest and ws->total (parts at CLQL_WORKSPACE_ALIGN offsets) from
+ * ws->part; 0 on overflow. The one definition of a workspace's size (layout.c). */
+int clql_workspace_sum(clql_workspace_bytes *ws);
+
+/* ---- strict parsing of numbers (envknobs.c) ----
+ * Each returns 1 and sets *out, or returns 0 with *why a static reason and
+ * *out untouched. Surrounding white space is ignored, nothing else is. */
+int clql_parse_u64(const char *text, uint64_t *out, const char **why);
+int clql_parse_u64_span(const char *begin, const char *end, uint64_t *out, const char **why);
+/* Digits with an optional K, M, G, T, KiB, MiB, GiB or TiB (any case; all 1024-based). */
+int clql_parse_bytes(const char *text, uint64_t *out, const char **why);
+/* Non-negative decimal: 1, 0.25, .5; no sign, exponent or locale. */
+int clql_parse_decimal(const char *text, double *out, const char **why);
+/* Bytes as clql_parse_bytes, or a percentage "7.5%" (0..100). */
+int clql_parse_reserve(const char *text, uint64_t *bytes, double *percent, int *is_percent,
+                       const char **why);
+/* The budget knobs of the environment whose bits are not in skip; each bad
+ * value is logged (warn) with its variable and left out. */
+void clql_env_budget_options(unsigned skip, clql_budget_options *out);
+
+/* ---- model sums (model.c) ---- */
+/* Resident bytes and the largest resident buffer (largest may be NULL). */
+clql_status clql_model_resident(const clql_model_layer *layers, size_t count, uint64_t *total,
+                                clql_buffer_ref *largest);
+/* clql_model_workspace_bytes with the layer index that sets each part (owner may be NULL). */
+clql_status clql_model_workspace_owned(const clql_model_layer *layers, size_t count,
+                                       uint64_t batch, unsigned flags, clql_workspace_bytes *out,
+                                       size_t owner[CLQL_WS_PART_COUNT]);
+
 /* ---- device selection (pure) ---- */
 typedef enum { CLQL_SEL_DEFAULT, CLQL_SEL_PAIR, CLQL_SEL_INDEX, CLQL_SEL_NAME } clql_selector_kind;
 typedef struct {

@@ -85,6 +85,17 @@ clql_status clql_layout_weight_bytes(const clql_layer_shape *s, clql_weight_byte
   return CLQL_SUCCESS;
 }
 
+int clql_workspace_sum(clql_workspace_bytes *ws) {
+  int ok = 1;
+  ws->largest = ws->total = 0;
+  for (int i = 0; ok && i < CLQL_WS_PART_COUNT; i++) {
+    if (ws->part[i] > ws->largest) ws->largest = ws->part[i];
+    uint64_t aligned = clql_round_up_u64(ws->part[i], CLQL_WORKSPACE_ALIGN, &ok);
+    ok = ok && clql_add_u64(ws->total, aligned, &ws->total);
+  }
+  return ok;
+}
+
 clql_status clql_layout_workspace_bytes(const clql_layer_shape *s, uint64_t batch, unsigned flags,
                                         clql_workspace_bytes *out) {
   clql_weight_bytes w;
@@ -109,11 +120,7 @@ clql_status clql_layout_workspace_bytes(const clql_layer_shape *s, uint64_t batc
   if (flags & CLQL_WS_WITH_OUTPUT)
     ok = ok && clql_mul_u64(s->n, 4, &ws.part[CLQL_WS_OUTPUT]) &&
          clql_mul_u64(ws.part[CLQL_WS_OUTPUT], batch, &ws.part[CLQL_WS_OUTPUT]);
-  for (int i = 0; ok && i < CLQL_WS_PART_COUNT; i++) {
-    if (ws.part[i] > ws.largest) ws.largest = ws.part[i];
-    uint64_t aligned = clql_round_up_u64(ws.part[i], CLQL_WORKSPACE_ALIGN, &ok);
-    ok = ok && clql_add_u64(ws.total, aligned, &ws.total);
-  }
+  ok = ok && clql_workspace_sum(&ws);
   if (!ok)
     return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "workspace of %llux%llu at batch %llu overflows",
                      (unsigned long long)s->n, (unsigned long long)s->k,

@@ -32,7 +32,8 @@ unsigned long clql_probe_ttl_ms(void) {
   const char *v = getenv("CLQL_PROBE_TTL_MS");
   if (!v || !*v) return DEFAULT_TTL_MS;
   cl_ulong ms = 0;
-  if (!clql_parse_u64(v, &ms) || ms > MAX_TTL_MS) {
+  const char *why = NULL;
+  if (!clql_parse_u64(v, &ms, &why) || ms > MAX_TTL_MS) {
     clql_warn_env_once("CLQL_PROBE_TTL_MS", v, "expected milliseconds from 0 to 86400000");
     return DEFAULT_TTL_MS;
   }

@@ -30,6 +30,10 @@ static clql_status report(const clql_profile_record *r, clql_device_info *out,
   memset(out, 0, sizeof *out);
   clql_probe_target t;
   clql_status st = clql_probe_target_init(&t, record_query, r, 0);
+  /* A record is not a device of this machine, unless the caller asks to
+   * simulate it here (tests do, with fake /proc trees and stand-in vendor
+   * libraries). */
+  t.recorded = !clql_env_flag("CLQL_PROFILE_MEASURE");
   if (st == CLQL_SUCCESS) {
     clql_device_fill_target(&t, out);
     clql_probe_run(&t, &out->memory, trace, user);

@@ -10,26 +10,14 @@ const char *clql_probe_root(const char *var, const char *fallback) {
   return v && *v ? v : fallback;
 }
 
-int clql_parse_u64(const char *s, cl_ulong *out) {
-  cl_ulong v = 0;
-  const char *p = s;
-  if (*p < '0' || *p > '9') return 0;
-  for (; *p >= '0' && *p <= '9'; p++) {
-    if (!clql_mul_u64(v, 10, &v) || !clql_add_u64(v, (cl_ulong)(*p - '0'), &v)) return 0;
-  }
-  while (*p == ' ' || *p == '\t' || *p == '\n') p++;
-  if (*p) return 0;
-  *out = v;
-  return 1;
-}
-
 int clql_read_u64_file(const char *path, cl_ulong *out) {
   char *text = clql_read_text_file(path, 128);
   if (!text) return 0;
+  const char *why = NULL;
   int r = 0;
   if (strncmp(text, "max", 3) == 0 && strspn(text + 3, " \t\n") == strlen(text + 3))
     r = 2;
-  else if (clql_parse_u64(text, out))
+  else if (clql_parse_u64(text, out, &why))
     r = 1;
   free(text);
   return r;

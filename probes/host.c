@@ -22,9 +22,10 @@ int clql_host_mem_available(cl_ulong *bytes) {
       while (*p == ' ' || *p == '\t') p++;
       char *unit = strstr(p, " kB");
       cl_ulong kib = 0;
+      const char *why = NULL;
       if (unit && strcmp(unit, " kB") == 0) {
         *unit = '\0';
-        ok = clql_parse_u64(p, &kib) && clql_mul_u64(kib, 1024, bytes);
+        ok = clql_parse_u64(p, &kib, &why) && clql_mul_u64(kib, 1024, bytes);
       }
       break;
     }
@@ -133,4 +134,4 @@ static int host_run(const clql_probe_target *t, clql_probe_result *r, char *why,
   return 1;
 }
 
-const clql_probe_source clql_probe_source_host = {"host", host_run, NULL};
+const clql_probe_source clql_probe_source_host = {"host", host_run, NULL, 1};

@@ -194,4 +194,4 @@ static int level_zero_run(const clql_probe_target *t, clql_probe_result *r, char
 }
 
 const clql_probe_source clql_probe_source_level_zero = {"level-zero", level_zero_run,
-                                                        "CLQL_LEVEL_ZERO"};
+                                                        "CLQL_LEVEL_ZERO", 1};

@@ -161,4 +161,4 @@ static int nvml_run(const clql_probe_target *t, clql_probe_result *r, char *why,
   return 1;
 }
 
-const clql_probe_source clql_probe_source_nvml = {"nvml", nvml_run, NULL};
+const clql_probe_source clql_probe_source_nvml = {"nvml", nvml_run, NULL, 1};

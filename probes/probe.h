@@ -25,6 +25,10 @@ typedef struct clql_probe_target {
   clql_pci_address pci;
   clql_probe_query_fn query;
   const void *query_data; /* the cl_device_id, or the profile record */
+  /* A record with no live device behind it (clql_profile_devices): sources
+   * that measure this machine (host memory, NVML, sysfs...) say nothing
+   * about it and are skipped. The profile layer's devices are live. */
+  int recorded;
 } clql_probe_target;
 
 typedef struct clql_probe_result {
@@ -42,6 +46,9 @@ typedef struct clql_probe_source {
   /* Sources with side effects on the process run only when this variable
    * is on or CLQL_MEM_SOURCE names them; NULL for the others. */
   const char *opt_in_env;
+  /* 1 when the source measures the machine it runs on rather than asking
+   * the device (through query) what it has. */
+  int measures_host;
 } clql_probe_source;
 
 /* Called for every source tried: answered or the reason it was skipped
@@ -98,8 +105,6 @@ int clql_env_flag(const char *var);
 /* ---- helpers for the file-based and dlopen'ed sources ---- */
 /* $var when set and non-empty, else fallback (e.g. CLQL_SYSFS_ROOT, "/sys"). */
 const char *clql_probe_root(const char *var, const char *fallback);
-/* Strict unsigned decimal with optional trailing whitespace. */
-int clql_parse_u64(const char *s, cl_ulong *out);
 /* A one-number file: 1 with *out, 2 for "max" (cgroup "unlimited"), 0 on a
  * missing file or garbage. */
 int clql_read_u64_file(const char *path, cl_ulong *out);

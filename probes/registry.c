@@ -70,6 +70,9 @@ void clql_probe_run(const clql_probe_target *t, clql_memory_report *out, clql_pr
     int answered = 0;
     if (!(policy.allowed & (1u << i)))
       snprintf(why, sizeof why, "excluded by CLQL_MEM_SOURCE");
+    else if (t->recorded && src->measures_host)
+      snprintf(why, sizeof why, "a recorded device: this machine's %s says nothing about it",
+               src->name);
     else if (src->opt_in_env && !(policy.named & (1u << i)) && !clql_env_flag(src->opt_in_env))
       snprintf(why, sizeof why, "off; set %s=1 or CLQL_MEM_SOURCE=%s", src->opt_in_env, src->name);
     else

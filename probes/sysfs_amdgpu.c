@@ -54,4 +54,4 @@ static int sysfs_run(const clql_probe_target *t, clql_probe_result *r, char *why
   return 1;
 }
 
-const clql_probe_source clql_probe_source_sysfs_amdgpu = {"sysfs", sysfs_run, NULL};
+const clql_probe_source clql_probe_source_sysfs_amdgpu = {"sysfs", sysfs_run, NULL, 1};

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <clql.h>
+#include "probe_plan.h"
 
 enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_NO_DEVICE = 6, EXIT_NO_PLATFORM = 9, EXIT_INTERNAL = 255 };
 
@@ -20,7 +21,12 @@ typedef struct {
   int nselectors;
   char *profile_file; /* --profile FILE[:ID], split */
   const char *profile_id;
+  const char *plan, *qtype, *batch, *plot; /* --plan MODEL and what goes with it */
+  int csv;
 } options;
+
+/* Long options without a short form. */
+enum { OPT_PLAN = 256, OPT_QTYPE, OPT_BATCH, OPT_CSV, OPT_PLOT };
 
 /* What -v shows for one device: each free-memory source tried. */
 #define MAX_TRACE 16
@@ -45,6 +51,13 @@ static void usage(FILE *out) {
           "  -l, --list         one line per device: index, P:D, name\n"
           "  -v, --verbose      list every free-memory source tried and why it was skipped\n"
           "      --json         machine-readable output on stdout\n"
+          "      --plan MODEL   plan MODEL (a preset such as bitnet-b1.58-2b4t, or a model\n"
+          "                     file) on each device: largest batch, budget, why it stops\n"
+          "      --qtype Q      I2S (default), TL1 or TL2, with --plan\n"
+          "      --batch N      plan for at most N tokens, with --plan\n"
+          "      --csv          with --plan: CSV, a row per device and qtype\n"
+          "      --plot FILE    with --plan: chart largest batch vs memory (.svg, .png, .txt)\n"
+          "                     through gnuplot when installed\n"
           "  -h, --help         this help\n"
           "  -V, --version      print the clql version\n\n"
           "exit codes: 0 ok, 2 bad arguments or unusable profile file, 6 no such device\n"
@@ -165,6 +178,11 @@ static int parse_args(int argc, char **argv, options *o) {
                                            {"profile", required_argument, NULL, 'p'},
                                            {"verbose", no_argument, NULL, 'v'},
                                            {"json", no_argument, NULL, 'j'},
+                                           {"plan", required_argument, NULL, OPT_PLAN},
+                                           {"qtype", required_argument, NULL, OPT_QTYPE},
+                                           {"batch", required_argument, NULL, OPT_BATCH},
+                                           {"csv", no_argument, NULL, OPT_CSV},
+                                           {"plot", required_argument, NULL, OPT_PLOT},
                                            {"help", no_argument, NULL, 'h'},
                                            {"version", no_argument, NULL, 'V'},
                                            {NULL, 0, NULL, 0}};
@@ -189,6 +207,11 @@ static int parse_args(int argc, char **argv, options *o) {
       if (!split_profile_arg(optarg, o)) return EXIT_INTERNAL;
       break;
     case 'j': o->json = 1; break;
+    case OPT_PLAN: o->plan = optarg; break;
+    case OPT_QTYPE: o->qtype = optarg; break;
+    case OPT_BATCH: o->batch = optarg; break;
+    case OPT_CSV: o->csv = 1; break;
+    case OPT_PLOT: o->plot = optarg; break;
     case 'h': usage(stdout); exit(EXIT_OK);
     case 'V': printf("clql-probe %s\n", clql_version_string()); exit(EXIT_OK);
     case ':':
@@ -206,6 +229,18 @@ static int parse_args(int argc, char **argv, options *o) {
   }
   if (o->profile_file && o->nselectors) {
     fprintf(stderr, "clql-probe: --device and --profile exclude each other\n");
+    return EXIT_USAGE;
+  }
+  if (!o->plan && (o->qtype || o->batch || o->csv || o->plot)) {
+    fprintf(stderr, "clql-probe: --qtype, --batch, --csv and --plot need --plan\n");
+    return EXIT_USAGE;
+  }
+  if (o->plan && o->list) {
+    fprintf(stderr, "clql-probe: --plan and --list exclude each other\n");
+    return EXIT_USAGE;
+  }
+  if (o->csv && o->json) {
+    fprintf(stderr, "clql-probe: --csv and --json exclude each other\n");
     return EXIT_USAGE;
   }
   return EXIT_OK;
@@ -315,10 +350,12 @@ static void print_log(clql_log_level level, const char *message, void *user) {
   fprintf(stderr, "clql %s: %s\n", level == CLQL_LOG_WARN ? "warn" : "error", message);
 }
 
-static int print_json(const clql_device_info *devs, const trace_log *traces, size_t n) {
+static int print_json(const clql_device_info *devs, const trace_log *traces, size_t n,
+                      const probe_plan *plan) {
   json_t *arr = json_array();
   for (size_t i = 0; arr && i < n; i++)
     json_array_append_new(arr, device_json(&devs[i], traces ? &traces[i] : NULL));
+  if (arr && plan) probe_plan_json(plan, devs, n, arr);
   json_t *root = json_pack("{s:i,s:s,s:o}", "schema", 1, "clql_version", clql_version_string(),
                            "devices", arr);
   char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
@@ -337,6 +374,11 @@ int main(int argc, char **argv) {
   const char *log_env = getenv("CLQL_LOG");
   if (rc == EXIT_OK && o.verbose && (!log_env || !*log_env))
     clql_set_log_callback(print_log, NULL, CLQL_LOG_WARN);
+  probe_plan plan = {0};
+  if (rc == EXIT_OK && o.plan) {
+    rc = probe_plan_init(&plan, o.plan, o.qtype, o.batch);
+    if (rc == EXIT_OK) probe_plan_env_notes();
+  }
   size_t n = 0;
   clql_device_info *devs = NULL;
   if (rc == EXIT_OK) rc = o.profile_file ? recorded_devices(&o, &devs, &n) : live_devices(&o, &devs, &n);
@@ -344,15 +386,20 @@ int main(int argc, char **argv) {
   if (rc == EXIT_OK && o.verbose && !(traces = trace_devices(&o, devs, n))) rc = EXIT_INTERNAL;
   if (rc == EXIT_OK) {
     if (o.json) {
-      rc = print_json(devs, traces, n);
+      rc = print_json(devs, traces, n, o.plan ? &plan : NULL);
     } else if (o.list) {
       for (size_t i = 0; i < n; i++)
         printf("%u  %u:%u  %s\n", devs[i].index, devs[i].platform_index, devs[i].device_index,
                devs[i].name);
+    } else if (o.csv) {
+      probe_plan_csv(&plan, devs, n, stdout);
     } else {
       print_table(devs, traces, n);
+      if (o.plan) probe_plan_table(&plan, devs, n, stdout);
     }
+    if (rc == EXIT_OK && o.plot) rc = probe_plan_plot(&plan, devs, n, o.plot);
   }
+  probe_plan_free(&plan);
   free(traces);
   free(devs);
   free(o.profile_file);

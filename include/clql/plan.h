@@ -11,6 +11,7 @@
 #include <clql/device.h>
 #include <clql/export.h>
 #include <clql/layout.h>
+#include <clql/model.h>
 #include <clql/status.h>
 
 #ifdef __cplusplus
@@ -47,6 +48,7 @@ typedef struct clql_budget {
   uint64_t max_alloc;      /**< largest single buffer */
   int free_is_fallback;    /**< 1 when free was unknown and total was used */
   clql_mem_source free_source;
+  unsigned from_env;       /**< CLQL_BUDGET_* bits whose values came from the environment */
 } clql_budget;
 
 /** Why a plan's batch stops where it does. */
@@ -59,7 +61,13 @@ typedef enum clql_limited_by {
 
 CLQL_API const char *clql_limited_by_name(clql_limited_by reason);
 
-/** Compute the budget; opts may be NULL (environment and defaults only). */
+/**
+ * Compute the budget; opts may be NULL (environment and defaults only).
+ * Each knob comes from opts when its bit is set, else from its environment
+ * variable when that parses, else from the default. The two reserve bits are
+ * one knob: setting either in opts ignores CLQL_MEM_RESERVE. A bad variable
+ * is logged at warn level and ignored; a bad opts value is an error.
+ */
 CLQL_API clql_status clql_budget_compute(const clql_memory_report *mem,
                                          const clql_budget_options *opts, clql_budget *out);
 
@@ -85,6 +93,65 @@ typedef struct clql_layer_plan {
 CLQL_API clql_status clql_plan_layer(const clql_memory_report *mem, const clql_budget_options *opts,
                                      const clql_layer_shape *shape, uint64_t requested_batch,
                                      unsigned ws_flags, clql_layer_plan *out);
+
+#define CLQL_ENV_VALUE_MAX 64
+
+/** A budget variable of the environment that clql ignores, and why. */
+typedef struct clql_env_problem {
+  const char *variable;           /**< "CLQL_MEM_LIMIT" (static) */
+  char value[CLQL_ENV_VALUE_MAX]; /**< its value; control bytes as '?', a cut one ends in "..." */
+  const char *reason;             /**< "negative", "too large for 64 bits" (static) */
+} clql_env_problem;
+
+/**
+ * The budget variables (CLQL_MEM_FRACTION, CLQL_MEM_LIMIT, CLQL_MEM_RESERVE,
+ * CLQL_MAX_BATCH) set to values clql ignores, for tools to show. Ask the
+ * size, then pass the buffer. Reads the environment at each call.
+ */
+CLQL_API clql_status clql_env_problems(clql_env_problem *problems, size_t capacity, size_t *count);
+
+/** What a buffer of a plan holds. */
+typedef enum clql_buffer_kind {
+  CLQL_BUFFER_WEIGHTS = 0,  /**< "weights": one layer's packed weights */
+  CLQL_BUFFER_SCALES = 1,   /**< "scales": one layer's scales */
+  CLQL_BUFFER_WORKSPACE = 2 /**< "workspace": one part of the shared workspace */
+} clql_buffer_kind;
+
+CLQL_API const char *clql_buffer_kind_name(clql_buffer_kind kind);
+
+/** One buffer of a model plan and the layer that needs it. */
+typedef struct clql_buffer_ref {
+  uint64_t bytes;
+  size_t layer;             /**< index into the layer list */
+  clql_buffer_kind kind;
+  clql_workspace_part part; /**< which part, when kind is CLQL_BUFFER_WORKSPACE */
+} clql_buffer_ref;
+
+typedef struct clql_model_plan {
+  clql_budget budget;
+  uint64_t layers;                /**< layers resident: the sum of the counts */
+  uint64_t weight_bytes;          /**< weights + scales of every layer, all resident */
+  clql_workspace_bytes workspace; /**< shared workspace at `batch` (at batch 1 when nothing fits) */
+  uint64_t batch;                 /**< largest batch that fits; 0 when even 1 does not */
+  clql_limited_by limited_by;     /**< the binding constraint; when !fits, budget or max_alloc */
+  int fits;                       /**< 1 when weights + workspace(batch >= 1) fit */
+  uint64_t need_bytes;            /**< weight_bytes + workspace.total */
+  uint64_t over_budget_bytes;     /**< need_bytes - budget.bytes when positive, else 0 */
+  clql_buffer_ref largest;        /**< largest single buffer; over max_alloc when that stops it */
+} clql_model_plan;
+
+/**
+ * Plan a whole model: every layer's weights resident, one workspace shared
+ * by all (clql_model_workspace_bytes), and the largest batch <= the request
+ * (0: none) and <= the cap for which weights + workspace fit the budget with
+ * every buffer <= max_alloc. A model that does not fit is CLQL_SUCCESS with
+ * fits = 0 and the numbers; sums that overflow 64 bits give
+ * CLQL_ERR_SIZE_OVERFLOW naming the layer.
+ */
+CLQL_API clql_status clql_plan_model(const clql_memory_report *mem, const clql_budget_options *opts,
+                                     const clql_model_layer *layers, size_t count,
+                                     uint64_t requested_batch, unsigned ws_flags,
+                                     clql_model_plan *out);
 
 #ifdef __cplusplus
 }
