@@ -22,5 +22,6 @@
 #include <clql/layout.h>
 #include <clql/model.h>
 #include <clql/plan.h>
+#include <clql/split.h>
 
 #endif /* CLQL_H */
