@@ -20,5 +20,6 @@
 #include <clql/layout.h>
 #include <clql/plan.h>
 #include <clql/import.h>
+#include <clql/gguf.h>
 
 #endif /* CLQL_H */
