@@ -185,7 +185,8 @@ static void test_fixtures(void) {
     CU_ASSERT_EQUAL(st, CLQL_SUCCESS);
     if (!g) continue;
     CU_ASSERT_EQUAL(clql_gguf_version(g), json_integer_value(json_object_get(jf, "version")));
-    CU_ASSERT_EQUAL(clql_gguf_alignment(g), json_integer_value(json_object_get(jf, "alignment")));
+    CU_ASSERT_EQUAL(clql_gguf_alignment(g),
+                    (uint64_t)json_integer_value(json_object_get(jf, "alignment")));
     check_metadata(g, json_object_get(jf, "metadata"));
     check_tensors(g, json_object_get(jf, "tensors"));
     clql_gguf_close(g);
