@@ -23,5 +23,7 @@
 #include <clql/model.h>
 #include <clql/plan.h>
 #include <clql/split.h>
+#include <clql/import.h>
+#include <clql/gguf.h>
 
 #endif /* CLQL_H */

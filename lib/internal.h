@@ -43,6 +43,10 @@ static inline uint64_t clql_round_up_u64(uint64_t v, uint64_t m, int *ok) {
   return out;
 }
 
+/* IEEE binary16 <-> float32, bit-exact; float to half rounds to nearest even. */
+float clql_half_to_float(uint16_t h);
+uint16_t clql_float_to_half(float f);
+
 /* Bounded copy that always terminates dst. */
 void clql_strlcpy(char *dst, const char *src, size_t size);
 /* Read a whole small text file (at most max bytes); NULL when absent/unreadable. */

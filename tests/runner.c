@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <clql.h>
@@ -97,6 +98,31 @@ int clql_test_dir_cleanup(void) {
   free(clql_test_dir);
   clql_test_dir = NULL;
   return 0;
+}
+
+int clql_test_run_tool(const char *env_bin, const char *args, char **out) {
+  const char *bin = getenv(env_bin);
+  CLQL_REQUIRE(bin != NULL);
+  char cmd[16384];
+  snprintf(cmd, sizeof cmd, "'%s' %s 2>/dev/null", bin, args);
+  FILE *p = popen(cmd, "r");
+  CLQL_REQUIRE(p != NULL);
+  size_t cap = 1 << 16, len = 0, n;
+  char *buf = malloc(cap);
+  CLQL_REQUIRE(buf != NULL);
+  while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+    len += n;
+    if (len + 1 == cap) {
+      char *bigger = realloc(buf, cap *= 2);
+      CLQL_REQUIRE(bigger != NULL);
+      buf = bigger;
+    }
+  }
+  buf[len] = '\0';
+  int status = pclose(p);
+  if (out) *out = buf;
+  else free(buf);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static int have_device(void) {

@@ -25,6 +25,11 @@ int clql_test_int(int lo, int hi);
 
 /* Write text to a fresh file under dir/rel (parents created). */
 void clql_test_write_file(const char *dir, const char *rel, const char *text);
+/* Run the program named by environment variable `env_bin` with `args` (shell
+ * words), stdout captured into *out (malloc'd; pass NULL to drop it) and
+ * stderr discarded. Returns the exit status, -1 when it did not exit. */
+int clql_test_run_tool(const char *env_bin, const char *args, char **out);
+
 /* A fresh temporary directory; removed by clql_test_rmtree. */
 char *clql_test_mkdtemp(void);
 void clql_test_rmtree(const char *dir);

@@ -12,28 +12,8 @@
 
 const int clql_test_needs_device = 1;
 
-/* Run clql-probe with args; capture stdout; return the exit status. */
 static int run_probe(const char *args, char **out) {
-  const char *bin = getenv("CLQL_PROBE_BIN");
-  CLQL_REQUIRE(bin != NULL);
-  char cmd[4096];
-  snprintf(cmd, sizeof cmd, "'%s' %s 2>/dev/null", bin, args);
-  FILE *p = popen(cmd, "r");
-  CLQL_REQUIRE(p != NULL);
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  size_t n;
-  while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
-    len += n;
-    if (len + 1 == cap) buf = realloc(buf, cap *= 2);
-  }
-  buf[len] = '\0';
-  int status = pclose(p);
-  if (out)
-    *out = buf;
-  else
-    free(buf);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return clql_test_run_tool("CLQL_PROBE_BIN", args, out);
 }
 
 static void test_json_shape(void) {

@@ -1,0 +1,177 @@
+/* clql-gguf as a user runs it: the table, the --json contract, --plan per
+ * device, --verify, and the exit codes. The tool comes from $CLQL_GGUF_BIN,
+ * the files from $CLQL_GGUF_FIXTURES (both set by ctest). */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <clql.h>
+#include "gguf_build.h"
+#include "runner.h"
+
+const int clql_test_needs_device = 0;
+
+static int run_tool(const char *args, char **out) {
+  return clql_test_run_tool("CLQL_GGUF_BIN", args, out);
+}
+
+static const char *fixture(const char *name) {
+  static char path[4096];
+  const char *dir = getenv("CLQL_GGUF_FIXTURES");
+  CLQL_REQUIRE(dir != NULL);
+  snprintf(path, sizeof path, "'%s/%s'", dir, name);
+  return path;
+}
+
+static void test_table(void) {
+  char *text = NULL;
+  CU_ASSERT_EQUAL(run_tool(fixture("ternary.gguf"), &text), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "blk.0.ffn_up.weight"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "TQ1_0"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "[512, 3]"));
+  free(text);
+}
+
+/* --json: {"tensors":[{"name","type","shape","bytes"}]} equal to the library's view. */
+static void test_json(void) {
+  char *text = NULL, args[8400];
+  snprintf(args, sizeof args, "--json %s", fixture("nested.gguf"));
+  CU_ASSERT_EQUAL(run_tool(args, &text), 0);
+  json_error_t err;
+  json_t *root = json_loads(text, 0, &err);
+  free(text);
+  CLQL_REQUIRE(root != NULL);
+  json_t *tensors = json_object_get(root, "tensors");
+  CLQL_REQUIRE(json_is_array(tensors));
+  char path[4096];
+  snprintf(path, sizeof path, "%s/nested.gguf", getenv("CLQL_GGUF_FIXTURES"));
+  clql_gguf *g = NULL;
+  CU_ASSERT_EQUAL_FATAL(clql_gguf_open(path, &g), CLQL_SUCCESS);
+  size_t n = 0;
+  clql_gguf_tensors(g, NULL, 0, &n);
+  CU_ASSERT_EQUAL(json_array_size(tensors), n);
+  size_t i;
+  json_t *t;
+  json_array_foreach(tensors, i, t) {
+    clql_gguf_tensor_info info;
+    const char *name = json_string_value(json_object_get(t, "name"));
+    CLQL_REQUIRE(name != NULL);
+    CU_ASSERT_EQUAL_FATAL(clql_gguf_tensor_find(g, name, &info), CLQL_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(t, "type")), info.type_name);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(t, "bytes")), (json_int_t)info.bytes);
+    json_t *shape = json_object_get(t, "shape");
+    CU_ASSERT(json_is_array(shape) && json_array_size(shape) == info.n_dims);
+    for (size_t d = 0; d < json_array_size(shape); d++)
+      CU_ASSERT(json_is_integer(json_array_get(shape, d)) &&
+                json_integer_value(json_array_get(shape, d)) == (json_int_t)info.dims[d]);
+  }
+  CU_ASSERT_PTR_NULL(json_object_get(root, "plan")); /* only with --plan */
+  clql_gguf_close(g);
+  json_decref(root);
+}
+
+static void test_plan(void) {
+  size_t devices = 0;
+  int have = clql_devices_get(NULL, 0, &devices) == CLQL_SUCCESS && devices > 0;
+  char *text = NULL, args[8400];
+  snprintf(args, sizeof args, "--json --plan %s", fixture("bitnet-i2s.gguf"));
+  int rc = run_tool(args, &text);
+  if (!have) {
+    CU_ASSERT_EQUAL(rc, 9);
+    free(text);
+    return;
+  }
+  CU_ASSERT_EQUAL_FATAL(rc, 0);
+  json_error_t err;
+  json_t *root = json_loads(text, 0, &err);
+  free(text);
+  CLQL_REQUIRE(root != NULL);
+  json_t *plans = json_object_get(root, "plan");
+  CU_ASSERT_EQUAL(json_array_size(plans), devices);
+  size_t i;
+  json_t *p;
+  json_array_foreach(plans, i, p) {
+    json_t *layers = json_object_get(p, "layers"), *file = json_object_get(p, "file");
+    CU_ASSERT_EQUAL(json_array_size(layers), 2);
+    size_t j;
+    json_t *l;
+    json_array_foreach(layers, j, l) {
+      CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(l, "format")), "I2_S");
+      CU_ASSERT(json_is_boolean(json_object_get(l, "fits")));
+      CU_ASSERT(json_integer_value(json_object_get(l, "batch")) >= 1);
+      CU_ASSERT(json_is_string(json_object_get(l, "limited_by")));
+    }
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(layers, 0), "k")), 256);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(file, "layers")), 2);
+    CU_ASSERT(json_is_true(json_object_get(file, "fits")));
+    CU_ASSERT(json_integer_value(json_object_get(file, "batch")) >= 1);
+  }
+  json_decref(root);
+  /* Under a 1 KiB budget nothing fits: no layer, no whole file. */
+  snprintf(args, sizeof args, "--json --plan --limit 1K %s", fixture("bitnet-i2s.gguf"));
+  CU_ASSERT_EQUAL_FATAL(run_tool(args, &text), 0);
+  root = json_loads(text, 0, &err);
+  free(text);
+  CLQL_REQUIRE(root != NULL);
+  json_array_foreach(json_object_get(root, "plan"), i, p) {
+    CU_ASSERT(json_is_false(json_object_get(json_array_get(json_object_get(p, "layers"), 0), "fits")));
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(p, "budget_bytes")), 1024);
+    json_t *file = json_object_get(p, "file");
+    CU_ASSERT(json_is_false(json_object_get(file, "fits")));
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(file, "batch")), 0);
+  }
+  json_decref(root);
+  /* The table form names the whole-file line. */
+  snprintf(args, sizeof args, "--plan %s", fixture("ternary.gguf"));
+  CU_ASSERT_EQUAL(run_tool(args, &text), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "whole file: 2 layers"));
+  free(text);
+}
+
+static void test_exit_codes(void) {
+  char args[8400];
+  CU_ASSERT_EQUAL(run_tool("", NULL), 2);
+  CU_ASSERT_EQUAL(run_tool("--bogus x.gguf", NULL), 2);
+  snprintf(args, sizeof args, "%s extra.gguf", fixture("ternary.gguf"));
+  CU_ASSERT_EQUAL(run_tool(args, NULL), 2);
+  CU_ASSERT_EQUAL(run_tool("/nonexistent/x.gguf", NULL), 3);
+  snprintf(args, sizeof args, "--plan --limit 12X %s", fixture("ternary.gguf"));
+  CU_ASSERT_EQUAL(run_tool(args, NULL), 2);
+  snprintf(args, sizeof args, "--plan --limit %s", fixture("ternary.gguf"));
+  CU_ASSERT_EQUAL(run_tool(args, NULL), 2); /* the file taken as the value: no FILE left */
+  snprintf(args, sizeof args, "--verify %s", fixture("nested.gguf"));
+  CU_ASSERT_EQUAL(run_tool(args, NULL), 0);
+
+  /* A truncated file, and a TQ2_0 tensor holding a code 3 (caught by --verify only). */
+  char *dir = clql_test_mkdtemp(), path[4096];
+  gguf_builder b;
+  gguf_init(&b);
+  uint8_t block[66];
+  memset(block, 0x55, sizeof block);
+  block[3] = 0xFF;
+  gguf_tensor(&b, "w", 35, 2, (uint64_t[]){256, 1}, block, sizeof block);
+  size_t len;
+  uint8_t *file = gguf_finish(&b, 3, &len, NULL);
+  for (int cut = 0; cut < 2; cut++) {
+    snprintf(path, sizeof path, "%s/%s.gguf", dir, cut ? "cut" : "code3");
+    FILE *f = fopen(path, "wb");
+    CLQL_REQUIRE(f != NULL);
+    fwrite(file, 1, cut ? len - 1 : len, f);
+    fclose(f);
+    snprintf(args, sizeof args, "'%s'", path);
+    CU_ASSERT_EQUAL(run_tool(args, NULL), cut ? 3 : 0);
+    snprintf(args, sizeof args, "--verify '%s'", path);
+    CU_ASSERT_EQUAL(run_tool(args, NULL), 3);
+  }
+  free(file);
+  gguf_free(&b);
+  clql_test_rmtree(dir);
+  free(dir);
+}
+
+static CU_TestInfo cli_tests[] = {{"table", test_table},
+                                  {"json", test_json},
+                                  {"plan", test_plan},
+                                  {"exit_codes", test_exit_codes},
+                                  CU_TEST_INFO_NULL};
+
+CU_SuiteInfo clql_test_suites[] = {{.pName = "gguf_cli", .pTests = cli_tests}, CU_SUITE_INFO_NULL};

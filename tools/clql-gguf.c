@@ -1,0 +1,384 @@
+/* clql-gguf: the tensors of a GGUF file, and with --plan how its ternary
+ * linear layers (I2_S, TQ1_0, TQ2_0) fit each OpenCL device.
+ * Exit codes: 0 ok, 2 bad arguments, 3 the file cannot be read or is not a
+ * GGUF clql reads (malformed, unsupported type, invalid ternary codes with
+ * --verify), 9 no OpenCL device (--plan), 255 internal error. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <clql.h>
+
+enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_BAD_FILE = 3, EXIT_NO_PLATFORM = 9, EXIT_INTERNAL = 255 };
+
+/* Both forwards' float buffers are counted: the planner's most cautious case. */
+#define PLAN_WS_FLAGS (CLQL_WS_WITH_INPUT | CLQL_WS_WITH_OUTPUT)
+
+typedef struct {
+  int json, plan, verify;
+  uint64_t limit; /* --limit: budget cap in bytes, 0 for none */
+  const char *path;
+} options;
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: clql-gguf [options] FILE\n"
+          "List the tensors of a GGUF file (name, type, shape in ggml order, bytes).\n\n"
+          "      --json     machine-readable output on stdout\n"
+          "      --plan     plan the file's ternary linear layers (I2_S, TQ1_0, TQ2_0) on\n"
+          "                 every OpenCL device: per layer and for the whole file\n"
+          "      --limit N  with --plan: at most N bytes of each device (suffix K, M, G)\n"
+          "      --verify   import every ternary tensor and report invalid codes\n"
+          "  -h, --help     this help\n"
+          "  -V, --version  print the clql version\n\n"
+          "exit codes: 0 ok, 2 bad arguments, 3 unreadable, malformed or unsupported file\n"
+          "            (or invalid ternary codes with --verify), 9 no OpenCL device (--plan),\n"
+          "            255 internal error\n");
+}
+
+/* "123", "64K", "8G" (powers of 1024) to bytes; 0 when malformed or zero. */
+static int parse_bytes(const char *text, uint64_t *out) {
+  char *end = NULL;
+  if (*text < '0' || *text > '9') return 0;
+  unsigned long long v = strtoull(text, &end, 10);
+  unsigned shift = 0;
+  if (*end == 'K') shift = 10, end++;
+  else if (*end == 'M') shift = 20, end++;
+  else if (*end == 'G') shift = 30, end++;
+  if (*end || v == 0 || v > (UINT64_MAX >> shift)) return 0;
+  *out = (uint64_t)v << shift;
+  return 1;
+}
+
+static int parse_args(int argc, char **argv, options *o) {
+  static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
+                                           {"plan", no_argument, NULL, 'p'},
+                                           {"verify", no_argument, NULL, 'v'},
+                                           {"limit", required_argument, NULL, 'l'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {"version", no_argument, NULL, 'V'},
+                                           {NULL, 0, NULL, 0}};
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'j': o->json = 1; break;
+    case 'p': o->plan = 1; break;
+    case 'v': o->verify = 1; break;
+    case 'l':
+      if (!parse_bytes(optarg, &o->limit)) {
+        fprintf(stderr, "clql-gguf: --limit '%s' is not a byte count\n", optarg);
+        return EXIT_USAGE;
+      }
+      break;
+    case ':':
+      fprintf(stderr, "clql-gguf: option '%s' needs a value\n", argv[optind - 1]);
+      return EXIT_USAGE;
+    case 'h': usage(stdout); exit(EXIT_OK);
+    case 'V': printf("clql-gguf %s\n", clql_version_string()); exit(EXIT_OK);
+    default:
+      fprintf(stderr, "clql-gguf: unknown option '%s'\n", argv[optind - 1]);
+      usage(stderr);
+      return EXIT_USAGE;
+    }
+  }
+  if (optind + 1 != argc) {
+    fprintf(stderr, optind == argc ? "clql-gguf: no FILE given\n" : "clql-gguf: one FILE only\n");
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+  o->path = argv[optind];
+  return EXIT_OK;
+}
+
+/* Names come from the file: printable ASCII only on a terminal. */
+static const char *printable(const char *s, char *buf, size_t size) {
+  size_t n = 0;
+  for (; *s && n + 1 < size; s++) buf[n++] = *s >= 0x20 && *s < 0x7f ? *s : '?';
+  buf[n] = '\0';
+  return buf;
+}
+
+/* A JSON string of a name from the file; jansson refuses invalid UTF-8. */
+static json_t *name_json(const char *s) {
+  json_t *j = json_string(s);
+  if (!j) {
+    char buf[1024];
+    j = json_string(printable(s, buf, sizeof buf));
+  }
+  return j;
+}
+
+static void shape_text(const clql_gguf_tensor_info *t, char *buf, size_t size) {
+  size_t n = (size_t)snprintf(buf, size, "[");
+  for (uint32_t d = 0; d < t->n_dims && n < size; d++)
+    n += (size_t)snprintf(buf + n, size - n, d ? ", %llu" : "%llu", (unsigned long long)t->dims[d]);
+  if (n < size) snprintf(buf + n, size - n, "]");
+}
+
+static double mib(uint64_t bytes) { return (double)bytes / (1024.0 * 1024.0); }
+
+/* ---- planning ---- */
+
+typedef struct {
+  const clql_gguf_tensor_info *tensor;
+  clql_layer_shape shape;
+} layer;
+
+typedef struct {
+  clql_layer_plan *plans; /* one per layer, each alone on the device */
+  uint64_t resident;      /* every layer's weights together */
+  uint64_t batch;         /* all weights resident, one layer's workspace at a time */
+  int fits;
+  clql_limited_by limited_by;
+} file_plan;
+
+/* The file as one model: all weights stay resident and layers run one at a
+ * time, so each layer's workspace must fit beside every layer's weights. */
+static clql_status plan_device(const clql_device_info *dev, const layer *layers, size_t n,
+                               uint64_t limit, file_plan *fp) {
+  clql_budget_options user = {.set = limit ? CLQL_BUDGET_LIMIT : 0u, .limit = limit};
+  memset(fp, 0, sizeof *fp);
+  fp->plans = calloc(n ? n : 1, sizeof *fp->plans);
+  if (!fp->plans) return CLQL_ERR_OUT_OF_HOST_MEMORY;
+  for (size_t i = 0; i < n; i++) {
+    clql_status st = clql_plan_layer(&dev->memory, &user, &layers[i].shape, 0, PLAN_WS_FLAGS,
+                                     &fp->plans[i]);
+    if (st != CLQL_SUCCESS) return st;
+    fp->resident += fp->plans[i].resident_bytes;
+  }
+  clql_budget budget;
+  clql_status st = clql_budget_compute(&dev->memory, &user, &budget);
+  if (st != CLQL_SUCCESS) return st;
+  fp->fits = n > 0 && fp->resident <= budget.bytes;
+  fp->limited_by = CLQL_LIMITED_BY_BUDGET;
+  fp->batch = fp->fits ? UINT64_MAX : 0;
+  for (size_t i = 0; i < n && fp->fits; i++) {
+    clql_budget_options o = {.set = CLQL_BUDGET_LIMIT,
+                             .limit = budget.bytes - (fp->resident - fp->plans[i].resident_bytes)};
+    clql_layer_plan p;
+    st = clql_plan_layer(&dev->memory, &o, &layers[i].shape, 0, PLAN_WS_FLAGS, &p);
+    if (st != CLQL_SUCCESS) return st;
+    if (!p.fits) fp->fits = 0, fp->batch = 0, fp->limited_by = p.limited_by;
+    else if (p.batch < fp->batch) fp->batch = p.batch, fp->limited_by = p.limited_by;
+  }
+  return CLQL_SUCCESS;
+}
+
+static json_t *plan_json(const clql_device_info *dev, const layer *layers, size_t n,
+                         const file_plan *fp) {
+  json_t *arr = json_array();
+  for (size_t i = 0; i < n; i++) {
+    const clql_layer_plan *p = &fp->plans[i];
+    json_array_append_new(
+        arr, json_pack("{s:o,s:s,s:I,s:I,s:I,s:I,s:b,s:s,s:I,s:I}", "name",
+                       name_json(layers[i].tensor->name), "format", layers[i].tensor->type_name,
+                       "n", (json_int_t)p->shape.n, "k", (json_int_t)p->shape.k, "group_size",
+                       (json_int_t)(p->shape.group_size == CLQL_GROUP_TENSOR ? 0 : p->shape.group_size),
+                       "batch", (json_int_t)p->batch, "fits", p->fits, "limited_by",
+                       clql_limited_by_name(p->limited_by), "resident_bytes",
+                       (json_int_t)p->resident_bytes, "workspace_bytes",
+                       (json_int_t)p->workspace.total));
+  }
+  json_t *file = n ? json_pack("{s:I,s:I,s:I,s:b,s:s}", "layers", (json_int_t)n, "resident_bytes",
+                               (json_int_t)fp->resident, "batch", (json_int_t)fp->batch, "fits",
+                               fp->fits, "limited_by", clql_limited_by_name(fp->limited_by))
+                   : json_null();
+  return json_pack("{s:{s:I,s:s,s:s},s:I,s:o,s:o}", "device", "index", (json_int_t)dev->index,
+                   "name", dev->name, "type", clql_device_type_name(dev->type), "budget_bytes",
+                   (json_int_t)(fp->plans && n ? fp->plans[0].budget.bytes : 0), "layers", arr,
+                   "file", file);
+}
+
+static void plan_print(const clql_device_info *dev, const layer *layers, size_t n,
+                       const file_plan *fp) {
+  char name[64];
+  printf("\n%u:%u %s (%s)\n", dev->platform_index, dev->device_index,
+         printable(dev->name, name, sizeof name), clql_device_type_name(dev->type));
+  if (!n) {
+    printf("  no ternary layers to plan\n");
+    return;
+  }
+  printf("  budget %.1f MiB\n", mib(fp->plans[0].budget.bytes));
+  printf("  %-40s %-6s %-13s %10s %8s %5s %s\n", "LAYER", "FORMAT", "N x K", "WEIGHTS", "BATCH",
+         "FITS", "LIMITED_BY");
+  for (size_t i = 0; i < n; i++) {
+    const clql_layer_plan *p = &fp->plans[i];
+    char nk[32];
+    snprintf(nk, sizeof nk, "%llux%llu", (unsigned long long)p->shape.n,
+             (unsigned long long)p->shape.k);
+    printf("  %-40s %-6s %-13s %6.1f MiB %8llu %5s %s\n",
+           printable(layers[i].tensor->name, name, sizeof name), layers[i].tensor->type_name, nk,
+           mib(p->resident_bytes), (unsigned long long)p->batch, p->fits ? "yes" : "no",
+           clql_limited_by_name(p->limited_by));
+  }
+  printf("  whole file: %zu layers, %.1f MiB of weights resident, batch %llu, fits %s (%s)\n", n,
+         mib(fp->resident), (unsigned long long)fp->batch, fp->fits ? "yes" : "no",
+         clql_limited_by_name(fp->limited_by));
+}
+
+/* Every device, or an exit code when there is none. */
+static int devices(clql_device_info **out, size_t *count) {
+  size_t n = 0, got = 0;
+  clql_status st = clql_devices_get(NULL, 0, &n);
+  clql_device_info *devs = st == CLQL_SUCCESS && n ? calloc(n, sizeof *devs) : NULL;
+  if (devs) st = clql_devices_get(devs, n, &got);
+  if (st == CLQL_ERR_BUFFER_TOO_SMALL) st = CLQL_SUCCESS; /* a device appeared meanwhile */
+  if (st != CLQL_SUCCESS || !devs) {
+    free(devs);
+    fprintf(stderr, "clql-gguf: no OpenCL device: %s\n", clql_last_error_detail());
+    return st == CLQL_SUCCESS || st == CLQL_ERR_NO_PLATFORM ? EXIT_NO_PLATFORM : EXIT_INTERNAL;
+  }
+  *out = devs;
+  *count = got < n ? got : n;
+  return EXIT_OK;
+}
+
+static int run_plans(const layer *layers, size_t n_layers, uint64_t limit, json_t *root) {
+  clql_device_info *devs = NULL;
+  size_t n_devs = 0;
+  int rc = devices(&devs, &n_devs);
+  if (rc != EXIT_OK) return rc;
+  json_t *plans = root ? json_array() : NULL;
+  for (size_t d = 0; d < n_devs && rc == EXIT_OK; d++) {
+    file_plan fp;
+    clql_status st = plan_device(&devs[d], layers, n_layers, limit, &fp);
+    if (st != CLQL_SUCCESS) {
+      fprintf(stderr, "clql-gguf: planning failed: %s: %s\n", clql_status_name(st),
+              clql_last_error_detail());
+      rc = EXIT_INTERNAL;
+    } else if (plans) {
+      json_array_append_new(plans, plan_json(&devs[d], layers, n_layers, &fp));
+    } else {
+      plan_print(&devs[d], layers, n_layers, &fp);
+    }
+    free(fp.plans);
+  }
+  if (root) json_object_set_new(root, "plan", plans);
+  free(devs);
+  return rc;
+}
+
+/* ---- listing and verification ---- */
+
+static void list_print(const char *path, const clql_gguf *g, const clql_gguf_tensor_info *t,
+                       size_t n) {
+  char name[256], shape[128];
+  printf("%s: GGUF v%u, %zu metadata keys, %zu tensors, alignment %llu, data at %llu\n",
+         printable(path, name, sizeof name), clql_gguf_version(g), clql_gguf_meta_count(g), n,
+         (unsigned long long)clql_gguf_alignment(g), (unsigned long long)clql_gguf_data_offset(g));
+  printf("%-40s %-7s %-22s %12s\n", "NAME", "TYPE", "SHAPE", "BYTES");
+  for (size_t i = 0; i < n; i++) {
+    shape_text(&t[i], shape, sizeof shape);
+    printf("%-40s %-7s %-22s %12llu\n", printable(t[i].name, name, sizeof name), t[i].type_name,
+           shape, (unsigned long long)t[i].bytes);
+  }
+}
+
+static json_t *list_json(const char *path, const clql_gguf *g, const clql_gguf_tensor_info *t,
+                         size_t n) {
+  json_t *arr = json_array();
+  for (size_t i = 0; i < n; i++) {
+    json_t *shape = json_array();
+    for (uint32_t d = 0; d < t[i].n_dims; d++)
+      json_array_append_new(shape, json_integer((json_int_t)t[i].dims[d]));
+    json_array_append_new(arr, json_pack("{s:o,s:s,s:o,s:I,s:I,s:I}", "name", name_json(t[i].name),
+                                         "type", t[i].type_name, "shape", shape, "bytes",
+                                         (json_int_t)t[i].bytes, "offset", (json_int_t)t[i].offset,
+                                         "type_id", (json_int_t)t[i].type_id));
+  }
+  return json_pack("{s:o,s:I,s:I,s:I,s:o}", "file", name_json(path), "version",
+                   (json_int_t)clql_gguf_version(g), "alignment", (json_int_t)clql_gguf_alignment(g),
+                   "data_offset", (json_int_t)clql_gguf_data_offset(g), "tensors", arr);
+}
+
+/* Import each ternary tensor once; the first invalid one fails. */
+static int verify(const clql_gguf *g, const layer *layers, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const char *name = layers[i].tensor->name;
+    clql_ternary_sizes s;
+    clql_status st = clql_gguf_import(g, name, NULL, 0, NULL, 0, &s);
+    int8_t *w = NULL;
+    float *sc = NULL;
+    size_t nw = 0, ns = 0;
+    if (st == CLQL_SUCCESS && (nw = (size_t)s.weights) == s.weights &&
+        (ns = (size_t)s.scales) == s.scales && (w = malloc(nw)) && (sc = malloc(ns * sizeof *sc)))
+      st = clql_gguf_import(g, name, w, nw, sc, ns, NULL);
+    else if (st == CLQL_SUCCESS)
+      st = CLQL_ERR_OUT_OF_HOST_MEMORY;
+    free(w);
+    free(sc);
+    if (st != CLQL_SUCCESS) {
+      char shown[256];
+      fprintf(stderr, "clql-gguf: tensor '%s': %s: %s\n", printable(name, shown, sizeof shown),
+              clql_status_name(st), clql_last_error_detail());
+      return st == CLQL_ERR_OUT_OF_HOST_MEMORY ? EXIT_INTERNAL : EXIT_BAD_FILE;
+    }
+  }
+  return EXIT_OK;
+}
+
+/* The ternary tensors usable as a layer: 2-D, shape accepted by the layout. */
+static size_t collect_layers(const clql_gguf_tensor_info *t, size_t n, layer *out) {
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (t[i].ternary == CLQL_TERNARY_NONE || t[i].dims[2] != 1 || t[i].dims[3] != 1) continue;
+    clql_layer_shape shape = {
+      .n = t[i].dims[1], .k = t[i].dims[0], .qtype = CLQL_QTYPE_I2S,
+      .group_size = t[i].ternary == CLQL_TERNARY_I2_S ? CLQL_GROUP_TENSOR : 256u};
+    if (clql_layout_check(&shape) != CLQL_SUCCESS) continue;
+    out[m++] = (layer){&t[i], shape};
+  }
+  return m;
+}
+
+int main(int argc, char **argv) {
+  options o = {0};
+  int rc = parse_args(argc, argv, &o);
+  if (rc != EXIT_OK) return rc;
+  clql_gguf *g = NULL;
+  clql_status st = clql_gguf_open(o.path, &g);
+  if (st != CLQL_SUCCESS) {
+    char shown[256];
+    fprintf(stderr, "clql-gguf: %s: %s: %s\n", printable(o.path, shown, sizeof shown),
+            clql_status_name(st), clql_last_error_detail());
+    return st == CLQL_ERR_OUT_OF_HOST_MEMORY ? EXIT_INTERNAL : EXIT_BAD_FILE;
+  }
+  size_t n = 0;
+  clql_gguf_tensors(g, NULL, 0, &n);
+  clql_gguf_tensor_info *t = calloc(n ? n : 1, sizeof *t);
+  layer *layers = calloc(n ? n : 1, sizeof *layers);
+  json_t *root = NULL;
+  if (!t || !layers || clql_gguf_tensors(g, t, n, &n) != CLQL_SUCCESS) {
+    rc = EXIT_INTERNAL;
+    goto done;
+  }
+  size_t n_layers = collect_layers(t, n, layers);
+  if (o.verify && (rc = verify(g, layers, n_layers)) != EXIT_OK) goto done;
+  if (o.json) {
+    root = list_json(o.path, g, t, n);
+    if (!root) {
+      rc = EXIT_INTERNAL;
+      goto done;
+    }
+  } else {
+    list_print(o.path, g, t, n);
+  }
+  if (o.plan && (rc = run_plans(layers, n_layers, o.limit, root)) != EXIT_OK) goto done;
+  if (root) {
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (!text) {
+      rc = EXIT_INTERNAL;
+      goto done;
+    }
+    puts(text);
+    free(text);
+  }
+done:
+  json_decref(root);
+  free(layers);
+  free(t);
+  clql_gguf_close(g);
+  return rc;
+}
