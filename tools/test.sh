@@ -3,7 +3,11 @@
 #   1. the default workflow: configure, build, every test (labels unit, cl, install);
 #   2. the OpenCL-free unit tests again under valgrind;
 #   3. the asan workflow (AddressSanitizer + UBSan + LeakSanitizer, every test);
-#   4. the tsan workflow (ThreadSanitizer, the threads label).
+#   4. the tsan workflow (ThreadSanitizer, the threads label);
+#   5. the fuzz workflow (clang + libFuzzer, bounded runs), when clang is installed.
+# The gguf Python package (PyPI) writes fresh GGUF files for unit/gguf_python:
+# it is installed into .cache/clql-venv when pip can reach PyPI, else that
+# test is skipped.
 # Usage: tools/test.sh [--quick]   (--quick: step 1 only)
 set -eu
 cd "$(dirname "$0")/.."
@@ -18,15 +22,32 @@ export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
 
 step() { printf '\n=== %s\n' "$*"; }
 
+venv=.cache/clql-venv
+if [ -z "${CLQL_PYTHON:-}" ]; then
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import gguf, numpy' 2>/dev/null; then
+    step "Python venv with the gguf package (for unit/gguf_python)"
+    { python3 -m venv "$venv" && "$venv/bin/pip" install -q gguf numpy; } ||
+      echo "note: no venv with gguf; unit/gguf_python will be skipped"
+  fi
+  [ -x "$venv/bin/python" ] && export CLQL_PYTHON="$PWD/$venv/bin/python"
+fi
+
 step "default workflow"
 cmake --workflow --preset default
 [ "$quick" -eq 1 ] && exit 0
 
 step "unit tests under valgrind"
-ctest --test-dir build -L unit -LE install -T memcheck --output-on-failure
+ctest --test-dir build -L unit -LE "install|python" -T memcheck --output-on-failure
 
 step "asan workflow"
 cmake --workflow --preset asan
 
 step "tsan workflow"
 cmake --workflow --preset tsan
+
+if command -v clang >/dev/null 2>&1; then
+  step "fuzz workflow (bounded libFuzzer runs)"
+  cmake --workflow --preset fuzz
+else
+  echo "note: clang not installed; fuzz targets not run"
+fi
