@@ -19,5 +19,6 @@
 #include <clql/activation.h>
 #include <clql/layout.h>
 #include <clql/plan.h>
+#include <clql/ternary.h>
 
 #endif /* CLQL_H */
