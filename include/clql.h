@@ -20,5 +20,6 @@
 #include <clql/layout.h>
 #include <clql/plan.h>
 #include <clql/ternary.h>
+#include <clql/layer.h>
 
 #endif /* CLQL_H */

@@ -107,10 +107,20 @@ static inline cl_int clql_fault_check(clql_context *ctx, clql_fault_site site, s
   return ctx->fault_hook ? ctx->fault_hook(ctx->fault_user, site, bytes) : CL_SUCCESS;
 }
 
+/* clCreateBuffer through the fault hook; *out is NULL on failure, and the
+ * status is the OpenCL error (detail recorded). */
+clql_status clql_buffer_create(clql_context *ctx, cl_mem_flags flags, uint64_t bytes,
+                               void *host, const char *what, cl_mem *out);
+
 /* clql_quantize_activations reading x from element x_offset on: one chunk of
  * a larger input without a sub-buffer (whose offset would need alignment). */
 clql_status clql_quantize_activations_at(clql_context *ctx, cl_mem x, uint64_t x_offset,
                                          size_t tokens, size_t k, cl_mem q, size_t q_stride,
                                          cl_mem scales);
+
+/* Force a layer's kernel block (rows per work-item, a power of two up to 16;
+ * GEMM tokens per work-item, 1..16), so tests reach the paths other devices
+ * take. */
+clql_status clql_layer_set_block(clql_layer *layer, unsigned rows, unsigned tokens);
 
 #endif /* CLQL_INTERNAL_H */

@@ -254,8 +254,8 @@ clql_status clql_pack_float(const clql_packed *dst, const float *w, uint64_t w_c
   return CLQL_SUCCESS;
 }
 
-clql_status clql_unpack_ternary(const clql_packed *src, int8_t *t, uint64_t t_count,
-                                float *scales, uint64_t scale_count) {
+clql_status clql_unpack_ternary(const clql_packed *src, int8_t *t, uint64_t t_count, float *scales,
+                                uint64_t scale_count) {
   geometry g;
   clql_status st = check_packed(src, &g);
   if (st != CLQL_SUCCESS) return st;
@@ -304,8 +304,8 @@ clql_status clql_ref_forward(const clql_layer_shape *shape, const int8_t *t, con
   if (batch == 0) return clql_fail(CLQL_ERR_INVALID_SHAPE, "batch must be at least 1");
   uint64_t qn;
   size_t qsize, bsize;
-  if (!clql_mul_u64(batch, g.k, &qn) || !clql_to_size(qn, &qsize) ||
-      !clql_to_size(batch, &bsize) || bsize > SIZE_MAX / sizeof(float))
+  if (!clql_mul_u64(batch, g.k, &qn) || !clql_to_size(qn, &qsize) || !clql_to_size(batch, &bsize) ||
+      bsize > SIZE_MAX / sizeof(float))
     return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "batch %llu of k %llu", (unsigned long long)batch,
                      (unsigned long long)g.k);
   if ((st = check_ternary(t, g.elements, g.k)) != CLQL_SUCCESS) return st;
@@ -326,8 +326,8 @@ clql_status clql_ref_forward(const clql_layer_shape *shape, const int8_t *t, con
         uint64_t k0 = gi * g.group_len, k1 = k0 + g.group_len < g.k ? k0 + g.group_len : g.k;
         int32_t acc = 0;
         for (uint64_t k = k0; k < k1; k++) acc += row[k] * qb[k];
-        float gamma = shape->group_size == CLQL_GROUP_TENSOR ? scales[0]
-                                                             : scales[n * g.host_groups + gi];
+        float gamma =
+            shape->group_size == CLQL_GROUP_TENSOR ? scales[0] : scales[n * g.host_groups + gi];
         float p = (float)acc * gamma;
         sum = sum + p;
       }

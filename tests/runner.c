@@ -85,6 +85,18 @@ void clql_test_rmtree(const char *dir) {
   if (dir) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+struct clql_context *clql_test_ctx;
+
+int clql_test_context_open(void) {
+  return clql_context_create(NULL, &clql_test_ctx) == CLQL_SUCCESS ? 0 : 1;
+}
+
+int clql_test_context_close(void) {
+  clql_context_destroy(clql_test_ctx);
+  clql_test_ctx = NULL;
+  return 0;
+}
+
 static int have_device(void) {
   size_t n = 0;
   return clql_devices_get(NULL, 0, &n) == CLQL_SUCCESS && n > 0;

@@ -19,10 +19,10 @@ typedef struct {
 } fixture_weights;
 
 typedef enum {
-  W_RANDOM,    /* random ternary, random scales */
-  W_UNIT,      /* random ternary, every scale 1 */
-  W_ALL_PLUS,  /* every weight +1, scales 1 */
-  W_ZERO_ROWS  /* random, with every third row all zero */
+  W_RANDOM,   /* random ternary, random scales */
+  W_UNIT,     /* random ternary, every scale 1 */
+  W_ALL_PLUS, /* every weight +1, scales 1 */
+  W_ZERO_ROWS /* random, with every third row all zero */
 } weight_mode;
 
 static inline clql_layer_shape fixture_shape(uint64_t n, uint64_t k, clql_qtype q, uint32_t g) {
@@ -67,9 +67,9 @@ static inline void fixture_free(fixture_weights *w) {
 }
 
 typedef enum {
-  X_FLOAT,    /* uniform floats of a random range */
-  X_INT127,   /* integers in -127..127 with |max| = 127, so s = 1 */
-  X_CONST127, /* every element 127 */
+  X_FLOAT,      /* uniform floats of a random range */
+  X_INT127,     /* integers in -127..127 with |max| = 127, so s = 1 */
+  X_CONST127,   /* every element 127 */
   X_ZERO_TOKENS /* floats, with every second token all zero */
 } input_mode;
 
@@ -81,10 +81,10 @@ static inline float *fixture_input(uint64_t batch, uint64_t k, input_mode mode) 
     for (uint64_t i = 0; i < k; i++) {
       float v;
       switch (mode) {
-      case X_INT127: v = (float)clql_test_int(-127, 127); break;
-      case X_CONST127: v = 127.0f; break;
-      case X_ZERO_TOKENS: v = b % 2 ? 0.0f : clql_test_uniform(-range, range); break;
-      default: v = clql_test_uniform(-range, range); break;
+        case X_INT127: v = (float)clql_test_int(-127, 127); break;
+        case X_CONST127: v = 127.0f; break;
+        case X_ZERO_TOKENS: v = b % 2 ? 0.0f : clql_test_uniform(-range, range); break;
+        default: v = clql_test_uniform(-range, range); break;
       }
       x[b * k + i] = v;
     }

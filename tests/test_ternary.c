@@ -23,8 +23,8 @@ static void test_i2s_known_answers(void) {
   pack_row(&w, CLQL_QTYPE_I2S, 32, row, sizeof row);
   /* codes 10, 01, 00, 10 at bits 0-1, 2-3, 4-5, 6-7 */
   CU_ASSERT_EQUAL(word(&w, 0) & 0xff, 0x86);
-  CU_ASSERT_EQUAL(word(&w, 0) >> 8, 0x555555);  /* the rest of the word: zeros */
-  CU_ASSERT_EQUAL(word(&w, 1), 0x55555555);     /* padding row 1 */
+  CU_ASSERT_EQUAL(word(&w, 0) >> 8, 0x555555);   /* the rest of the word: zeros */
+  CU_ASSERT_EQUAL(word(&w, 1), 0x55555555);      /* padding row 1 */
   CU_ASSERT_EQUAL(word(&w, 16 * 2), 0x55555555); /* k = 32..47: K padding */
   fixture_free(&w);
   const struct {
@@ -45,11 +45,11 @@ static void test_tl1_known_answers(void) {
   const int8_t row[] = {1, -1, 0, 0, -1, -1, 1, 1};
   pack_row(&w, CLQL_QTYPE_TL1, 32, row, sizeof row);
   uint32_t v = word(&w, 0);
-  CU_ASSERT_EQUAL(v & 15, 6);         /* (+1, -1) */
-  CU_ASSERT_EQUAL((v >> 4) & 15, 4);  /* (0, 0) */
-  CU_ASSERT_EQUAL((v >> 8) & 15, 0);  /* (-1, -1) */
-  CU_ASSERT_EQUAL((v >> 12) & 15, 8); /* (+1, +1) */
-  CU_ASSERT_EQUAL(v >> 16, 0x4444);   /* zero pairs */
+  CU_ASSERT_EQUAL(v & 15, 6);               /* (+1, -1) */
+  CU_ASSERT_EQUAL((v >> 4) & 15, 4);        /* (0, 0) */
+  CU_ASSERT_EQUAL((v >> 8) & 15, 0);        /* (-1, -1) */
+  CU_ASSERT_EQUAL((v >> 12) & 15, 8);       /* (+1, +1) */
+  CU_ASSERT_EQUAL(v >> 16, 0x4444);         /* zero pairs */
   CU_ASSERT_EQUAL(word(&w, 1), 0x44444444); /* padding row */
   fixture_free(&w);
 }
@@ -92,8 +92,18 @@ static void test_round_trips(void) {
 
 /* gamma = max(mean |w|, 1e-5) per group, t = clamp(rint(w / gamma), -1, 1). */
 static void test_pack_float(void) {
-  const float w[] = {0.5f, -1.5f, 0.1f, 3.0f, /* row 1: all zero */ 0, 0, 0, 0,
-                     /* row 2: gamma 1, so the halves tie (to even) */ 0.5f, -0.5f, 1.5f, 1.5f};
+  const float w[] = {0.5f,
+                     -1.5f,
+                     0.1f,
+                     3.0f,
+                     /* row 1: all zero */ 0,
+                     0,
+                     0,
+                     0,
+                     /* row 2: gamma 1, so the halves tie (to even) */ 0.5f,
+                     -0.5f,
+                     1.5f,
+                     1.5f};
   for (int q = 0; q < 3; q++) {
     clql_layer_shape s = fixture_shape(3, 4, (clql_qtype)q, CLQL_GROUP_ROW);
     fixture_weights fx;
@@ -206,15 +216,15 @@ static void test_bad_input(void) {
 static void test_corrupt_packed(void) {
   const struct {
     clql_qtype q;
-    uint64_t index;     /* word to corrupt (1x32 layer: Np = 16, word u of row n at u*16 + n) */
+    uint64_t index;      /* word to corrupt (1x32 layer: Np = 16, word u of row n at u*16 + n) */
     uint32_t clear, set; /* bits changed in it */
   } cases[] = {
-      {CLQL_QTYPE_I2S, 0, 0, 0x3u << 6},     /* code 11 */
-      {CLQL_QTYPE_I2S, 1, 0x1u, 0},          /* padding row: 01 -> 00 (-1) */
-      {CLQL_QTYPE_TL1, 0, 0, 0xFu << 28},    /* index 15 */
-      {CLQL_QTYPE_TL1, 16 * 4, 0, 0x1u},     /* K padding: index 4 -> 5 */
-      {CLQL_QTYPE_TL2, 0, 0, 0xEu << 28},    /* magnitude 14 or 15 */
-      {CLQL_QTYPE_TL2, 64 + 5, 0, 0x1u},     /* a sign on magnitude 0 (padding row 5) */
+      {CLQL_QTYPE_I2S, 0, 0, 0x3u << 6},  /* code 11 */
+      {CLQL_QTYPE_I2S, 1, 0x1u, 0},       /* padding row: 01 -> 00 (-1) */
+      {CLQL_QTYPE_TL1, 0, 0, 0xFu << 28}, /* index 15 */
+      {CLQL_QTYPE_TL1, 16 * 4, 0, 0x1u},  /* K padding: index 4 -> 5 */
+      {CLQL_QTYPE_TL2, 0, 0, 0xEu << 28}, /* magnitude 14 or 15 */
+      {CLQL_QTYPE_TL2, 64 + 5, 0, 0x1u},  /* a sign on magnitude 0 (padding row 5) */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     fixture_weights w;
