@@ -462,11 +462,13 @@ clql_status clql_layer_forward_workspace(clql_layer *layer, cl_mem x, cl_mem y, 
   if (st != CLQL_SUCCESS) return st;
   clql_workspace_bytes ws;
   if ((st = clql_layout_workspace_bytes(&layer->shape, batch, 0, &ws)) != CLQL_SUCCESS) return st;
-  if (!workspace) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "workspace is NULL");
+  /* of this context (check_mem also rejects NULL), not x or y, large enough */
+  if ((st = check_mem(layer, workspace, 0, "workspace")) != CLQL_SUCCESS) return st;
+  if (workspace == x || workspace == y)
+    return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "the workspace is also x or y");
   size_t have = 0;
   cl_int err = clGetMemObjectInfo(workspace, CL_MEM_SIZE, sizeof have, &have, NULL);
-  if (err != CL_SUCCESS) return clql_fail((clql_status)err, "workspace: %s", clql_status_name(err));
-  if (have < ws.total)
+  if (err != CL_SUCCESS || have < ws.total)
     return clql_fail(CLQL_ERR_WORKSPACE_TOO_SMALL,
                      "workspace of %zu bytes; batch %llu needs %llu (clql_layer_workspace_size)",
                      have, (unsigned long long)batch, (unsigned long long)ws.total);

@@ -85,6 +85,8 @@ static void test_entry_points(void) {
                     CLQL_ERR_WORKSPACE_TOO_SMALL);
     CU_ASSERT_EQUAL(clql_layer_forward_workspace(layer, dx, dy, batch, NULL),
                     CLQL_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(clql_layer_forward_workspace(layer, dx, dy, batch, dx),
+                    CLQL_ERR_INVALID_ARGUMENT); /* would overwrite the input */
     cl_mem mine = clCreateBuffer(clql_context_cl_context(clql_test_ctx), CL_MEM_READ_WRITE, bytes,
                                  NULL, &err);
     CU_ASSERT_EQUAL(clEnqueueWriteBuffer(clql_context_queue(clql_test_ctx), dy, CL_TRUE, 0,

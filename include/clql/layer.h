@@ -65,9 +65,10 @@ CLQL_API clql_status clql_layer_forward_mem(clql_layer *layer, cl_mem x, cl_mem 
 
 /**
  * The caller-owned workspace variant. Ask the size for a batch, then pass a
- * buffer of at least that many bytes (not a sub-buffer); its parts are used
- * at CLQL_WORKSPACE_ALIGN offsets. The pass runs batch in one go, without
- * planning or allocating; a smaller buffer gives CLQL_ERR_WORKSPACE_TOO_SMALL.
+ * buffer of at least that many bytes (not a sub-buffer, not x or y); its
+ * parts are used at CLQL_WORKSPACE_ALIGN offsets. The pass runs batch in one
+ * go, without planning or allocating; a smaller buffer gives
+ * CLQL_ERR_WORKSPACE_TOO_SMALL.
  */
 CLQL_API clql_status clql_layer_workspace_size(const clql_layer *layer, uint64_t batch,
                                                uint64_t *bytes);
