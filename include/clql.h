@@ -17,9 +17,9 @@
 #include <clql/device.h>
 #include <clql/context.h>
 #include <clql/activation.h>
-#include <clql/layout.h>
-#include <clql/plan.h>
 #include <clql/ternary.h>
 #include <clql/layer.h>
+#include <clql/layout.h>
+#include <clql/plan.h>
 
 #endif /* CLQL_H */
