@@ -1,28 +1,12 @@
 /* Per-token int8 activation quantization; see include/clql/activation.h.
- * One work-group per token; the local size is a power of two. */
-#pragma OPENCL FP_CONTRACT OFF
-
-/* 127 / amax rounded correctly: OpenCL 1.2 allows 2.5 ulp for '/', and one
- * ulp in s can flip a q at a .5 boundary. Walk to the candidate whose exact
- * residual (by fma) is smallest; a quotient is never exactly halfway. */
-static float div_rn(float a, float b) {
-  float q = a / b;
-  for (int i = 0; i < 4; i++) {
-    float lo = nextafter(q, -INFINITY), hi = nextafter(q, INFINITY);
-    float r = fabs(fma(-q, b, a)), rl = fabs(fma(-lo, b, a)), rh = fabs(fma(-hi, b, a));
-    if (rl < r) q = lo;
-    else if (rh < r) q = hi;
-    else break;
-  }
-  return q;
-}
-
-__kernel void clql_quantize_activations(__global const float *x, uint k, __global char *q,
-                                        uint q_stride, __global float *scales,
-                                        __local float *scratch) {
+ * One work-group per token; the local size is a power of two. x_off (in
+ * floats) lets a forward pass quantize one chunk of a larger input in place. */
+__kernel void clql_quantize_activations(__global const float *x, ulong x_off, uint k,
+                                        __global char *q, uint q_stride,
+                                        __global float *scales, __local float *scratch) {
   const size_t b = get_group_id(0);
   const uint lid = (uint)get_local_id(0), lsz = (uint)get_local_size(0);
-  __global const float *row = x + b * k;
+  __global const float *row = x + x_off + b * k;
   __global char *out = q + b * q_stride;
 
   float m = 0.0f;
@@ -34,7 +18,7 @@ __kernel void clql_quantize_activations(__global const float *x, uint k, __globa
     barrier(CLK_LOCAL_MEM_FENCE);
   }
   const float amax = fmax(scratch[0], 1e-5f);
-  const float s = div_rn(127.0f, amax);
+  const float s = clql_div_rn(127.0f, amax);
 
   for (uint i = lid; i < q_stride; i += lsz) {
     float r = 0.0f;

@@ -19,6 +19,8 @@
 #include <clql/numa.h>
 #include <clql/context.h>
 #include <clql/activation.h>
+#include <clql/ternary.h>
+#include <clql/layer.h>
 #include <clql/layout.h>
 #include <clql/model.h>
 #include <clql/plan.h>

@@ -29,6 +29,12 @@ clql_status clql_ref_quantize_activations(const float *x, size_t tokens, size_t 
 
 clql_status clql_quantize_activations(clql_context *ctx, cl_mem x, size_t tokens, size_t k,
                                       cl_mem q, size_t q_stride, cl_mem scales) {
+  return clql_quantize_activations_at(ctx, x, 0, tokens, k, q, q_stride, scales);
+}
+
+clql_status clql_quantize_activations_at(clql_context *ctx, cl_mem x, uint64_t x_offset,
+                                         size_t tokens, size_t k, cl_mem q, size_t q_stride,
+                                         cl_mem scales) {
   if (!ctx || !x || !q || !scales)
     return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "context and buffers are required");
   if (k == 0 || q_stride < k || k > UINT_MAX || q_stride > UINT_MAX)
@@ -43,14 +49,18 @@ clql_status clql_quantize_activations(clql_context *ctx, cl_mem x, size_t tokens
   if (!clql_mul_u64(tokens, local, &global64) || !clql_to_size(global64, &global))
     return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "%zu tokens", tokens);
   cl_uint k32 = (cl_uint)k, stride32 = (cl_uint)q_stride;
+  cl_ulong off = x_offset;
   cl_int err = clSetKernelArg(kern, 0, sizeof x, &x);
-  err |= clSetKernelArg(kern, 1, sizeof k32, &k32);
-  err |= clSetKernelArg(kern, 2, sizeof q, &q);
-  err |= clSetKernelArg(kern, 3, sizeof stride32, &stride32);
-  err |= clSetKernelArg(kern, 4, sizeof scales, &scales);
-  err |= clSetKernelArg(kern, 5, local * sizeof(float), NULL);
+  err |= clSetKernelArg(kern, 1, sizeof off, &off);
+  err |= clSetKernelArg(kern, 2, sizeof k32, &k32);
+  err |= clSetKernelArg(kern, 3, sizeof q, &q);
+  err |= clSetKernelArg(kern, 4, sizeof stride32, &stride32);
+  err |= clSetKernelArg(kern, 5, sizeof scales, &scales);
+  err |= clSetKernelArg(kern, 6, local * sizeof(float), NULL);
   if (err != CL_SUCCESS) return clql_fail(CLQL_ERR_INTERNAL, "setting actquant arguments failed");
-  err = clEnqueueNDRangeKernel(ctx->queue, kern, 1, NULL, &global, &local, 0, NULL, NULL);
+  err = clql_fault_check(ctx, CLQL_FAULT_ENQUEUE, 0);
+  if (err == CL_SUCCESS)
+    err = clEnqueueNDRangeKernel(ctx->queue, kern, 1, NULL, &global, &local, 0, NULL, NULL);
   if (err != CL_SUCCESS) return clql_fail((clql_status)err, "enqueue of actquant failed");
   return CLQL_SUCCESS;
 }

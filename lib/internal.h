@@ -120,6 +120,14 @@ clql_status clql_kernel_get(clql_context *ctx, const char *program, const char *
 /* Largest usable power-of-two work-group size for kernel on ctx's device. */
 size_t clql_work_group_size(clql_context *ctx, cl_kernel kernel, size_t wanted);
 
+/* Fault injection for the out-of-memory paths. A device cannot be made to
+ * fail on demand, so the library asks the context's hook (NULL: never fail)
+ * before each device buffer it creates and each kernel it enqueues; a
+ * non-zero return is used as that call's OpenCL error. Tests linked with the
+ * static archive set it; it is not part of the public API. */
+typedef enum { CLQL_FAULT_ALLOC, CLQL_FAULT_ENQUEUE } clql_fault_site;
+typedef cl_int (*clql_fault_fn)(void *user, clql_fault_site site, size_t bytes);
+
 /* Context internals that other modules use. */
 struct clql_program_entry;
 struct clql_context {
@@ -128,6 +136,28 @@ struct clql_context {
   cl_command_queue queue;
   clql_device_info info;
   struct clql_program_entry *programs;
+  clql_fault_fn fault_hook;
+  void *fault_user;
 };
+
+static inline cl_int clql_fault_check(clql_context *ctx, clql_fault_site site, size_t bytes) {
+  return ctx->fault_hook ? ctx->fault_hook(ctx->fault_user, site, bytes) : CL_SUCCESS;
+}
+
+/* clCreateBuffer through the fault hook; *out is NULL on failure, and the
+ * status is the OpenCL error (detail recorded). */
+clql_status clql_buffer_create(clql_context *ctx, cl_mem_flags flags, uint64_t bytes,
+                               void *host, const char *what, cl_mem *out);
+
+/* clql_quantize_activations reading x from element x_offset on: one chunk of
+ * a larger input without a sub-buffer (whose offset would need alignment). */
+clql_status clql_quantize_activations_at(clql_context *ctx, cl_mem x, uint64_t x_offset,
+                                         size_t tokens, size_t k, cl_mem q, size_t q_stride,
+                                         cl_mem scales);
+
+/* Force a layer's kernel block (rows per work-item, a power of two up to 16;
+ * GEMM tokens per work-item, 1..16), so tests reach the paths other devices
+ * take. */
+clql_status clql_layer_set_block(clql_layer *layer, unsigned rows, unsigned tokens);
 
 #endif /* CLQL_INTERNAL_H */

@@ -66,14 +66,15 @@ clql_status clql_layout_weight_bytes(const clql_layer_shape *s, clql_weight_byte
   if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "output is NULL");
   int ok = 1;
   uint64_t kp = clql_round_up_u64(s->k, k_multiple(s), &ok);
+  uint64_t np = clql_round_up_u64(s->n, CLQL_ROW_MULTIPLE, &ok);
   uint64_t groups = 1, weights = 0, scale_count = 1, scales = 0;
   if (s->group_size != CLQL_GROUP_ROW && s->group_size != CLQL_GROUP_TENSOR)
     groups = kp / s->group_size;
   if (s->qtype == CLQL_QTYPE_TL2) /* 20 bytes per 96 weights */
-    ok = ok && clql_mul_u64(kp / 96 * 20, s->n, &weights);
+    ok = ok && clql_mul_u64(kp / 96 * 20, np, &weights);
   else /* 2 bits per weight */
-    ok = ok && clql_mul_u64(kp / 4, s->n, &weights);
-  if (s->group_size != CLQL_GROUP_TENSOR) ok = ok && clql_mul_u64(groups, s->n, &scale_count);
+    ok = ok && clql_mul_u64(kp / 4, np, &weights);
+  if (s->group_size != CLQL_GROUP_TENSOR) ok = ok && clql_mul_u64(groups, np, &scale_count);
   ok = ok && clql_mul_u64(scale_count, 4, &scales);
   if (!ok)
     return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "weights of %llux%llu overflow 64 bits",
@@ -82,6 +83,7 @@ clql_status clql_layout_weight_bytes(const clql_layer_shape *s, clql_weight_byte
   out->groups = groups;
   out->weights = weights;
   out->scales = scales;
+  out->n_padded = np;
   return CLQL_SUCCESS;
 }
 

@@ -32,7 +32,7 @@ static char *dup_string(const char *s) {
   return d;
 }
 
-/* Source text for program `name`; *owned is set when the caller must free it. */
+/* Source text of `name`.cl; *owned is set when the caller must free it. */
 static clql_status load_source(const char *name, const char **text, char **owned) {
   *owned = NULL;
   const char *dir = getenv("CLQL_KERNEL_DIR");
@@ -54,15 +54,24 @@ static clql_status load_source(const char *name, const char **text, char **owned
   return clql_fail(CLQL_ERR_KERNEL_SOURCE, "no embedded kernel source '%s'", name);
 }
 
+/* Every program is common.cl (helpers several kernels share) followed by its
+ * own file. */
+#define CLQL_PRELUDE "common"
+
 static clql_status build_program(clql_context *ctx, const char *name, const char *options,
                                  cl_program *out) {
-  const char *text = NULL;
-  char *owned = NULL;
-  clql_status st = load_source(name, &text, &owned);
-  if (st != CLQL_SUCCESS) return st;
+  const char *text[2] = {NULL, NULL};
+  char *owned[2] = {NULL, NULL};
+  clql_status st = load_source(CLQL_PRELUDE, &text[0], &owned[0]);
+  if (st == CLQL_SUCCESS) st = load_source(name, &text[1], &owned[1]);
+  if (st != CLQL_SUCCESS) {
+    free(owned[0]);
+    return st;
+  }
   cl_int err = CL_SUCCESS;
-  cl_program prog = clCreateProgramWithSource(ctx->context, 1, &text, NULL, &err);
-  free(owned);
+  cl_program prog = clCreateProgramWithSource(ctx->context, 2, text, NULL, &err);
+  free(owned[0]);
+  free(owned[1]);
   if (!prog) return clql_fail((clql_status)err, "clCreateProgramWithSource(%s) failed", name);
 
   char opts[1024];

@@ -43,6 +43,18 @@ int clql_test_int(int lo, int hi) {
   return lo + (int)(clql_test_rand() % (uint64_t)(hi - lo + 1));
 }
 
+struct clql_context *clql_test_ctx;
+
+int clql_test_context_open(void) {
+  return clql_context_create(NULL, &clql_test_ctx) == CLQL_SUCCESS ? 0 : 1;
+}
+
+int clql_test_context_close(void) {
+  clql_context_destroy(clql_test_ctx);
+  clql_test_ctx = NULL;
+  return 0;
+}
+
 static void mkdirs(char *path) {
   for (char *p = path + 1; *p; p++) {
     if (*p != '/') continue;

@@ -23,6 +23,13 @@ float clql_test_uniform(float lo, float hi);
 /* Uniform integer in [lo, hi]. */
 int clql_test_int(int lo, int hi);
 
+/* A context on the default device for suites that need one: use
+ * clql_test_context_open / _close as the suite's init and cleanup. */
+struct clql_context;
+extern struct clql_context *clql_test_ctx;
+int clql_test_context_open(void);
+int clql_test_context_close(void);
+
 /* Write text to a fresh file under dir/rel (parents created). */
 void clql_test_write_file(const char *dir, const char *rel, const char *text);
 /* Run the program named by environment variable `env_bin` with `args` (shell

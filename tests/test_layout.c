@@ -19,14 +19,14 @@ static void test_weight_bytes(void) {
       {2560, 2560, CLQL_QTYPE_I2S, CLQL_GROUP_ROW, 2560, 1, 1638400, 10240},
       {2560, 6912, CLQL_QTYPE_I2S, CLQL_GROUP_ROW, 6912, 1, 4423680, 10240},
       {6912, 2560, CLQL_QTYPE_TL1, CLQL_GROUP_TENSOR, 2560, 1, 4423680, 4},
-      {3, 1, CLQL_QTYPE_I2S, CLQL_GROUP_ROW, 128, 1, 96, 12},
-      {1, 32, CLQL_QTYPE_TL2, CLQL_GROUP_ROW, 96, 1, 20, 4},
+      {3, 1, CLQL_QTYPE_I2S, CLQL_GROUP_ROW, 128, 1, 512, 64},
+      {1, 32, CLQL_QTYPE_TL2, CLQL_GROUP_ROW, 96, 1, 320, 64},
       {2560, 2560, CLQL_QTYPE_TL2, CLQL_GROUP_ROW, 2592, 1, 1382400, 10240},
       {2560, 6912, CLQL_QTYPE_TL2, CLQL_GROUP_TENSOR, 6912, 1, 3686400, 4},
-      {7, 300, CLQL_QTYPE_TL1, 256, 512, 2, 896, 56},
-      {5, 2560, CLQL_QTYPE_I2S, 96, 2688, 28, 3360, 560},
-      {5, 2560, CLQL_QTYPE_I2S, 32, 2560, 80, 3200, 1600},
-      {4, 200, CLQL_QTYPE_TL2, 192, 384, 2, 320, 32},
+      {7, 300, CLQL_QTYPE_TL1, 256, 512, 2, 2048, 128},
+      {5, 2560, CLQL_QTYPE_I2S, 96, 2688, 28, 10752, 1792},
+      {5, 2560, CLQL_QTYPE_I2S, 32, 2560, 80, 10240, 5120},
+      {4, 200, CLQL_QTYPE_TL2, 192, 384, 2, 1280, 128},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     clql_layer_shape s = shape(cases[i].n, cases[i].k, cases[i].q, cases[i].g);
@@ -36,6 +36,8 @@ static void test_weight_bytes(void) {
     CU_ASSERT_EQUAL(w.groups, cases[i].groups);
     CU_ASSERT_EQUAL(w.weights, cases[i].weights);
     CU_ASSERT_EQUAL(w.scales, cases[i].scales);
+    /* Rows are padded to 16 so kernels load row blocks without bounds checks. */
+    CU_ASSERT_EQUAL(w.n_padded, (cases[i].n + 15) / 16 * 16);
   }
 }
 

@@ -4,19 +4,23 @@
  * sizes batches with them and the layer allocates exactly what they return.
  * They are pure (no OpenCL calls) and overflow-checked in 64-bit arithmetic.
  *
- * Device layouts (K padded to Kp with zero weights; N is not padded):
- *   I2S  uint32 words W[Kp/16][N]: word w of row n holds k = 16w..16w+15,
- *        2-bit code c = t + 1 of element 16w+i at bits 2i..2i+1.
+ * Device layouts. K is padded to Kp and N to Np = round_up(N, 16) with zero
+ * weights, so a work-item may load up to 16 adjacent rows as one vector
+ * without a bounds check; padding never changes a result.
+ *   I2S  uint32 words W[Kp/16][Np]: word w of row n holds k = 16w..16w+15,
+ *        2-bit code c = t + 1 of element 16w+i at bits 2i..2i+1 (zero: 01).
  *        Kp = round_up(K, lcm(128, G)).
  *   TL1  the same word grid; nibble j (bits 4j..4j+3) of a word holds the pair
- *        (16w+2j, 16w+2j+1) as index 3*t0 + t1 + 4 (0..8).
- *   TL2  per granule of 96 weights (32 triples) per row: a 16-byte magnitude
- *        plane MAG[Kp/96][N] (triple i's |9*t0 + 3*t1 + t2| in nibble i) then a
- *        4-byte sign plane SGN[Kp/96][N] (bit i set when that value is < 0).
- *        Kp = round_up(K, lcm(96, G)); G must be a multiple of 96.
+ *        (16w+2j, 16w+2j+1) as index 3*t0 + t1 + 4 (0..8; zero pair: 4).
+ *   TL2  per granule of 96 weights (32 triples) per row, triple i holding
+ *        k = 96g+3i..96g+3i+2 as v = 9*t0 + 3*t1 + t2: a magnitude plane of
+ *        uint32 words MAG[Kp/96][4][Np] (|v| of triple i in nibble i%8 of word
+ *        i/8), then a sign plane SGN[Kp/96][Np] (bit i set when v < 0; never
+ *        set with |v| = 0). Kp = round_up(K, lcm(96, G)); G a multiple of 96.
  * Adjacent rows are adjacent in memory, so work-items that each own a row
  * make coalesced loads on GPUs and unit-stride vector loads on CPUs.
- * Scales (float32, own buffer): one (tensor), N (row), or S[Kp/G][N] (group).
+ * Scales (float32, own buffer): one (tensor), S[Np] (row), or S[Kp/G][Np]
+ * (group g of row n at g*Np + n); padded rows and groups hold 0.
  */
 #ifndef CLQL_LAYOUT_H
 #define CLQL_LAYOUT_H
@@ -52,12 +56,16 @@ typedef struct clql_layer_shape {
   uint32_t group_size; /**< CLQL_GROUP_ROW, CLQL_GROUP_TENSOR, or G (multiple of 32; of 96 for TL2) */
 } clql_layer_shape;
 
+/** Rows of every device layout are padded to a multiple of this. */
+#define CLQL_ROW_MULTIPLE 16u
+
 /** Bytes of the resident (uploaded once) buffers of a layer. */
 typedef struct clql_weight_bytes {
   uint64_t k_padded; /**< Kp */
   uint64_t groups;   /**< scales per row (1 for row and tensor) */
   uint64_t weights;  /**< packed ternary weights */
   uint64_t scales;   /**< float32 scales */
+  uint64_t n_padded; /**< Np: rows as stored (N rounded up to CLQL_ROW_MULTIPLE) */
 } clql_weight_bytes;
 
 /** Parts of the per-forward workspace; each part is its own buffer. */
