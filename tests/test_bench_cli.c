@@ -1,0 +1,53 @@
+/* clql-bench --quick as CI runs it: it finishes, its JSON has the documented
+ * keys, and every timed configuration matched the reference. No timing is
+ * asserted. */
+#include <jansson.h>
+#include <string.h>
+#include <clql.h>
+#include "runner.h"
+
+const int clql_test_needs_device = 1;
+
+static void test_quick_json(void) {
+  char *text = NULL;
+  int rc = clql_test_run_tool("CLQL_BENCH_BIN", "--quick --json --no-peers -s 640x2560x1 -s 256x512x9",
+                              &text);
+  CU_ASSERT_EQUAL(rc, 0);
+  json_error_t err;
+  json_t *root = json_loads(text, 0, &err);
+  free(text);
+  CLQL_REQUIRE(root != NULL);
+  CU_ASSERT(json_is_string(json_object_get(root, "device")));
+  CU_ASSERT(json_number_value(json_object_get(root, "copy_gbs")) > 0);
+  json_t *results = json_object_get(root, "results");
+  /* GEMV in every qtype; --quick times the GEMM in I2S only. */
+  CU_ASSERT_EQUAL(json_array_size(results), 4);
+  size_t i;
+  json_t *r;
+  json_array_foreach(results, i, r) {
+    const char *keys[] = {"qtype", "n", "k", "b", "median_us", "weight_gbs", "pct_of_copy"};
+    for (size_t j = 0; j < sizeof keys / sizeof keys[0]; j++)
+      CU_ASSERT_PTR_NOT_NULL(json_object_get(r, keys[j]));
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(r, "mismatches")), 0);
+    CU_ASSERT(json_number_value(json_object_get(r, "median_us")) > 0);
+  }
+  json_t *token = json_object_get(root, "token");
+  CU_ASSERT(json_is_object(token));
+  CU_ASSERT(json_number_value(json_object_get(token, "ms")) > 0);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(token, "qtype")), "I2S");
+  CU_ASSERT(json_is_array(json_object_get(root, "peers")));
+  json_decref(root);
+}
+
+static void test_bad_arguments(void) {
+  const char *bad[] = {"--shape 0x5x1", "--shape 5x5", "--qtype Q4", "--repeats 3", "--json --csv",
+                       "--nope", "stray"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    CU_ASSERT_EQUAL(clql_test_run_tool("CLQL_BENCH_BIN", bad[i], NULL), 2);
+}
+
+static CU_TestInfo bench_tests[] = {{"quick_json", test_quick_json},
+                                    {"bad_arguments", test_bad_arguments},
+                                    CU_TEST_INFO_NULL};
+
+CU_SuiteInfo clql_test_suites[] = {{.pName = "bench_cli", .pTests = bench_tests}, CU_SUITE_INFO_NULL};

@@ -1,0 +1,773 @@
+/* clql-bench: kernel and whole-model benchmarks on one OpenCL device, each
+ * figure set against the device's own copy bandwidth and against peers run on
+ * the same device in the same run (CLBlast fp32, the scalar C reference).
+ * Method: ../shared/spec/BENCH.md — warm-up, median and spread of repeats,
+ * inputs rotated, weights cycled through enough copies to defeat the caches,
+ * outputs checked against the reference once per configuration. */
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <clql.h>
+#ifdef CLQL_HAVE_CLBLAST
+#include <clblast_c.h>
+#endif
+
+enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_NO_DEVICE = 6, EXIT_NO_PLATFORM = 9, EXIT_FAIL = 1,
+       EXIT_INTERNAL = 255 };
+
+#define MAX_SHAPES 32
+#define MIB (1ull << 20)
+
+typedef struct {
+  uint64_t n, k, b;
+} bench_shape;
+
+typedef struct {
+  const char *selector, *plot;
+  int json, csv, quick, repeats, token, peers;
+  unsigned qtypes; /* bit per clql_qtype */
+  bench_shape shapes[MAX_SHAPES];
+  int nshapes;
+  uint64_t cold_bytes; /* weights cycled per configuration */
+} options;
+
+typedef struct {
+  clql_qtype qtype;
+  bench_shape s;
+  double median_us, min_us, max_us, device_us;
+  double weight_bytes, weight_gbs, pct_of_copy, gops;
+  int copies;
+  size_t mismatches;
+} kernel_result;
+
+typedef struct {
+  const char *name;
+  bench_shape s;
+  double median_us, ratio; /* ratio = peer time / clql I2S time on the same shape */
+  int ran;
+  char note[96];
+} peer_result;
+
+static int progress_enabled;
+static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void progress(const char *fmt, ...) {
+  if (!progress_enabled) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "\r\033[K");
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fflush(stderr);
+}
+
+static double now_us(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t next_rand(void) {
+  rng ^= rng >> 12, rng ^= rng << 25, rng ^= rng >> 27;
+  return rng * 2685821657736338717ull;
+}
+static float uniform(float lo, float hi) {
+  return lo + (hi - lo) * (float)((next_rand() >> 40) * (1.0 / 16777216.0));
+}
+
+static void die_status(const char *what, clql_status st) {
+  fprintf(stderr, "clql-bench: %s: %s (%s)\n", what, clql_status_message(st), clql_last_error_detail());
+}
+
+/* ---- roofline: the device's copy bandwidth with its own kernel ---- */
+
+static const char *copy_source =
+    "__kernel void clql_bench_copy(__global const float4 *src, __global float4 *dst) {\n"
+    "  size_t i = get_global_id(0);\n"
+    "  dst[i] = src[i];\n"
+    "}\n";
+
+static double event_us(cl_event ev) {
+  cl_ulong t0 = 0, t1 = 0;
+  if (clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) != CL_SUCCESS ||
+      clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) != CL_SUCCESS)
+    return NAN;
+  return (double)(t1 - t0) / 1e3;
+}
+
+/* Bytes read + written per second by a float4 copy of a large buffer. */
+static double copy_bandwidth(clql_context *ctx, const options *o, uint64_t *bytes_out) {
+  const clql_device_info *d = clql_context_device_info(ctx);
+  uint64_t bytes = o->quick ? 64 * MIB : 256 * MIB;
+  if (bytes > d->memory.max_alloc) bytes = d->memory.max_alloc;
+  if (d->memory.free_known && 2 * bytes > d->memory.free / 2) bytes = d->memory.free / 4;
+  bytes &= ~(uint64_t)(1 * MIB - 1);
+  *bytes_out = bytes;
+  if (bytes == 0) return NAN;
+  cl_context cl = clql_context_cl_context(ctx);
+  cl_device_id dev = clql_context_device(ctx);
+  cl_command_queue q = clql_context_queue(ctx);
+  cl_int err = CL_SUCCESS;
+  double gbs = NAN;
+  cl_program prog = clCreateProgramWithSource(cl, 1, &copy_source, NULL, &err);
+  cl_kernel kern = NULL;
+  cl_mem a = NULL, b = NULL;
+  if (!prog || clBuildProgram(prog, 1, &dev, "", NULL, NULL) != CL_SUCCESS) goto done;
+  kern = clCreateKernel(prog, "clql_bench_copy", &err);
+  a = clCreateBuffer(cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
+  b = clCreateBuffer(cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
+  if (!kern || !a || !b) goto done;
+  float zero = 1.0f;
+  clEnqueueFillBuffer(q, a, &zero, sizeof zero, 0, bytes, 0, NULL, NULL);
+  clSetKernelArg(kern, 0, sizeof a, &a);
+  clSetKernelArg(kern, 1, sizeof b, &b);
+  size_t global = (size_t)(bytes / 16);
+  int reps = o->repeats;
+  double *t = calloc((size_t)reps, sizeof *t);
+  int got = 0;
+  for (int i = -2; i < reps; i++) { /* two warm-up runs */
+    cl_event ev = NULL;
+    if (clEnqueueNDRangeKernel(q, kern, 1, NULL, &global, NULL, 0, NULL, &ev) != CL_SUCCESS) break;
+    clWaitForEvents(1, &ev);
+    double us = event_us(ev);
+    clReleaseEvent(ev);
+    if (i >= 0 && !isnan(us)) t[got++] = us;
+  }
+  if (got) gbs = 2.0 * (double)bytes / (median(t, got) * 1e3);
+  free(t);
+done:
+  if (a) clReleaseMemObject(a);
+  if (b) clReleaseMemObject(b);
+  if (kern) clReleaseKernel(kern);
+  if (prog) clReleaseProgram(prog);
+  return gbs;
+}
+
+/* ---- ternary layers ---- */
+
+/* Random ternary weights with per-row scales, packed once per shape. */
+typedef struct {
+  clql_layer_shape shape;
+  clql_packed packed;
+  int8_t *t;
+  float *scales;
+  uint64_t scale_count;
+} host_weights;
+
+static void host_weights_free(host_weights *w) {
+  free(w->packed.weights);
+  free(w->packed.scales);
+  free(w->t);
+  free(w->scales);
+  memset(w, 0, sizeof *w);
+}
+
+static clql_status host_weights_make(clql_qtype q, uint64_t n, uint64_t k, int keep_logical,
+                                     host_weights *w) {
+  memset(w, 0, sizeof *w);
+  w->shape = (clql_layer_shape){.n = n, .k = k, .qtype = q, .group_size = CLQL_GROUP_ROW};
+  clql_weight_bytes wb;
+  clql_status st = clql_layout_weight_bytes(&w->shape, &wb);
+  if (st == CLQL_SUCCESS) st = clql_scale_count(&w->shape, &w->scale_count);
+  if (st != CLQL_SUCCESS) return st;
+  w->t = malloc(n * k);
+  w->scales = malloc(w->scale_count * sizeof(float));
+  w->packed = (clql_packed){.shape = w->shape, .weights = malloc(wb.weights),
+                            .weights_bytes = wb.weights, .scales = malloc(wb.scales),
+                            .scales_bytes = wb.scales};
+  if (!w->t || !w->scales || !w->packed.weights || !w->packed.scales) {
+    host_weights_free(w);
+    return CLQL_ERR_OUT_OF_HOST_MEMORY;
+  }
+  for (uint64_t i = 0; i < n * k; i++) w->t[i] = (int8_t)((int)(next_rand() % 3) - 1);
+  for (uint64_t i = 0; i < w->scale_count; i++) w->scales[i] = uniform(0.5f, 2.0f);
+  st = clql_pack_ternary(&w->packed, w->t, n * k, w->scales, w->scale_count);
+  if (st == CLQL_SUCCESS && !keep_logical) {
+    free(w->t);
+    w->t = NULL;
+  }
+  if (st != CLQL_SUCCESS) host_weights_free(w);
+  return st;
+}
+
+/* Device time between two markers around a forward pass. */
+static double marker_span_us(cl_event a, cl_event b) {
+  cl_ulong t0 = 0, t1 = 0;
+  if (clGetEventProfilingInfo(a, CL_PROFILING_COMMAND_END, sizeof t0, &t0, NULL) != CL_SUCCESS ||
+      clGetEventProfilingInfo(b, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) != CL_SUCCESS)
+    return NAN;
+  return (double)(t1 - t0) / 1e3;
+}
+
+/* Time forward passes of one configuration: `copies` layers with the same
+ * weights cycled so that their total exceeds the caches, inputs rotated
+ * through several buffers. */
+static clql_status bench_kernel(clql_context *ctx, const options *o, clql_qtype q, bench_shape s,
+                                double copy_gbs, kernel_result *r) {
+  memset(r, 0, sizeof *r);
+  r->qtype = q;
+  r->s = s;
+  host_weights w;
+  clql_status st = host_weights_make(q, s.n, s.k, 1, &w);
+  if (st != CLQL_SUCCESS) return st;
+  r->weight_bytes = (double)(w.packed.weights_bytes + w.packed.scales_bytes);
+  int copies = (int)(o->cold_bytes / (uint64_t)r->weight_bytes);
+  if (copies < 1) copies = 1;
+  if (copies > 64) copies = 64;
+  enum { NX = 4 };
+  clql_layer **layers = calloc((size_t)copies, sizeof *layers);
+  cl_mem xs[NX] = {0}, y = NULL;
+  float *hx = malloc(s.b * s.k * sizeof(float)), *hy = malloc(s.b * s.n * sizeof(float)),
+        *ref = malloc(s.b * s.n * sizeof(float));
+  double *times = calloc((size_t)o->repeats, sizeof *times),
+         *dtimes = calloc((size_t)o->repeats, sizeof *dtimes);
+  cl_context cl = clql_context_cl_context(ctx);
+  cl_command_queue queue = clql_context_queue(ctx);
+  cl_int err = CL_SUCCESS;
+  if (!layers || !hx || !hy || !ref || !times || !dtimes) {
+    st = CLQL_ERR_OUT_OF_HOST_MEMORY;
+    goto done;
+  }
+  for (int i = 0; i < copies && st == CLQL_SUCCESS; i++)
+    st = clql_layer_create(ctx, &w.packed, NULL, &layers[i]);
+  for (int i = 0; i < NX && st == CLQL_SUCCESS; i++) {
+    for (uint64_t j = 0; j < s.b * s.k; j++) hx[j] = uniform(-2.0f, 2.0f);
+    xs[i] = clCreateBuffer(cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, s.b * s.k * sizeof(float),
+                           hx, &err);
+    if (!xs[i]) st = (clql_status)err;
+  }
+  if (st == CLQL_SUCCESS) {
+    y = clCreateBuffer(cl, CL_MEM_WRITE_ONLY, s.b * s.n * sizeof(float), NULL, &err);
+    if (!y) st = (clql_status)err;
+  }
+  if (st != CLQL_SUCCESS) goto done;
+  r->copies = copies;
+  /* Warm-up: every copy once (workspaces, program builds), and a check of
+   * the last input against the reference. */
+  for (int i = 0; i < copies && st == CLQL_SUCCESS; i++)
+    st = clql_layer_forward_mem(layers[i], xs[NX - 1], y, s.b);
+  if (st == CLQL_SUCCESS)
+    st = (clql_status)clEnqueueReadBuffer(queue, y, CL_TRUE, 0, s.b * s.n * sizeof(float), hy, 0,
+                                          NULL, NULL);
+  if (st == CLQL_SUCCESS) st = clql_ref_forward(&w.shape, w.t, w.scales, hx, s.b, ref);
+  if (st != CLQL_SUCCESS) goto done;
+  for (uint64_t j = 0; j < s.b * s.n; j++) r->mismatches += memcmp(&hy[j], &ref[j], sizeof(float)) != 0;
+
+  int got = 0;
+  for (int i = 0; i < o->repeats && st == CLQL_SUCCESS; i++) {
+    cl_event a = NULL, b = NULL;
+    clEnqueueMarker(queue, &a);
+    double t0 = now_us();
+    st = clql_layer_forward_mem(layers[i % copies], xs[i % NX], y, s.b);
+    double t1 = now_us();
+    clEnqueueMarker(queue, &b);
+    clFinish(queue);
+    times[got] = t1 - t0;
+    dtimes[got] = a && b ? marker_span_us(a, b) : NAN;
+    got++;
+    if (a) clReleaseEvent(a);
+    if (b) clReleaseEvent(b);
+  }
+  if (st != CLQL_SUCCESS || got == 0) goto done;
+  double lo = times[0], hi = times[0];
+  for (int i = 0; i < got; i++) lo = fmin(lo, times[i]), hi = fmax(hi, times[i]);
+  r->min_us = lo;
+  r->max_us = hi;
+  r->median_us = median(times, got);
+  r->device_us = median(dtimes, got);
+  r->weight_gbs = r->weight_bytes / (r->median_us * 1e3);
+  r->pct_of_copy = isnan(copy_gbs) ? NAN : 100.0 * r->weight_gbs / copy_gbs;
+  r->gops = 2.0 * (double)s.n * (double)s.k * (double)s.b / (r->median_us * 1e3);
+done:
+  for (int i = 0; layers && i < copies; i++) clql_layer_destroy(layers[i]);
+  for (int i = 0; i < NX; i++)
+    if (xs[i]) clReleaseMemObject(xs[i]);
+  if (y) clReleaseMemObject(y);
+  free(layers), free(hx), free(hy), free(ref), free(times), free(dtimes);
+  host_weights_free(&w);
+  return st;
+}
+
+/* ---- a token: the 210 linear layers of BitNet b1.58 2B4T ---- */
+
+typedef struct {
+  clql_qtype qtype;
+  double ms, weight_bytes, weight_gbs, pct_of_copy;
+  int layers, ran;
+} token_result;
+
+static const struct {
+  uint64_t n, k;
+} token_shapes[7] = {{2560, 2560}, {640, 2560}, {640, 2560}, {2560, 2560},
+                     {6912, 2560}, {6912, 2560}, {2560, 6912}};
+
+static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q, double copy_gbs,
+                               token_result *r) {
+  memset(r, 0, sizeof *r);
+  r->qtype = q;
+  const int blocks = 30, per_block = 7;
+  int total = blocks * per_block;
+  host_weights w[4] = {0}; /* distinct shapes: 2560x2560, 640x2560, 6912x2560, 2560x6912 */
+  const int shape_of[7] = {0, 1, 1, 0, 2, 2, 3};
+  clql_layer **layers = calloc((size_t)total, sizeof *layers);
+  cl_mem x2560 = NULL, x6912 = NULL, y = NULL;
+  double *times = NULL;
+  clql_status st = layers ? CLQL_SUCCESS : CLQL_ERR_OUT_OF_HOST_MEMORY;
+  for (int i = 0; i < 4 && st == CLQL_SUCCESS; i++) {
+    int j = 0;
+    while (shape_of[j] != i) j++;
+    st = host_weights_make(q, token_shapes[j].n, token_shapes[j].k, 0, &w[i]);
+  }
+  for (int i = 0; i < total && st == CLQL_SUCCESS; i++) {
+    host_weights *hw = &w[shape_of[i % per_block]];
+    st = clql_layer_create(ctx, &hw->packed, NULL, &layers[i]);
+    r->weight_bytes += (double)(hw->packed.weights_bytes + hw->packed.scales_bytes);
+    progress("token %s: uploading layer %d/%d", clql_qtype_name(q), i + 1, total);
+  }
+  cl_context cl = clql_context_cl_context(ctx);
+  cl_int err = CL_SUCCESS;
+  if (st == CLQL_SUCCESS) {
+    float *h = malloc(6912 * sizeof(float));
+    for (int i = 0; h && i < 6912; i++) h[i] = uniform(-1.0f, 1.0f);
+    x2560 = clCreateBuffer(cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, 2560 * sizeof(float), h, &err);
+    x6912 = clCreateBuffer(cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, 6912 * sizeof(float), h, &err);
+    y = clCreateBuffer(cl, CL_MEM_WRITE_ONLY, 6912 * sizeof(float), NULL, &err);
+    free(h);
+    if (!x2560 || !x6912 || !y) st = err != CL_SUCCESS ? (clql_status)err : CLQL_ERR_OUT_OF_HOST_MEMORY;
+  }
+  int reps = o->quick ? 3 : 7, got = 0;
+  times = calloc((size_t)reps, sizeof *times);
+  if (!times) st = CLQL_ERR_OUT_OF_HOST_MEMORY;
+  for (int rep = -1; rep < reps && st == CLQL_SUCCESS; rep++) { /* one warm-up token */
+    double t0 = now_us();
+    for (int i = 0; i < total && st == CLQL_SUCCESS; i++)
+      st = clql_layer_forward_mem(layers[i], token_shapes[i % per_block].k == 2560 ? x2560 : x6912,
+                                  y, 1);
+    double t1 = now_us();
+    if (rep >= 0) times[got++] = t1 - t0;
+    progress("token %s: %d/%d", clql_qtype_name(q), rep + 2, reps + 1);
+  }
+  if (st == CLQL_SUCCESS && got) {
+    r->ran = 1;
+    r->layers = total;
+    r->ms = median(times, got) / 1e3;
+    r->weight_gbs = r->weight_bytes / (r->ms * 1e6);
+    r->pct_of_copy = isnan(copy_gbs) ? NAN : 100.0 * r->weight_gbs / copy_gbs;
+  }
+  for (int i = 0; layers && i < total; i++) clql_layer_destroy(layers[i]);
+  free(layers);
+  free(times);
+  if (x2560) clReleaseMemObject(x2560);
+  if (x6912) clReleaseMemObject(x6912);
+  if (y) clReleaseMemObject(y);
+  for (int i = 0; i < 4; i++) host_weights_free(&w[i]);
+  return st;
+}
+
+/* ---- peers on the same device and host ---- */
+
+static double bench_reference(bench_shape s, int repeats) {
+  host_weights w;
+  if (host_weights_make(CLQL_QTYPE_I2S, s.n, s.k, 1, &w) != CLQL_SUCCESS) return NAN;
+  float *x = malloc(s.b * s.k * sizeof(float)), *y = malloc(s.b * s.n * sizeof(float));
+  double *t = calloc((size_t)repeats, sizeof *t), med = NAN;
+  if (x && y && t) {
+    for (uint64_t i = 0; i < s.b * s.k; i++) x[i] = uniform(-1.0f, 1.0f);
+    for (int i = 0; i < repeats; i++) {
+      double t0 = now_us();
+      clql_ref_forward(&w.shape, w.t, w.scales, x, s.b, y);
+      t[i] = now_us() - t0;
+    }
+    med = median(t, repeats);
+  }
+  free(x), free(y), free(t);
+  host_weights_free(&w);
+  return med;
+}
+
+#ifdef CLQL_HAVE_CLBLAST
+/* The equivalent dense fp32 layer through CLBlast: sgemv for B = 1, else
+ * sgemm Y[B][N] = X[B][K] * W[N][K]^T. */
+static double bench_clblast(clql_context *ctx, bench_shape s, int repeats, char *note, size_t nsize) {
+  cl_context cl = clql_context_cl_context(ctx);
+  cl_command_queue queue = clql_context_queue(ctx);
+  cl_int err = CL_SUCCESS;
+  uint64_t wbytes = s.n * s.k * sizeof(float);
+  const clql_device_info *d = clql_context_device_info(ctx);
+  if (wbytes > d->memory.max_alloc) {
+    snprintf(note, nsize, "dense weights exceed max_alloc");
+    return NAN;
+  }
+  cl_mem a = clCreateBuffer(cl, CL_MEM_READ_ONLY, wbytes, NULL, &err);
+  cl_mem x = clCreateBuffer(cl, CL_MEM_READ_ONLY, s.b * s.k * sizeof(float), NULL, &err);
+  cl_mem y = clCreateBuffer(cl, CL_MEM_READ_WRITE, s.b * s.n * sizeof(float), NULL, &err);
+  double *t = calloc((size_t)repeats, sizeof *t), med = NAN;
+  float one = 0.5f;
+  int got = 0;
+  if (a && x && y && t) {
+    clEnqueueFillBuffer(queue, a, &one, sizeof one, 0, wbytes, 0, NULL, NULL);
+    clEnqueueFillBuffer(queue, x, &one, sizeof one, 0, s.b * s.k * sizeof(float), 0, NULL, NULL);
+    clFinish(queue);
+    for (int i = -1; i < repeats; i++) {
+      double t0 = now_us();
+      CLBlastStatusCode sc =
+          s.b == 1 ? CLBlastSgemv(CLBlastLayoutRowMajor, CLBlastTransposeNo, s.n, s.k, 1.0f, a, 0,
+                                  s.k, x, 0, 1, 0.0f, y, 0, 1, &queue, NULL)
+                   : CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes,
+                                  s.b, s.n, s.k, 1.0f, x, 0, s.k, a, 0, s.k, 0.0f, y, 0, s.n,
+                                  &queue, NULL);
+      clFinish(queue);
+      if (sc != CLBlastSuccess) {
+        snprintf(note, nsize, "CLBlast status %d", (int)sc);
+        break;
+      }
+      if (i >= 0) t[got++] = now_us() - t0;
+    }
+    if (got) med = median(t, got);
+  } else {
+    snprintf(note, nsize, "allocation failed");
+  }
+  if (a) clReleaseMemObject(a);
+  if (x) clReleaseMemObject(x);
+  if (y) clReleaseMemObject(y);
+  free(t);
+  return med;
+}
+#endif
+
+/* ---- cost of the memory logic per forward ---- */
+
+typedef struct {
+  double probe_cached_us, probe_uncached_us, plan_us, gemv_us, pct_cached, pct_uncached;
+} overhead_result;
+
+static void bench_overhead(clql_context *ctx, double gemv_us, overhead_result *r) {
+  memset(r, 0, sizeof *r);
+  cl_device_id dev = clql_context_device(ctx);
+  clql_memory_report m;
+  clql_layer_shape s = {.n = 2560, .k = 2560, .qtype = CLQL_QTYPE_I2S, .group_size = CLQL_GROUP_ROW};
+  clql_layer_plan p;
+  const int cached_n = 2000, uncached_n = 100, plan_n = 2000;
+  clql_device_memory(dev, &m); /* fill the cache */
+  double t0 = now_us();
+  for (int i = 0; i < cached_n; i++) clql_device_memory(dev, &m);
+  r->probe_cached_us = (now_us() - t0) / cached_n;
+  t0 = now_us();
+  for (int i = 0; i < uncached_n; i++) clql_device_memory_refresh(dev, &m);
+  r->probe_uncached_us = (now_us() - t0) / uncached_n;
+  t0 = now_us();
+  for (int i = 0; i < plan_n; i++)
+    clql_plan_layer(&m, NULL, &s, 1, CLQL_WS_WITH_INPUT | CLQL_WS_WITH_OUTPUT, &p);
+  r->plan_us = (now_us() - t0) / plan_n;
+  r->gemv_us = gemv_us;
+  r->pct_cached = 100.0 * (r->probe_cached_us + r->plan_us) / gemv_us;
+  r->pct_uncached = 100.0 * (r->probe_uncached_us + r->plan_us) / gemv_us;
+}
+
+/* ---- output ---- */
+
+static json_t *num(double v) { return isnan(v) ? json_null() : json_real(v); }
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: clql-bench [options]\n"
+          "Benchmark clql's ternary kernels on one OpenCL device against its own copy\n"
+          "bandwidth, CLBlast fp32 (when built with it) and the scalar C reference.\n\n"
+          "  -d, --device SEL    device (P:D, index or name text; default: CLQL_DEVICE or the default)\n"
+          "  -q, --qtype Q       I2S, TL1 or TL2 (repeatable; default all three)\n"
+          "  -s, --shape NxKxB   a layer shape to time (repeatable; default: the 2B4T shapes\n"
+          "                      at B=1 and 2560x6912 at B=128)\n"
+          "  -r, --repeats N     timed repeats per configuration (>= 10; default 20)\n"
+          "      --quick         a run of well under a minute on a 2-core machine\n"
+          "      --no-token      skip the 210-layer token\n"
+          "      --no-peers      skip CLBlast and the host reference\n"
+          "      --json          results as JSON on stdout\n"
+          "      --csv           results as CSV on stdout\n"
+          "      --plot FILE     PNG of GB/s per shape against the copy bandwidth (gnuplot)\n"
+          "  -h, --help          this help\n\n"
+          "exit codes: 0 ok, 1 a kernel disagreed with the reference, 2 bad arguments,\n"
+          "            6 no such device, 9 no OpenCL platform, 255 internal error\n");
+}
+
+static int parse_shape(const char *text, bench_shape *s) {
+  unsigned long long n, k, b;
+  char tail;
+  if (sscanf(text, "%llux%llux%llu%c", &n, &k, &b, &tail) != 3 || !n || !k || !b) return 0;
+  if (n > (1ull << 31) || k > (1ull << 31) || b > (1ull << 20)) return 0;
+  s->n = n, s->k = k, s->b = b;
+  return 1;
+}
+
+static int parse_args(int argc, char **argv, options *o) {
+  static const struct option longopts[] = {
+      {"device", required_argument, NULL, 'd'}, {"qtype", required_argument, NULL, 'q'},
+      {"shape", required_argument, NULL, 's'},  {"repeats", required_argument, NULL, 'r'},
+      {"quick", no_argument, NULL, 'Q'},        {"no-token", no_argument, NULL, 'T'},
+      {"no-peers", no_argument, NULL, 'P'},     {"json", no_argument, NULL, 'j'},
+      {"csv", no_argument, NULL, 'c'},          {"plot", required_argument, NULL, 'p'},
+      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+  o->repeats = 20;
+  o->token = o->peers = 1;
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":d:q:s:r:h", longopts, NULL)) != -1) {
+    clql_qtype q;
+    char *end;
+    switch (c) {
+    case 'd': o->selector = optarg; break;
+    case 'q':
+      if (clql_qtype_parse(optarg, &q) != CLQL_SUCCESS) {
+        fprintf(stderr, "clql-bench: unknown qtype '%s'\n", optarg);
+        return EXIT_USAGE;
+      }
+      o->qtypes |= 1u << q;
+      break;
+    case 's':
+      if (o->nshapes == MAX_SHAPES || !parse_shape(optarg, &o->shapes[o->nshapes])) {
+        fprintf(stderr, "clql-bench: bad shape '%s' (NxKxB, each >= 1)\n", optarg);
+        return EXIT_USAGE;
+      }
+      o->nshapes++;
+      break;
+    case 'r':
+      o->repeats = (int)strtol(optarg, &end, 10);
+      if (*end || o->repeats < 10 || o->repeats > 100000) {
+        fprintf(stderr, "clql-bench: --repeats needs a number from 10 to 100000\n");
+        return EXIT_USAGE;
+      }
+      break;
+    case 'Q': o->quick = 1; break;
+    case 'T': o->token = 0; break;
+    case 'P': o->peers = 0; break;
+    case 'j': o->json = 1; break;
+    case 'c': o->csv = 1; break;
+    case 'p': o->plot = optarg; break;
+    case 'h': usage(stdout); exit(EXIT_OK);
+    case ':': fprintf(stderr, "clql-bench: option '%s' needs a value\n", argv[optind - 1]); return EXIT_USAGE;
+    default: fprintf(stderr, "clql-bench: unknown option '%s'\n", argv[optind - 1]); return EXIT_USAGE;
+    }
+  }
+  if (optind < argc || (o->json && o->csv)) {
+    fprintf(stderr, "clql-bench: unexpected argument (or both --json and --csv)\n");
+    return EXIT_USAGE;
+  }
+  if (!o->qtypes) o->qtypes = 7;
+  if (!o->nshapes) {
+    const bench_shape def[] = {{2560, 2560, 1}, {640, 2560, 1}, {6912, 2560, 1}, {2560, 6912, 1},
+                               {2560, 6912, 128}};
+    memcpy(o->shapes, def, sizeof def);
+    o->nshapes = 5;
+  }
+  o->cold_bytes = o->quick ? 64 * MIB : 512 * MIB;
+  return EXIT_OK;
+}
+
+static void plot(const char *file, const char *device, double copy_gbs, const kernel_result *r, int n) {
+  if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
+    fprintf(stderr, "clql-bench: gnuplot not installed; no plot written (apt-get install gnuplot-nox)\n");
+    return;
+  }
+  FILE *g = popen("gnuplot", "w");
+  if (!g) return;
+  fprintf(g, "set terminal pngcairo size 1000,560 noenhanced\nset output '%s'\n", file);
+  fprintf(g, "set title 'clql on %s: weight GB/s per layer shape'\nset ylabel 'GB/s'\n", device);
+  fprintf(g, "set style data histograms\nset style fill solid 0.8\nset boxwidth 0.8\n"
+             "set xtics rotate by -30\nset key top left\nset yrange [0:*]\n");
+  if (!isnan(copy_gbs)) fprintf(g, "set arrow from graph 0, first %g to graph 1, first %g nohead lw 2 lc 'red'\n"
+                                   "set label 'copy bandwidth %.1f GB/s' at graph 0.6, first %g offset 0,0.7\n",
+                                copy_gbs, copy_gbs, copy_gbs, copy_gbs);
+  fprintf(g, "plot '-' using 2:xtic(1) title 'GB/s of weights'\n");
+  for (int i = 0; i < n; i++)
+    fprintf(g, "\"%s %llux%llu B%llu\" %g\n", clql_qtype_name(r[i].qtype), (unsigned long long)r[i].s.n,
+            (unsigned long long)r[i].s.k, (unsigned long long)r[i].s.b, r[i].weight_gbs);
+  fprintf(g, "e\n");
+  if (pclose(g) != 0) fprintf(stderr, "clql-bench: gnuplot failed\n");
+}
+
+int main(int argc, char **argv) {
+  options o = {0};
+  int rc = parse_args(argc, argv, &o);
+  if (rc != EXIT_OK) return rc;
+  progress_enabled = isatty(2);
+  clql_context *ctx = NULL;
+  clql_status st = clql_context_create(o.selector, &ctx);
+  if (st != CLQL_SUCCESS) {
+    die_status("no device", st);
+    return st == CLQL_ERR_NO_PLATFORM ? EXIT_NO_PLATFORM
+           : st == CLQL_ERR_NO_DEVICE || st == CLQL_ERR_BAD_SELECTOR ? EXIT_NO_DEVICE
+                                                                      : EXIT_INTERNAL;
+  }
+  const clql_device_info *dev = clql_context_device_info(ctx);
+  if (o.quick) o.repeats = o.repeats > 10 ? 10 : o.repeats;
+
+  progress("copy bandwidth");
+  uint64_t copy_bytes = 0;
+  double copy_gbs = copy_bandwidth(ctx, &o, &copy_bytes);
+
+  kernel_result results[MAX_SHAPES * CLQL_QTYPE_COUNT_];
+  int nres = 0, bad = 0;
+  double gemv_2560_us = NAN, i2s_us[MAX_SHAPES];
+  for (int i = 0; i < o.nshapes; i++) i2s_us[i] = NAN;
+  for (int i = 0; i < o.nshapes; i++) {
+    for (int q = 0; q < CLQL_QTYPE_COUNT_; q++) {
+      if (!(o.qtypes & (1u << q))) continue;
+      /* --quick: GEMM only for I2S */
+      if (o.quick && o.shapes[i].b > 1 && q != CLQL_QTYPE_I2S) continue;
+      progress("%s %llux%llu B=%llu", clql_qtype_name((clql_qtype)q),
+               (unsigned long long)o.shapes[i].n, (unsigned long long)o.shapes[i].k,
+               (unsigned long long)o.shapes[i].b);
+      kernel_result *r = &results[nres];
+      st = bench_kernel(ctx, &o, (clql_qtype)q, o.shapes[i], copy_gbs, r);
+      if (st != CLQL_SUCCESS) {
+        die_status("kernel benchmark", st);
+        continue;
+      }
+      bad += r->mismatches != 0;
+      if (q == CLQL_QTYPE_I2S) {
+        i2s_us[i] = r->median_us;
+        if (o.shapes[i].n == 2560 && o.shapes[i].k == 2560 && o.shapes[i].b == 1)
+          gemv_2560_us = r->median_us;
+      }
+      nres++;
+    }
+  }
+
+  token_result token = {0};
+  if (o.token) {
+    clql_qtype tq = (o.qtypes & 1u) ? CLQL_QTYPE_I2S : (o.qtypes & 2u) ? CLQL_QTYPE_TL1 : CLQL_QTYPE_TL2;
+    st = bench_token(ctx, &o, tq, copy_gbs, &token);
+    if (st != CLQL_SUCCESS) die_status("token", st);
+  }
+
+  peer_result peers[2 * MAX_SHAPES];
+  int npeers = 0;
+  for (int i = 0; o.peers && i < o.nshapes; i++) {
+    if (o.quick && o.shapes[i].b > 1) continue; /* the host reference of a GEMM takes seconds */
+    peer_result *p = &peers[npeers++];
+    memset(p, 0, sizeof *p);
+    p->name = "reference-c";
+    p->s = o.shapes[i];
+    progress("host reference %llux%llu", (unsigned long long)p->s.n, (unsigned long long)p->s.k);
+    p->median_us = bench_reference(p->s, o.quick ? 3 : 5);
+    p->ran = !isnan(p->median_us);
+    p->ratio = p->median_us / i2s_us[i];
+#ifdef CLQL_HAVE_CLBLAST
+    p = &peers[npeers++];
+    memset(p, 0, sizeof *p);
+    p->name = "clblast-fp32";
+    p->s = o.shapes[i];
+    progress("CLBlast %llux%llu", (unsigned long long)p->s.n, (unsigned long long)p->s.k);
+    p->median_us = bench_clblast(ctx, p->s, o.quick ? 3 : 10, p->note, sizeof p->note);
+    p->ran = !isnan(p->median_us);
+    p->ratio = p->median_us / i2s_us[i];
+#endif
+  }
+#ifndef CLQL_HAVE_CLBLAST
+  const char *clblast_note = "CLBlast not found at build time (apt-get install libclblast-dev)";
+#else
+  const char *clblast_note = NULL;
+#endif
+
+  overhead_result ov;
+  bench_overhead(ctx, gemv_2560_us, &ov);
+  progress("%s", "");
+  if (progress_enabled) fprintf(stderr, "\r\033[K");
+
+  if (o.json) {
+    json_t *res = json_array(), *pj = json_array();
+    for (int i = 0; i < nres; i++) {
+      const kernel_result *r = &results[i];
+      json_array_append_new(res, json_pack("{s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i,s:I}",
+          "qtype", clql_qtype_name(r->qtype), "n", (json_int_t)r->s.n, "k", (json_int_t)r->s.k,
+          "b", (json_int_t)r->s.b, "median_us", num(r->median_us), "min_us", num(r->min_us),
+          "max_us", num(r->max_us), "device_us", num(r->device_us), "weight_gbs", num(r->weight_gbs),
+          "pct_of_copy", num(r->pct_of_copy), "gops", num(r->gops), "weight_copies", r->copies,
+          "mismatches", (json_int_t)r->mismatches));
+    }
+    for (int i = 0; i < npeers; i++) {
+      const peer_result *p = &peers[i];
+      json_array_append_new(pj, json_pack("{s:s,s:I,s:I,s:I,s:o,s:o}", "name", p->name, "n",
+          (json_int_t)p->s.n, "k", (json_int_t)p->s.k, "b", (json_int_t)p->s.b, "median_us",
+          num(p->median_us), "ratio", num(p->ratio)));
+    }
+    json_t *tok = token.ran ? json_pack("{s:s,s:o,s:o,s:o,s:i,s:o}", "qtype", clql_qtype_name(token.qtype),
+                                        "ms", num(token.ms), "weight_gbs", num(token.weight_gbs),
+                                        "pct_of_copy", num(token.pct_of_copy), "layers", token.layers,
+                                        "weight_bytes", num(token.weight_bytes))
+                            : json_null();
+    json_t *root = json_pack("{s:s,s:o,s:I,s:o,s:o,s:o,s:o,s:b}", "device", dev->name, "copy_gbs",
+        num(copy_gbs), "copy_bytes", (json_int_t)copy_bytes, "results", res, "token", tok, "peers", pj,
+        "overhead", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "probe_cached_us", num(ov.probe_cached_us),
+                              "probe_uncached_us", num(ov.probe_uncached_us), "plan_us", num(ov.plan_us),
+                              "gemv_2560_us", num(ov.gemv_us), "pct_cached", num(ov.pct_cached),
+                              "pct_uncached", num(ov.pct_uncached)),
+        "quick", o.quick);
+    if (clblast_note) json_object_set_new(root, "clblast", json_string(clblast_note));
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    if (text) puts(text);
+    free(text);
+    json_decref(root);
+  } else if (o.csv) {
+    printf("kind,qtype,n,k,b,median_us,min_us,max_us,weight_gbs,pct_of_copy,ratio\n");
+    for (int i = 0; i < nres; i++) {
+      const kernel_result *r = &results[i];
+      printf("kernel,%s,%llu,%llu,%llu,%.2f,%.2f,%.2f,%.3f,%.1f,\n", clql_qtype_name(r->qtype),
+             (unsigned long long)r->s.n, (unsigned long long)r->s.k, (unsigned long long)r->s.b,
+             r->median_us, r->min_us, r->max_us, r->weight_gbs, r->pct_of_copy);
+    }
+    for (int i = 0; i < npeers; i++)
+      printf("%s,,%llu,%llu,%llu,%.2f,,,,,%.2f\n", peers[i].name, (unsigned long long)peers[i].s.n,
+             (unsigned long long)peers[i].s.k, (unsigned long long)peers[i].s.b, peers[i].median_us,
+             peers[i].ratio);
+    if (token.ran)
+      printf("token,%s,210,,1,%.2f,,,%.3f,%.1f,\n", clql_qtype_name(token.qtype), token.ms * 1e3,
+             token.weight_gbs, token.pct_of_copy);
+  } else {
+    printf("device: %s\n", dev->name);
+    printf("copy bandwidth: %.2f GB/s (read + write of %llu MiB, median of %d)\n\n", copy_gbs,
+           (unsigned long long)(copy_bytes / MIB), o.repeats);
+    printf("%-4s %6s %6s %5s %11s %11s %9s %7s %8s %5s\n", "QT", "N", "K", "B", "median_us",
+           "min..max", "GB/s", "%copy", "GOP/s", "exact");
+    for (int i = 0; i < nres; i++) {
+      const kernel_result *r = &results[i];
+      char range[32];
+      snprintf(range, sizeof range, "%.0f..%.0f", r->min_us, r->max_us);
+      printf("%-4s %6llu %6llu %5llu %11.1f %11s %9.2f %6.1f%% %8.1f %5s\n", clql_qtype_name(r->qtype),
+             (unsigned long long)r->s.n, (unsigned long long)r->s.k, (unsigned long long)r->s.b,
+             r->median_us, range, r->weight_gbs, r->pct_of_copy, r->gops, r->mismatches ? "NO" : "yes");
+    }
+    if (token.ran)
+      printf("\ntoken (%d layers of 2B4T, %s, %.0f MB of weights): %.2f ms, %.2f GB/s, %.1f%% of copy\n",
+             token.layers, clql_qtype_name(token.qtype), token.weight_bytes / 1e6, token.ms,
+             token.weight_gbs, token.pct_of_copy);
+    if (npeers) printf("\npeers (ratio = peer time / clql I2S time, same shape):\n");
+    for (int i = 0; i < npeers; i++)
+      printf("  %-13s %6llu %6llu %5llu %11.1f us  %7.2fx %s\n", peers[i].name,
+             (unsigned long long)peers[i].s.n, (unsigned long long)peers[i].s.k,
+             (unsigned long long)peers[i].s.b, peers[i].median_us, peers[i].ratio, peers[i].note);
+    if (clblast_note) printf("  %s\n", clblast_note);
+    printf("\nmemory logic per forward: probe %.2f us cached, %.1f us uncached; plan %.2f us;\n"
+           "  = %.3f%% (cached) / %.2f%% (uncached) of a 2560x2560 I2S GEMV (%.1f us)\n",
+           ov.probe_cached_us, ov.probe_uncached_us, ov.plan_us, ov.pct_cached, ov.pct_uncached,
+           ov.gemv_us);
+  }
+  if (o.plot) plot(o.plot, dev->name, copy_gbs, results, nres);
+  clql_context_destroy(ctx);
+  return bad ? EXIT_FAIL : EXIT_OK;
+}
