@@ -5,7 +5,7 @@
 set -eu
 
 packages="cmake make gcc pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd
-libhwloc-dev libcunit1-dev libjansson-dev $*"
+libhwloc-dev libcunit1-dev libjansson-dev libclblast-dev $*"
 
 missing=""
 for p in $packages; do
