@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <clql/export.h>
 #include <clql/import.h>
+#include <clql/layer.h>
 #include <clql/status.h>
 
 #ifdef __cplusplus
@@ -146,6 +147,16 @@ CLQL_API clql_status clql_gguf_tensor_find(const clql_gguf *gguf, const char *na
 CLQL_API clql_status clql_gguf_import(const clql_gguf *gguf, const char *name, int8_t *weights,
                                       size_t weights_capacity, float *scales,
                                       size_t scales_capacity, clql_ternary_sizes *sizes);
+
+/**
+ * A clql layer from the ternary tensor `name`: imported as above, packed as
+ * I2S (group 256 for TQ1_0 / TQ2_0, one scale per tensor for I2_S) and
+ * uploaded to ctx. opts as for clql_layer_create. The file may be closed
+ * afterwards.
+ */
+CLQL_API clql_status clql_gguf_layer_create(clql_context *ctx, const clql_gguf *gguf,
+                                            const char *name, const clql_budget_options *opts,
+                                            clql_layer **out);
 
 #ifdef __cplusplus
 }
