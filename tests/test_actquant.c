@@ -7,18 +7,11 @@
 
 const int clql_test_needs_device = 1;
 
-static clql_context *ctx;
-
-static int setup(void) { return clql_context_create(NULL, &ctx) == CLQL_SUCCESS ? 0 : 1; }
-static int teardown(void) {
-  clql_context_destroy(ctx);
-  return 0;
-}
 
 /* Run tokens x k floats through kernel and reference; compare every byte. */
 static void check(const float *x, size_t tokens, size_t k, size_t stride) {
-  cl_context cl = clql_context_cl_context(ctx);
-  cl_command_queue queue = clql_context_queue(ctx);
+  cl_context cl = clql_context_cl_context(clql_test_ctx);
+  cl_command_queue queue = clql_context_queue(clql_test_ctx);
   cl_int err;
   cl_mem dx = clCreateBuffer(cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, tokens * k * sizeof(float),
                              (void *)x, &err);
@@ -33,7 +26,7 @@ static void check(const float *x, size_t tokens, size_t k, size_t stride) {
   clEnqueueWriteBuffer(queue, dq, CL_TRUE, 0, tokens * stride, q, 0, NULL, NULL);
   clEnqueueWriteBuffer(queue, ds, CL_TRUE, 0, tokens * sizeof(float), s, 0, NULL, NULL);
 
-  CU_ASSERT_EQUAL(clql_quantize_activations(ctx, dx, tokens, k, dq, stride, ds), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(clql_quantize_activations(clql_test_ctx, dx, tokens, k, dq, stride, ds), CLQL_SUCCESS);
   CU_ASSERT_EQUAL(clEnqueueReadBuffer(queue, dq, CL_TRUE, 0, tokens * stride, q, 0, NULL, NULL),
                   CL_SUCCESS);
   CU_ASSERT_EQUAL(clEnqueueReadBuffer(queue, ds, CL_TRUE, 0, tokens * sizeof(float), s, 0, NULL,
@@ -103,9 +96,9 @@ static void test_bad_arguments(void) {
 /* A caller's own OpenCL objects, wrapped: retained, usable, and still valid
  * for the caller after clql lets go of them. */
 static void test_wrapped_context(void) {
-  cl_context cl = clql_context_cl_context(ctx);
-  cl_device_id dev = clql_context_device(ctx);
-  cl_command_queue queue = clql_context_queue(ctx);
+  cl_context cl = clql_context_cl_context(clql_test_ctx);
+  cl_device_id dev = clql_context_device(clql_test_ctx);
+  cl_command_queue queue = clql_context_queue(clql_test_ctx);
   clql_context *wrapped = NULL;
   CU_ASSERT_EQUAL(clql_context_wrap(NULL, dev, queue, &wrapped), CLQL_ERR_INVALID_ARGUMENT);
   CU_ASSERT_PTR_NULL(wrapped);
@@ -114,7 +107,7 @@ static void test_wrapped_context(void) {
   CU_ASSERT_PTR_NOT_NULL(clql_context_queue(wrapped));
   CU_ASSERT_PTR_NOT_EQUAL(clql_context_queue(wrapped), queue);
   CU_ASSERT_STRING_EQUAL(clql_context_device_info(wrapped)->name,
-                         clql_context_device_info(ctx)->name);
+                         clql_context_device_info(clql_test_ctx)->name);
   float x[64];
   for (int i = 0; i < 64; i++) x[i] = (float)(i - 32);
   cl_int err;
@@ -142,5 +135,5 @@ static CU_TestInfo actquant_tests[] = {
                                        CU_TEST_INFO_NULL};
 
 CU_SuiteInfo clql_test_suites[] = {
-    {.pName = "actquant", .pInitFunc = setup, .pCleanupFunc = teardown, .pTests = actquant_tests},
+    {.pName = "actquant", .pInitFunc = clql_test_context_open, .pCleanupFunc = clql_test_context_close, .pTests = actquant_tests},
     CU_SUITE_INFO_NULL};

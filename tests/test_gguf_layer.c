@@ -10,13 +10,6 @@
 
 const int clql_test_needs_device = 1;
 
-static clql_context *ctx;
-
-static int setup(void) { return clql_context_create(NULL, &ctx) == CLQL_SUCCESS ? 0 : 1; }
-static int teardown(void) {
-  clql_context_destroy(ctx);
-  return 0;
-}
 
 /* One ternary tensor: layer forward vs the reference and vs the package's values. */
 static void check_tensor(const clql_gguf *g, const char *name, json_t *values) {
@@ -34,7 +27,7 @@ static void check_tensor(const clql_gguf *g, const char *name, json_t *values) {
   for (uint64_t i = 0; i < B * n; i++) y[i] = NAN; /* poisoned: every output must be written */
 
   clql_layer *layer = NULL;
-  CLQL_REQUIRE(clql_gguf_layer_create(ctx, g, name, NULL, &layer) == CLQL_SUCCESS);
+  CLQL_REQUIRE(clql_gguf_layer_create(clql_test_ctx, g, name, NULL, &layer) == CLQL_SUCCESS);
   CU_ASSERT_EQUAL(clql_layer_forward(layer, x, B, y), CLQL_SUCCESS);
   clql_layer_destroy(layer);
 
@@ -94,13 +87,13 @@ static void test_fixture_layers(void) {
 
 static void test_bad_input(void) {
   clql_layer *layer = NULL;
-  CU_ASSERT_EQUAL(clql_gguf_layer_create(ctx, NULL, "x", NULL, &layer), CLQL_ERR_INVALID_ARGUMENT);
+  CU_ASSERT_EQUAL(clql_gguf_layer_create(clql_test_ctx, NULL, "x", NULL, &layer), CLQL_ERR_INVALID_ARGUMENT);
   char path[4096];
   snprintf(path, sizeof path, "%s/ternary.gguf", getenv("CLQL_GGUF_FIXTURES"));
   clql_gguf *g = NULL;
   CLQL_REQUIRE(clql_gguf_open(path, &g) == CLQL_SUCCESS);
-  CU_ASSERT_EQUAL(clql_gguf_layer_create(ctx, g, "no.such.tensor", NULL, &layer), CLQL_ERR_NOT_FOUND);
-  CU_ASSERT_EQUAL(clql_gguf_layer_create(ctx, g, "output_norm.weight", NULL, &layer),
+  CU_ASSERT_EQUAL(clql_gguf_layer_create(clql_test_ctx, g, "no.such.tensor", NULL, &layer), CLQL_ERR_NOT_FOUND);
+  CU_ASSERT_EQUAL(clql_gguf_layer_create(clql_test_ctx, g, "output_norm.weight", NULL, &layer),
                   CLQL_ERR_UNSUPPORTED); /* F32, not ternary */
   CU_ASSERT_PTR_NULL(layer);
   clql_gguf_close(g);
@@ -111,5 +104,5 @@ static CU_TestInfo gguf_layer_tests[] = {{"fixture_layers", test_fixture_layers}
                                          CU_TEST_INFO_NULL};
 
 CU_SuiteInfo clql_test_suites[] = {
-    {.pName = "gguf_layer", .pInitFunc = setup, .pCleanupFunc = teardown, .pTests = gguf_layer_tests},
+    {.pName = "gguf_layer", .pInitFunc = clql_test_context_open, .pCleanupFunc = clql_test_context_close, .pTests = gguf_layer_tests},
     CU_SUITE_INFO_NULL};
