@@ -126,6 +126,10 @@ clql_status clql_context_create_on(const clql_device_info *info, clql_context **
 struct clql_probe_target;
 void clql_device_fill_target(const struct clql_probe_target *t, clql_device_info *out);
 
+/* ---- device sets (multi.c) ---- */
+/* The budget options device `index` of a set plans with (NULL: environment). */
+const clql_budget_options *clql_device_set_opts(const clql_device_set *set, size_t index);
+
 /* ---- kernels and the per-context program cache ---- */
 typedef struct {
   const char *name;
