@@ -90,26 +90,60 @@ static clql_status choose(const char *source, const clql_selector_list *list,
   return CLQL_SUCCESS;
 }
 
-clql_status clql_device_set_create(const char *selectors, clql_device_set **out) {
-  if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "out is NULL");
+/* The devices a selector list chooses, in a malloc'd array. */
+static clql_status select_devices(const char *selectors, clql_device_info **out, size_t *count) {
   *out = NULL;
+  *count = 0;
   clql_selector_list list;
   const char *source;
   clql_status st = clql_selector_list_of(selectors, &list, &source);
   if (st != CLQL_SUCCESS) return st;
   clql_device_info *all = NULL;
   size_t n = 0, m = 0, *pick = NULL;
-  clql_device_set *set = NULL;
   st = clql_devices_all(&all, &n);
   if (st == CLQL_SUCCESS && !(pick = calloc(n > list.count ? n : list.count, sizeof *pick)))
-    st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device set");
+    st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device selection");
   if (st == CLQL_SUCCESS) st = choose(source, &list, all, n, pick, &m);
-  if (st == CLQL_SUCCESS && !(set = set_alloc(m)))
-    st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device set");
-  for (size_t k = 0; st == CLQL_SUCCESS && k < m; k++) st = add_owned(set, &all[pick[k]], -1);
+  clql_device_info *chosen = NULL;
+  if (st == CLQL_SUCCESS && !(chosen = calloc(m ? m : 1, sizeof *chosen)))
+    st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device selection");
+  for (size_t k = 0; st == CLQL_SUCCESS && k < m; k++) chosen[k] = all[pick[k]];
   free(pick);
   free(all);
   clql_selector_list_free(&list);
+  if (st != CLQL_SUCCESS) return st;
+  *out = chosen;
+  *count = m;
+  return CLQL_SUCCESS;
+}
+
+clql_status clql_devices_select(const char *selectors, clql_device_info *devices, size_t capacity,
+                                size_t *count) {
+  if (!count) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "count is NULL");
+  if (!devices && capacity) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "devices is NULL");
+  clql_device_info *chosen;
+  size_t m;
+  clql_status st = select_devices(selectors, &chosen, &m);
+  if (st != CLQL_SUCCESS) return st;
+  for (size_t i = 0; devices && i < m && i < capacity; i++) devices[i] = chosen[i];
+  free(chosen);
+  *count = m;
+  if (devices && capacity < m)
+    return clql_fail(CLQL_ERR_BUFFER_TOO_SMALL, "%zu devices, room for %zu", m, capacity);
+  return CLQL_SUCCESS;
+}
+
+clql_status clql_device_set_create(const char *selectors, clql_device_set **out) {
+  if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "out is NULL");
+  *out = NULL;
+  clql_device_info *chosen;
+  size_t m;
+  clql_status st = select_devices(selectors, &chosen, &m);
+  if (st != CLQL_SUCCESS) return st;
+  clql_device_set *set = set_alloc(m);
+  if (!set) st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device set");
+  for (size_t k = 0; st == CLQL_SUCCESS && k < m; k++) st = add_owned(set, &chosen[k], -1);
+  free(chosen);
   if (st != CLQL_SUCCESS) {
     clql_device_set_destroy(set);
     return st;

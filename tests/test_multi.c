@@ -73,6 +73,17 @@ static void test_create_from_selectors(void) {
   CU_ASSERT(clql_device_set_count(set) >= 1 && clql_device_set_count(set) <= all);
   clql_device_set_destroy(set);
 
+  /* The same choice without contexts: ask the size, then pass the buffer. */
+  size_t n = 0;
+  CU_ASSERT_EQUAL(clql_devices_select("0:0", NULL, 0, &n), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(n, 1);
+  clql_device_info chosen[2];
+  CU_ASSERT_EQUAL(clql_devices_select("0:0", chosen, 2, &n), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(chosen[0].index, 0);
+  CU_ASSERT_EQUAL(clql_devices_select("0:0", chosen, 0, NULL), CLQL_ERR_INVALID_ARGUMENT);
+  CU_ASSERT_EQUAL(clql_devices_select("0:0", NULL, 1, &n), CLQL_ERR_INVALID_ARGUMENT);
+  CU_ASSERT_EQUAL(clql_devices_select("0,0:0", chosen, 2, &n), CLQL_ERR_BAD_SELECTOR);
+
   /* The same device twice, by text or by two selectors; empty items; no match. */
   const char *dup[] = {"0,0:0", "0:0, 0:0", "0,,0", ",0", "0,"};
   for (size_t i = 0; i < sizeof dup / sizeof dup[0]; i++) {

@@ -45,6 +45,14 @@ typedef struct clql_device_set clql_device_set;
 CLQL_API clql_status clql_device_set_create(const char *selectors, clql_device_set **out);
 
 /**
+ * The devices a selector list chooses, by the rules of
+ * clql_device_set_create, without creating anything. Ask the size, then
+ * pass the buffer (CLQL_ERR_BUFFER_TOO_SMALL when capacity is smaller).
+ */
+CLQL_API clql_status clql_devices_select(const char *selectors, clql_device_info *devices,
+                                         size_t capacity, size_t *count);
+
+/**
  * A set over the caller's contexts (count >= 1, no context twice; several
  * contexts may share a device). The set borrows them: they must outlive it
  * and everything made from it, and are not destroyed with it.
