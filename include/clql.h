@@ -25,6 +25,7 @@
 #include <clql/model.h>
 #include <clql/plan.h>
 #include <clql/split.h>
+#include <clql/multi.h>
 #include <clql/import.h>
 #include <clql/gguf.h>
 

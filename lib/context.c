@@ -12,16 +12,11 @@ static clql_status create_queue(clql_context *ctx) {
   return CLQL_SUCCESS;
 }
 
-clql_status clql_context_create(const char *selector, clql_context **out) {
-  if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "out is NULL");
+clql_status clql_context_create_on(const clql_device_info *info, clql_context **out) {
   *out = NULL;
   clql_context *ctx = calloc(1, sizeof *ctx);
   if (!ctx) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "context");
-  clql_status st = clql_device_select(selector, &ctx->info);
-  if (st != CLQL_SUCCESS) {
-    free(ctx);
-    return st;
-  }
+  ctx->info = *info;
   ctx->device = ctx->info.device;
   cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->info.platform,
                                    0};
@@ -31,7 +26,7 @@ clql_status clql_context_create(const char *selector, clql_context **out) {
     free(ctx);
     return clql_fail((clql_status)err, "clCreateContext failed");
   }
-  st = create_queue(ctx);
+  clql_status st = create_queue(ctx);
   if (st != CLQL_SUCCESS) {
     clReleaseContext(ctx->context);
     free(ctx);
@@ -41,6 +36,15 @@ clql_status clql_context_create(const char *selector, clql_context **out) {
            ctx->info.device_index, ctx->info.name);
   *out = ctx;
   return CLQL_SUCCESS;
+}
+
+clql_status clql_context_create(const char *selector, clql_context **out) {
+  if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "out is NULL");
+  *out = NULL;
+  clql_device_info info;
+  clql_status st = clql_device_select(selector, &info);
+  if (st != CLQL_SUCCESS) return st;
+  return clql_context_create_on(&info, out);
 }
 
 clql_status clql_context_wrap(cl_context context, cl_device_id device, cl_command_queue queue,

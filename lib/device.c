@@ -132,37 +132,62 @@ clql_status clql_devices_get(clql_device_info *devices, size_t capacity, size_t 
   return CLQL_SUCCESS;
 }
 
-clql_status clql_device_select(const char *selector, clql_device_info *out) {
-  if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "output is NULL");
-  const char *source = "argument";
-  if (!selector || !*selector) {
-    selector = getenv("CLQL_DEVICE");
-    source = "CLQL_DEVICE";
-  }
-  clql_selector sel;
-  clql_status st = clql_selector_parse(selector, &sel);
-  if (st != CLQL_SUCCESS)
-    return clql_fail(st, "%s: device selector '%s' is not P:D, an index, or a name", source,
-                     selector);
+clql_status clql_devices_all(clql_device_info **out, size_t *count) {
+  *out = NULL;
+  *count = 0;
   size_t n = 0;
-  st = clql_devices_get(NULL, 0, &n);
+  clql_status st = clql_devices_get(NULL, 0, &n);
   if (st != CLQL_SUCCESS) return st;
   if (n == 0) return clql_fail(CLQL_ERR_NO_DEVICE, "no OpenCL device on any platform");
   clql_device_info *all = calloc(n, sizeof *all);
   if (!all) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device list");
   size_t got = 0;
   st = clql_devices_get(all, n, &got);
-  if (st == CLQL_SUCCESS || st == CLQL_ERR_BUFFER_TOO_SMALL) {
-    /* A device appearing between the two calls is simply not considered. */
-    long i = clql_selector_match(&sel, all, got < n ? got : n);
+  if (st != CLQL_SUCCESS && st != CLQL_ERR_BUFFER_TOO_SMALL) {
+    free(all);
+    return st;
+  }
+  /* A device appearing between the two calls is simply not considered. */
+  *out = all;
+  *count = got < n ? got : n;
+  return CLQL_SUCCESS;
+}
+
+clql_status clql_selector_list_of(const char *selectors, clql_selector_list *out,
+                                  const char **source) {
+  *source = "argument";
+  if (!selectors || !*selectors) {
+    selectors = getenv("CLQL_DEVICE");
+    *source = "CLQL_DEVICE";
+  }
+  clql_status st = clql_selector_list_parse(selectors, out);
+  if (st != CLQL_SUCCESS) {
+    char why[512];
+    clql_strlcpy(why, clql_last_error_detail(), sizeof why);
+    return clql_fail(st, "%s: %s", *source, why);
+  }
+  return CLQL_SUCCESS;
+}
+
+clql_status clql_device_select(const char *selector, clql_device_info *out) {
+  if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "output is NULL");
+  /* A list (the device sets' syntax) selects its first item. */
+  clql_selector_list list;
+  const char *source;
+  clql_status st = clql_selector_list_of(selector, &list, &source);
+  if (st != CLQL_SUCCESS) return st;
+  clql_device_info *all = NULL;
+  size_t n = 0;
+  st = clql_devices_all(&all, &n);
+  if (st == CLQL_SUCCESS) {
+    long i = clql_selector_match(&list.items[0], all, n);
     if (i < 0)
       st = clql_fail(CLQL_ERR_NO_DEVICE, "%s: no device matches '%s'", source,
-                     selector ? selector : "");
-    else {
+                     list.items[0].text ? list.items[0].text : "");
+    else
       *out = all[i];
-      st = CLQL_SUCCESS;
-    }
   }
   free(all);
+  clql_selector_list_free(&list);
   return st;
 }

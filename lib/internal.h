@@ -96,13 +96,39 @@ typedef struct {
 clql_status clql_selector_parse(const char *text, clql_selector *out);
 /* Index into devs of the first match, or -1. */
 long clql_selector_match(const clql_selector *sel, const clql_device_info *devs, size_t count);
+/* A comma-separated list of selectors, each in the grammar above, white
+ * space around an item ignored; the items' text points into `text`, a
+ * private copy. NULL or "" is one CLQL_SEL_DEFAULT item; an empty item or
+ * one that repeats an earlier one is CLQL_ERR_BAD_SELECTOR. */
+typedef struct {
+  char *text;
+  clql_selector *items;
+  size_t count;
+} clql_selector_list;
+clql_status clql_selector_list_parse(const char *text, clql_selector_list *out);
+void clql_selector_list_free(clql_selector_list *list);
+/* The list in selectors or, when that is NULL or "", in $CLQL_DEVICE;
+ * *source names where it came from ("argument", "CLQL_DEVICE") and starts
+ * the detail of a failure. */
+clql_status clql_selector_list_of(const char *selectors, clql_selector_list *out,
+                                  const char **source);
 
 /* ---- device queries ---- */
 clql_status clql_device_fill(cl_platform_id platform, cl_device_id device, clql_device_info *out);
+/* Every device of every platform, in a malloc'd array (at least one device,
+ * else CLQL_ERR_NO_DEVICE). */
+clql_status clql_devices_all(clql_device_info **out, size_t *count);
+/* A context with a new OpenCL context and queue on the device info describes
+ * (clql_context_create after selection); info is copied into it. */
+clql_status clql_context_create_on(const clql_device_info *info, clql_context **out);
 /* Identity fields of out (name, vendor, type, ids, PCI) from a probe target,
  * live or recorded; memory and platform fields are the caller's. */
 struct clql_probe_target;
 void clql_device_fill_target(const struct clql_probe_target *t, clql_device_info *out);
+
+/* ---- device sets (multi.c) ---- */
+/* The budget options device `index` of a set plans with (NULL: environment). */
+const clql_budget_options *clql_device_set_opts(const clql_device_set *set, size_t index);
 
 /* ---- kernels and the per-context program cache ---- */
 typedef struct {

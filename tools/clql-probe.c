@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <clql.h>
 #include "probe_plan.h"
+#include "probe_split.h"
 
 enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_NO_DEVICE = 6, EXIT_NO_PLATFORM = 9, EXIT_INTERNAL = 255 };
 
@@ -23,10 +24,11 @@ typedef struct {
   const char *profile_id;
   const char *plan, *qtype, *batch, *plot; /* --plan MODEL and what goes with it */
   int csv;
+  const char *split; /* --split rows|layers */
 } options;
 
 /* Long options without a short form. */
-enum { OPT_PLAN = 256, OPT_QTYPE, OPT_BATCH, OPT_CSV, OPT_PLOT };
+enum { OPT_PLAN = 256, OPT_QTYPE, OPT_BATCH, OPT_CSV, OPT_PLOT, OPT_SPLIT };
 
 /* What -v shows for one device: each free-memory source tried. */
 #define MAX_TRACE 16
@@ -44,7 +46,8 @@ static void usage(FILE *out) {
           "usage: clql-probe [options]\n"
           "Show every OpenCL device with its memory: total, largest single buffer (max_alloc)\n"
           "and free memory with the source that measured it.\n\n"
-          "  -d, --device SEL   only this device (repeatable): P:D, flat index, or name text\n"
+          "  -d, --device SEL   only this device (repeatable): P:D, flat index, or name text;\n"
+          "                     a comma-separated list (0:0,1:0) chooses several\n"
           "      --profile FILE[:ID]\n"
           "                     report recorded devices instead (devices.json format): every\n"
           "                     record of FILE, or only record ID; needs no OpenCL device\n"
@@ -58,6 +61,9 @@ static void usage(FILE *out) {
           "      --csv          with --plan: CSV, a row per device and qtype\n"
           "      --plot FILE    with --plan: chart largest batch vs memory (.svg, .png, .txt)\n"
           "                     through gnuplot when installed\n"
+          "      --split MODE   with --plan: split the model over all listed devices by rows\n"
+          "                     or layers (default $CLQL_SPLIT, else rows; shown whenever\n"
+          "                     there are several devices)\n"
           "  -h, --help         this help\n"
           "  -V, --version      print the clql version\n\n"
           "exit codes: 0 ok, 2 bad arguments or unusable profile file, 6 no such device\n"
@@ -183,6 +189,7 @@ static int parse_args(int argc, char **argv, options *o) {
                                            {"batch", required_argument, NULL, OPT_BATCH},
                                            {"csv", no_argument, NULL, OPT_CSV},
                                            {"plot", required_argument, NULL, OPT_PLOT},
+                                           {"split", required_argument, NULL, OPT_SPLIT},
                                            {"help", no_argument, NULL, 'h'},
                                            {"version", no_argument, NULL, 'V'},
                                            {NULL, 0, NULL, 0}};
@@ -212,6 +219,7 @@ static int parse_args(int argc, char **argv, options *o) {
     case OPT_BATCH: o->batch = optarg; break;
     case OPT_CSV: o->csv = 1; break;
     case OPT_PLOT: o->plot = optarg; break;
+    case OPT_SPLIT: o->split = optarg; break;
     case 'h': usage(stdout); exit(EXIT_OK);
     case 'V': printf("clql-probe %s\n", clql_version_string()); exit(EXIT_OK);
     case ':':
@@ -241,6 +249,10 @@ static int parse_args(int argc, char **argv, options *o) {
   }
   if (o->csv && o->json) {
     fprintf(stderr, "clql-probe: --csv and --json exclude each other\n");
+    return EXIT_USAGE;
+  }
+  if (o->split && (!o->plan || o->csv)) {
+    fprintf(stderr, "clql-probe: --split needs --plan, and not --csv\n");
     return EXIT_USAGE;
   }
   return EXIT_OK;
@@ -286,16 +298,22 @@ static int live_devices(const options *o, clql_device_info **out, size_t *count)
   }
   if (o->nselectors) {
     free(devs);
-    devs = calloc((size_t)o->nselectors, sizeof *devs);
-    if (!devs) return EXIT_INTERNAL;
-    for (int i = 0; i < o->nselectors; i++) {
-      st = clql_device_select(o->selectors[i], &devs[i]);
+    devs = NULL;
+    n = 0;
+    for (int i = 0; i < o->nselectors; i++) { /* each -d may be a list */
+      size_t more = 0;
+      st = clql_devices_select(o->selectors[i], NULL, 0, &more);
+      clql_device_info *grown = NULL;
+      if (st == CLQL_SUCCESS && !(grown = realloc(devs, (n + more) * sizeof *devs)))
+        st = CLQL_ERR_OUT_OF_HOST_MEMORY;
+      if (grown) devs = grown;
+      if (st == CLQL_SUCCESS) st = clql_devices_select(o->selectors[i], devs + n, more, &more);
       if (st != CLQL_SUCCESS) {
         free(devs);
         return report_error(st);
       }
+      n += more;
     }
-    n = (size_t)o->nselectors;
   }
   *out = devs;
   *count = n;
@@ -351,13 +369,14 @@ static void print_log(clql_log_level level, const char *message, void *user) {
 }
 
 static int print_json(const clql_device_info *devs, const trace_log *traces, size_t n,
-                      const probe_plan *plan) {
+                      const probe_plan *plan, const probe_split *split) {
   json_t *arr = json_array();
   for (size_t i = 0; arr && i < n; i++)
     json_array_append_new(arr, device_json(&devs[i], traces ? &traces[i] : NULL));
   if (arr && plan) probe_plan_json(plan, devs, n, arr);
   json_t *root = json_pack("{s:i,s:s,s:o}", "schema", 1, "clql_version", clql_version_string(),
                            "devices", arr);
+  if (root && split) probe_split_json(plan, split, devs, n, root);
   char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
   json_decref(root);
   if (!text) return EXIT_INTERNAL;
@@ -379,14 +398,21 @@ int main(int argc, char **argv) {
     rc = probe_plan_init(&plan, o.plan, o.qtype, o.batch);
     if (rc == EXIT_OK) probe_plan_env_notes();
   }
+  clql_split_mode mode = CLQL_SPLIT_ROWS;
+  if (rc == EXIT_OK && o.split) rc = probe_split_mode(o.split, &mode);
   size_t n = 0;
   clql_device_info *devs = NULL;
   if (rc == EXIT_OK) rc = o.profile_file ? recorded_devices(&o, &devs, &n) : live_devices(&o, &devs, &n);
   trace_log *traces = NULL;
   if (rc == EXIT_OK && o.verbose && !(traces = trace_devices(&o, devs, n))) rc = EXIT_INTERNAL;
+  /* The split over every listed device: asked for, or more than one device. */
+  probe_split split = {0};
+  const int show_split = rc == EXIT_OK && o.plan && !o.csv && (o.split || n > 1);
+  if (show_split && !o.split) probe_split_mode(NULL, &mode); /* $CLQL_SPLIT */
+  if (show_split) rc = probe_split_compute(&plan, mode, devs, n, &split);
   if (rc == EXIT_OK) {
     if (o.json) {
-      rc = print_json(devs, traces, n, o.plan ? &plan : NULL);
+      rc = print_json(devs, traces, n, o.plan ? &plan : NULL, show_split ? &split : NULL);
     } else if (o.list) {
       for (size_t i = 0; i < n; i++)
         printf("%u  %u:%u  %s\n", devs[i].index, devs[i].platform_index, devs[i].device_index,
@@ -396,9 +422,11 @@ int main(int argc, char **argv) {
     } else {
       print_table(devs, traces, n);
       if (o.plan) probe_plan_table(&plan, devs, n, stdout);
+      if (show_split) probe_split_table(&plan, &split, devs, n, stdout);
     }
     if (rc == EXIT_OK && o.plot) rc = probe_plan_plot(&plan, devs, n, o.plot);
   }
+  probe_split_free(&split);
   probe_plan_free(&plan);
   free(traces);
   free(devs);

@@ -153,9 +153,19 @@ static void size_text(uint64_t bytes, char *buf, size_t size) {
     snprintf(buf, size, "%.1f KiB", v / 1024.0);
 }
 
+void probe_over_budget_text(const clql_model_plan *mp, char *buf, size_t size) {
+  char a[32], b[32], c[32], d[32];
+  size_text(mp->weight_bytes, a, sizeof a);
+  size_text(mp->workspace.total, b, sizeof b);
+  size_text(mp->budget.bytes, c, sizeof c);
+  size_text(mp->over_budget_bytes, d, sizeof d);
+  snprintf(buf, size, "weights %s + workspace %s at batch 1 exceed the budget %s by %s", a, b, c,
+           d);
+}
+
 /* Why a plan does not fit, in words with the numbers. */
 static void why_not(const probe_plan *p, const clql_model_plan *mp, char *buf, size_t size) {
-  char a[32], b[32], c[32], d[32], what[128];
+  char a[32], b[32], what[128];
   if (mp->limited_by == CLQL_LIMITED_BY_MAX_ALLOC) {
     largest_text(p, mp, what, sizeof what);
     size_text(mp->largest.bytes, a, sizeof a);
@@ -163,12 +173,7 @@ static void why_not(const probe_plan *p, const clql_model_plan *mp, char *buf, s
     snprintf(buf, size, "%s needs %s in one buffer; max_alloc is %s", what, a, b);
     return;
   }
-  size_text(mp->weight_bytes, a, sizeof a);
-  size_text(mp->workspace.total, b, sizeof b);
-  size_text(mp->budget.bytes, c, sizeof c);
-  size_text(mp->over_budget_bytes, d, sizeof d);
-  snprintf(buf, size, "weights %s + workspace %s at batch 1 exceed the budget %s by %s", a, b, c,
-           d);
+  probe_over_budget_text(mp, buf, size);
 }
 
 /* ---- JSON ---- */
@@ -431,3 +436,8 @@ int probe_plan_plot(const probe_plan *p, const clql_device_info *devs, size_t n,
   free(pts), free(cmd), free(gnuplot);
   return rc;
 }
+
+/* ---- shared with the split output (probe_split.c) ---- */
+
+void probe_size_text(uint64_t bytes, char *buf, size_t size) { size_text(bytes, buf, size); }
+json_t *probe_json_u64(uint64_t v) { return json_u64(v); }
