@@ -17,12 +17,12 @@ static void target_string(const clql_probe_target *t, cl_device_info what, char 
   size_t need = 0;
   dst[0] = '\0';
   if (t->query(t, what, 0, NULL, &need) != CL_SUCCESS || need == 0) return;
-  char *tmp = malloc(need);
+  char *tmp = clql_malloc(need);
   if (tmp && t->query(t, what, need, tmp, NULL) == CL_SUCCESS) {
     tmp[need - 1] = '\0';
     clql_strlcpy(dst, tmp, size);
   }
-  free(tmp);
+  clql_free(tmp);
 }
 
 void clql_device_fill_target(const clql_probe_target *t, clql_device_info *out) {
@@ -71,11 +71,11 @@ static clql_status get_platforms(cl_platform_id **out, cl_uint *count) {
   if (err == CLQL_STATUS_CL_PLATFORM_NOT_FOUND_KHR || (err == CL_SUCCESS && n == 0))
     return clql_fail(CLQL_ERR_NO_PLATFORM, "the OpenCL ICD loader found no platform");
   if (err != CL_SUCCESS) return clql_fail((clql_status)err, "clGetPlatformIDs failed");
-  cl_platform_id *ids = calloc(n, sizeof *ids);
+  cl_platform_id *ids = clql_calloc(n, sizeof *ids);
   if (!ids) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "platform list");
   err = clGetPlatformIDs(n, ids, NULL);
   if (err != CL_SUCCESS) {
-    free(ids);
+    clql_free(ids);
     return clql_fail((clql_status)err, "clGetPlatformIDs failed");
   }
   *out = ids;
@@ -91,11 +91,11 @@ static clql_status get_devices(cl_platform_id p, cl_device_id **out, cl_uint *co
   cl_int err = clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, NULL, &n);
   if (err == CL_DEVICE_NOT_FOUND || (err == CL_SUCCESS && n == 0)) return CLQL_SUCCESS;
   if (err != CL_SUCCESS) return clql_fail((clql_status)err, "clGetDeviceIDs failed");
-  cl_device_id *ids = calloc(n, sizeof *ids);
+  cl_device_id *ids = clql_calloc(n, sizeof *ids);
   if (!ids) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device list");
   err = clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, n, ids, NULL);
   if (err != CL_SUCCESS) {
-    free(ids);
+    clql_free(ids);
     return clql_fail((clql_status)err, "clGetDeviceIDs failed");
   }
   *out = ids;
@@ -122,9 +122,9 @@ clql_status clql_devices_get(clql_device_info *devices, size_t capacity, size_t 
       devices[total].platform_index = p;
       devices[total].device_index = d;
     }
-    free(ids);
+    clql_free(ids);
   }
-  free(plats);
+  clql_free(plats);
   if (st != CLQL_SUCCESS) return st;
   *count = total;
   if (devices && capacity < total)
@@ -148,7 +148,7 @@ clql_status clql_device_select(const char *selector, clql_device_info *out) {
   st = clql_devices_get(NULL, 0, &n);
   if (st != CLQL_SUCCESS) return st;
   if (n == 0) return clql_fail(CLQL_ERR_NO_DEVICE, "no OpenCL device on any platform");
-  clql_device_info *all = calloc(n, sizeof *all);
+  clql_device_info *all = clql_calloc(n, sizeof *all);
   if (!all) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device list");
   size_t got = 0;
   st = clql_devices_get(all, n, &got);
@@ -163,6 +163,6 @@ clql_status clql_device_select(const char *selector, clql_device_info *out) {
       st = CLQL_SUCCESS;
     }
   }
-  free(all);
+  clql_free(all);
   return st;
 }

@@ -43,6 +43,22 @@ static inline uint64_t clql_round_up_u64(uint64_t v, uint64_t m, int *ok) {
   return out;
 }
 
+/* ---- host memory (alloc.c) ----
+ * Every allocation of the library goes through these (libc semantics), so a
+ * test can fail the Nth one. clql_free is free. */
+void *clql_malloc(size_t size);
+void *clql_calloc(size_t count, size_t size);
+void *clql_realloc(void *p, size_t size);
+void clql_free(void *p);
+char *clql_strdup(const char *s);
+/* Tests only (clql_internal): count allocations from now on and fail the
+ * nth (1-based; 0: none), or with every the nth and all later ones. disarm
+ * stops counting and failing and keeps the counts. */
+void clql_alloc_fault_arm(unsigned long nth, int every);
+void clql_alloc_fault_disarm(void);
+unsigned long clql_alloc_fault_calls(void);    /* allocations counted since arming */
+unsigned long clql_alloc_fault_injected(void); /* of those, made to fail */
+
 /* IEEE binary16 <-> float32, bit-exact; float to half rounds to nearest even. */
 float clql_half_to_float(uint16_t h);
 uint16_t clql_float_to_half(float f);

@@ -210,7 +210,7 @@ clql_status clql_layer_create(clql_context *ctx, const clql_packed *packed,
                      (unsigned long long)p.resident_bytes, (unsigned long long)p.budget.bytes,
                      (unsigned long long)p.budget.max_alloc);
 
-  clql_layer *L = calloc(1, sizeof *L);
+  clql_layer *L = clql_calloc(1, sizeof *L);
   if (!L) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "layer");
   L->ctx = ctx;
   L->shape = *s;
@@ -254,7 +254,7 @@ void clql_layer_destroy(clql_layer *layer) {
   clql_layer_release_workspace(layer);
   if (layer->weights) clReleaseMemObject(layer->weights);
   if (layer->scales) clReleaseMemObject(layer->scales);
-  free(layer);
+  clql_free(layer);
 }
 
 /* ---- planning and the workspace ---- */

@@ -65,7 +65,7 @@ static void cache_put(cl_device_id device, const clql_memory_report *report) {
   size_t i = find(device);
   if (i == cache_count && cache_count == cache_capacity) {
     size_t cap = cache_capacity ? cache_capacity * 2 : 8;
-    cache_entry *grown = realloc(cache, cap * sizeof *grown);
+    cache_entry *grown = clql_realloc(cache, cap * sizeof *grown);
     if (grown) {
       cache = grown;
       cache_capacity = cap;
@@ -79,7 +79,7 @@ static void cache_put(cl_device_id device, const clql_memory_report *report) {
 }
 
 __attribute__((destructor)) static void cache_free(void) {
-  free(cache);
+  clql_free(cache);
   cache = NULL;
   cache_count = cache_capacity = 0;
 }

@@ -18,7 +18,7 @@ static int read_int_file(const char *path, long *out) {
   char *end = NULL;
   long v = strtol(text, &end, 10);
   int ok = end != text && strspn(end, " \t\n") == strlen(end);
-  free(text);
+  clql_free(text);
   if (ok) *out = v;
   return ok;
 }
@@ -65,7 +65,7 @@ clql_status clql_pci_numa(const clql_pci_address *pci, clql_numa_info *out) {
   if (cpus) {
     cpus[strcspn(cpus, "\n")] = '\0';
     clql_strlcpy(info.cpuset, cpus, sizeof info.cpuset);
-    free(cpus);
+    clql_free(cpus);
   }
   node = from_hwloc(node, &info);
   if (node < 0 || node > INT_MAX)

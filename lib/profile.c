@@ -59,7 +59,7 @@ static clql_status get_string(const parse_ctx *c, json_t *obj, const char *key, 
   *out = NULL;
   if (!v) return CLQL_SUCCESS;
   if (!json_is_string(v)) return field_error(c, key, "must be a string or null");
-  *out = strdup(json_string_value(v));
+  *out = clql_strdup(json_string_value(v));
   return *out ? CLQL_SUCCESS : no_memory(c);
 }
 
@@ -196,7 +196,7 @@ static clql_status get_flags(const parse_ctx *c, json_t *obj, clql_profile_recor
   json_t *v = field(obj, "extension_flags");
   if (!v) return CLQL_SUCCESS;
   if (!json_is_object(v)) return field_error(c, "extension_flags", "must be an object or null");
-  r->flags = calloc(json_object_size(v) + 1, sizeof *r->flags);
+  r->flags = clql_calloc(json_object_size(v) + 1, sizeof *r->flags);
   if (!r->flags) return no_memory(c);
   const char *name;
   json_t *val;
@@ -205,7 +205,7 @@ static clql_status get_flags(const parse_ctx *c, json_t *obj, clql_profile_recor
     if (!json_is_boolean(val))
       return field_error(c, "extension_flags", "values must be true, false or null");
     clql_profile_flag *f = &r->flags[r->flag_count];
-    f->name = strdup(name);
+    f->name = clql_strdup(name);
     if (!f->name) return no_memory(c);
     f->on = json_is_true(val);
     r->flag_count++;
@@ -258,7 +258,7 @@ static clql_status parse_record(parse_ctx *c, json_t *obj, clql_profile_record *
   json_t *id = json_object_get(obj, "id");
   if (!json_is_string(id) || !*json_string_value(id))
     return field_error(c, "id", "must be a non-empty string");
-  r->id = strdup(json_string_value(id));
+  r->id = clql_strdup(json_string_value(id));
   if (!r->id) return no_memory(c);
   c->id = r->id;
 
@@ -318,16 +318,16 @@ static void free_record(clql_profile_record *r) {
   char *strings[] = {r->id,           r->platform_name,  r->platform_vendor, r->device_name,
                      r->board_name,   r->device_vendor,  r->device_version,  r->driver_version,
                      r->extensions};
-  for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) free(strings[i]);
-  for (size_t i = 0; i < r->flag_count; i++) free(r->flags[i].name);
-  free(r->flags);
+  for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) clql_free(strings[i]);
+  for (size_t i = 0; i < r->flag_count; i++) clql_free(r->flags[i].name);
+  clql_free(r->flags);
 }
 
 void clql_profile_free(clql_profile_set *set) {
   if (!set) return;
   for (size_t i = 0; i < set->count; i++) free_record(&set->records[i]);
-  free(set->records);
-  free(set);
+  clql_free(set->records);
+  clql_free(set);
 }
 
 const clql_profile_record *clql_profile_find(const clql_profile_set *set, const char *id) {
@@ -363,9 +363,9 @@ clql_status clql_profile_load(const char *path, clql_profile_set **out, char *de
     st = report(detail, detail_size, CLQL_ERR_PARSE, "%s: must be a JSON array of device records",
                 path);
   }
-  clql_profile_set *set = calloc(1, sizeof *set);
+  clql_profile_set *set = clql_calloc(1, sizeof *set);
   size_t n = st == CLQL_SUCCESS ? json_array_size(list) : 0;
-  if (st == CLQL_SUCCESS && (!set || !(set->records = calloc(n + 1, sizeof *set->records))))
+  if (st == CLQL_SUCCESS && (!set || !(set->records = clql_calloc(n + 1, sizeof *set->records))))
     st = report(detail, detail_size, CLQL_ERR_OUT_OF_HOST_MEMORY, "out of memory");
   for (size_t i = 0; i < n && st == CLQL_SUCCESS; i++) {
     parse_ctx c = {detail, detail_size, i, NULL};
@@ -407,7 +407,7 @@ char *clql_profile_extensions(const clql_profile_record *r, const char *base) {
   size_t cap = strlen(src) + 2;
   for (size_t i = 0; i < nimplied; i++) cap += strlen(implied[i]) + 1;
   for (size_t i = 0; i < r->flag_count; i++) cap += strlen(r->flags[i].name) + 1;
-  char *out = malloc(cap);
+  char *out = clql_malloc(cap);
   if (!out) return NULL;
   size_t len = 0;
   out[0] = '\0';
@@ -496,7 +496,7 @@ static int identity_info(const clql_profile_record *r, const char *base, cl_devi
     return 1;
   }
   int listed = clql_has_extension(ext, needs);
-  free(ext);
+  clql_free(ext);
   if (!listed) return 0;
   switch (param) {
   case CLQL_CL_DEVICE_UUID_KHR: *err = put(r->uuid, sizeof r->uuid, size, value, size_ret); break;
@@ -564,7 +564,7 @@ int clql_profile_device_info(const clql_profile_record *r, const char *base_exte
       return 1;
     }
     put_string(ext, size, value, size_ret, err);
-    free(ext);
+    clql_free(ext);
     return 1;
   }
   case CLQL_CL_DEVICE_GLOBAL_FREE_MEMORY_AMD: {

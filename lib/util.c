@@ -15,7 +15,7 @@ void clql_strlcpy(char *dst, const char *src, size_t size) {
 char *clql_read_text_file(const char *path, size_t max) {
   FILE *f = fopen(path, "r");
   if (!f) return NULL;
-  char *buf = malloc(max + 1);
+  char *buf = clql_malloc(max + 1);
   if (!buf) {
     fclose(f);
     return NULL;
@@ -24,7 +24,7 @@ char *clql_read_text_file(const char *path, size_t max) {
   int bad = ferror(f);
   fclose(f);
   if (bad) {
-    free(buf);
+    clql_free(buf);
     return NULL;
   }
   buf[n] = '\0';

@@ -19,7 +19,7 @@ int clql_read_u64_file(const char *path, cl_ulong *out) {
     r = 2;
   else if (clql_parse_u64(text, out, &why))
     r = 1;
-  free(text);
+  clql_free(text);
   return r;
 }
 

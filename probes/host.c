@@ -31,7 +31,7 @@ int clql_host_mem_available(cl_ulong *bytes) {
     }
     line = next;
   }
-  free(text);
+  clql_free(text);
   return ok;
 }
 
@@ -107,7 +107,7 @@ int clql_host_cgroup_free(cl_ulong *bytes) {
     }
     line = next;
   }
-  free(text);
+  clql_free(text);
   return found;
 }
 

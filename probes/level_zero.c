@@ -77,9 +77,9 @@ static void *enumerate(clql_ze_result (*get)(void *, uint32_t *, void *), void *
                        uint32_t *count) {
   *count = 0;
   if (get(parent, count, NULL) != 0 || *count == 0) return NULL;
-  void **items = calloc(*count, sizeof *items);
+  void **items = clql_calloc(*count, sizeof *items);
   if (items && get(parent, count, items) != 0) {
-    free(items);
+    clql_free(items);
     items = NULL;
   }
   return items;
@@ -124,9 +124,9 @@ static clql_ze_device find_device(const clql_probe_target *t, const unsigned cha
     clql_ze_device *devices = enumerate(get_devices, drivers[d], &ndevices);
     for (uint32_t i = 0; i < ndevices && !found; i++)
       if (matches(devices[i], t, uuid)) found = devices[i];
-    free(devices);
+    clql_free(devices);
   }
-  free(drivers);
+  clql_free(drivers);
   return found;
 }
 
@@ -155,7 +155,7 @@ static int device_free(clql_ze_device dev, cl_ulong *sum, char *why, size_t why_
     }
     local++;
   }
-  free(modules);
+  clql_free(modules);
   if (ok && !local) {
     snprintf(why, why_size, "no device-local memory module (is ZES_ENABLE_SYSMAN honoured?)");
     ok = 0;

@@ -39,7 +39,7 @@ clql_status clql_probe_target_init(clql_probe_target *out, clql_probe_query_fn q
     out->host_unified_memory = unified == CL_TRUE;
   size_t n = 0;
   if (query(out, CL_DEVICE_EXTENSIONS, 0, NULL, &n) != CL_SUCCESS) n = 0;
-  out->extensions = calloc(n + 1, 1);
+  out->extensions = clql_calloc(n + 1, 1);
   if (!out->extensions) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "extension string");
   if (n && query(out, CL_DEVICE_EXTENSIONS, n, out->extensions, NULL) != CL_SUCCESS)
     out->extensions[0] = '\0';
@@ -52,7 +52,7 @@ clql_status clql_probe_target_from_device(cl_device_id device, clql_probe_target
 }
 
 void clql_probe_target_release(clql_probe_target *t) {
-  free(t->extensions);
+  clql_free(t->extensions);
   t->extensions = NULL;
 }
 
