@@ -65,8 +65,10 @@ uint16_t clql_float_to_half(float f);
 
 /* Bounded copy that always terminates dst. */
 void clql_strlcpy(char *dst, const char *src, size_t size);
-/* Read a whole small text file (at most max bytes); NULL when absent/unreadable. */
-char *clql_read_text_file(const char *path, size_t max);
+/* Read a whole small text file (at most max bytes) into *text (clql_free it):
+ * 1 when read, 0 when absent or unreadable, -1 when out of host memory (a
+ * caller must not take that for a missing file). */
+int clql_read_text_file(const char *path, size_t max, char **text);
 /* Case-insensitive substring test. */
 int clql_contains_nocase(const char *haystack, const char *needle);
 /* Whole-token match in a space-separated extension string. */
@@ -114,11 +116,16 @@ clql_status clql_selector_parse(const char *text, clql_selector *out);
 long clql_selector_match(const clql_selector *sel, const clql_device_info *devs, size_t count);
 
 /* ---- device queries ---- */
+/* A query that fails for lack of memory fails the whole report; any other
+ * failure means the device does not answer that query. */
+static inline int clql_cl_resource_error(cl_int err) {
+  return err == CL_OUT_OF_HOST_MEMORY || err == CL_OUT_OF_RESOURCES;
+}
 clql_status clql_device_fill(cl_platform_id platform, cl_device_id device, clql_device_info *out);
 /* Identity fields of out (name, vendor, type, ids, PCI) from a probe target,
  * live or recorded; memory and platform fields are the caller's. */
 struct clql_probe_target;
-void clql_device_fill_target(const struct clql_probe_target *t, clql_device_info *out);
+clql_status clql_device_fill_target(const struct clql_probe_target *t, clql_device_info *out);
 
 /* ---- kernels and the per-context program cache ---- */
 typedef struct {

@@ -309,10 +309,13 @@ static clql_status ensure_workspace(clql_layer *L, uint64_t batch, unsigned flag
     if (ws.part[i] == 0) continue;
     st = clql_buffer_create(L->ctx, CL_MEM_READ_WRITE, ws.part[i], NULL,
                             clql_workspace_part_name((clql_workspace_part)i), &L->part[i]);
+    /* What the device gave; the size asked for when it does not say. */
     size_t size = 0;
-    if (st == CLQL_SUCCESS &&
-        clGetMemObjectInfo(L->part[i], CL_MEM_SIZE, sizeof size, &size, NULL) == CL_SUCCESS)
-      allocated += size;
+    if (st == CLQL_SUCCESS)
+      allocated += clGetMemObjectInfo(L->part[i], CL_MEM_SIZE, sizeof size, &size, NULL) ==
+                           CL_SUCCESS
+                       ? size
+                       : ws.part[i];
   }
   if (st != CLQL_SUCCESS) {
     clql_layer_release_workspace(L);

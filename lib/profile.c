@@ -347,18 +347,29 @@ clql_status clql_profile_load(const char *path, clql_profile_set **out, char *de
     return report(detail, detail_size, CLQL_ERR_IO, "%s: not a regular file", path);
   FILE *f = fopen(path, "rb");
   if (!f) return report(detail, detail_size, CLQL_ERR_IO, "%s: %s", path, strerror(errno));
+  /* jansson leaves the error untouched when some allocations fail. */
   json_error_t jerr;
+  memset(&jerr, 0, sizeof jerr);
   json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
   fclose(f);
-  if (!root)
+  if (!root) {
+    int oom = jerr.text[0] == '\0';
+#if JANSSON_VERSION_HEX >= 0x020b00
+    oom = oom || json_error_code(&jerr) == json_error_out_of_memory;
+#endif
+    if (oom)
+      return report(detail, detail_size, CLQL_ERR_OUT_OF_HOST_MEMORY, "%s: out of memory parsing",
+                    path);
     return report(detail, detail_size, CLQL_ERR_PARSE, "%s:%d:%d: %s", path, jerr.line,
                   jerr.column, jerr.text);
+  }
 
   clql_status st = CLQL_SUCCESS;
   json_t *list = root;
   if (json_is_object(root)) { /* a single record */
     list = json_array();
-    if (!list || json_array_append(list, root) != 0) st = CLQL_ERR_OUT_OF_HOST_MEMORY;
+    if (!list || json_array_append(list, root) != 0)
+      st = report(detail, detail_size, CLQL_ERR_OUT_OF_HOST_MEMORY, "out of memory");
   } else if (!json_is_array(root)) {
     st = report(detail, detail_size, CLQL_ERR_PARSE, "%s: must be a JSON array of device records",
                 path);

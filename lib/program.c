@@ -31,10 +31,12 @@ static clql_status load_source(const char *name, const char **text, char **owned
   const char *dir = getenv("CLQL_KERNEL_DIR");
   if (dir && *dir) {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s.cl", dir, name);
-    *owned = clql_read_text_file(path, KERNEL_FILE_MAX);
-    if (!*owned)
-      return clql_fail(CLQL_ERR_KERNEL_SOURCE, "CLQL_KERNEL_DIR: cannot read %s", path);
+    int n = snprintf(path, sizeof path, "%s/%s.cl", dir, name);
+    if (n < 0 || (size_t)n >= sizeof path)
+      return clql_fail(CLQL_ERR_KERNEL_SOURCE, "CLQL_KERNEL_DIR: path of %s.cl too long", name);
+    int got = clql_read_text_file(path, KERNEL_FILE_MAX, owned);
+    if (got < 0) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "reading %s", path);
+    if (!got) return clql_fail(CLQL_ERR_KERNEL_SOURCE, "CLQL_KERNEL_DIR: cannot read %s", path);
     *text = *owned;
     return CLQL_SUCCESS;
   }

@@ -1,4 +1,6 @@
 #include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,23 +14,25 @@ void clql_strlcpy(char *dst, const char *src, size_t size) {
   dst[n] = '\0';
 }
 
-char *clql_read_text_file(const char *path, size_t max) {
+int clql_read_text_file(const char *path, size_t max, char **text) {
+  *text = NULL;
   FILE *f = fopen(path, "r");
-  if (!f) return NULL;
-  char *buf = clql_malloc(max + 1);
+  if (!f) return errno == ENOMEM ? -1 : 0;
+  char *buf = max < SIZE_MAX ? clql_malloc(max + 1) : NULL;
   if (!buf) {
     fclose(f);
-    return NULL;
+    return -1;
   }
   size_t n = fread(buf, 1, max, f);
   int bad = ferror(f);
   fclose(f);
   if (bad) {
     clql_free(buf);
-    return NULL;
+    return 0;
   }
   buf[n] = '\0';
-  return buf;
+  *text = buf;
+  return 1;
 }
 
 int clql_contains_nocase(const char *haystack, const char *needle) {

@@ -11,8 +11,9 @@ const char *clql_probe_root(const char *var, const char *fallback) {
 }
 
 int clql_read_u64_file(const char *path, cl_ulong *out) {
-  char *text = clql_read_text_file(path, 128);
-  if (!text) return 0;
+  char *text;
+  int got = clql_read_text_file(path, 128, &text);
+  if (got <= 0) return got;
   const char *why = NULL;
   int r = 0;
   if (strncmp(text, "max", 3) == 0 && strspn(text + 3, " \t\n") == strlen(text + 3))

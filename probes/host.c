@@ -11,8 +11,9 @@
 int clql_host_mem_available(cl_ulong *bytes) {
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s/meminfo", clql_probe_root("CLQL_PROC_ROOT", "/proc"));
-  char *text = clql_read_text_file(path, TEXT_MAX);
-  if (!text) return 0;
+  char *text;
+  int got = clql_read_text_file(path, TEXT_MAX, &text);
+  if (got <= 0) return got;
   int ok = 0;
   for (char *line = text; line && *line;) {
     char *next = strchr(line, '\n');
@@ -36,7 +37,8 @@ int clql_host_mem_available(cl_ulong *bytes) {
 }
 
 /* cgroup v2: the tightest (memory.max - memory.current) along the process's
- * cgroup path up to the root. Returns 1 with *bytes when some level limits. */
+ * cgroup path up to the root. Returns 1 with *bytes when some level limits,
+ * -1 out of host memory. */
 static int cgroup_v2_free(const char *sys, const char *path, cl_ulong *bytes) {
   char dir[PATH_MAX];
   int n = snprintf(dir, sizeof dir, "%s/fs/cgroup%s", sys, path);
@@ -49,14 +51,17 @@ static int cgroup_v2_free(const char *sys, const char *path, cl_ulong *bytes) {
     char file[PATH_MAX + 32];
     cl_ulong limit = 0, usage = 0;
     snprintf(file, sizeof file, "%s/memory.max", dir);
-    if (clql_read_u64_file(file, &limit) == 1) {
+    int got = clql_read_u64_file(file, &limit);
+    if (got == 1) {
       snprintf(file, sizeof file, "%s/memory.current", dir);
-      if (clql_read_u64_file(file, &usage) == 1) {
+      got = clql_read_u64_file(file, &usage);
+      if (got == 1) {
         cl_ulong f = limit > usage ? limit - usage : 0;
         if (!found || f < *bytes) *bytes = f;
         found = 1;
       }
     }
+    if (got < 0) return -1;
     char *slash = strrchr(dir, '/');
     if (len <= base || !slash || (size_t)(slash - dir) < base) break;
     *slash = '\0';
@@ -73,9 +78,13 @@ static int cgroup_v1_free(const char *sys, const char *path, cl_ulong *bytes) {
   const char *paths[] = {path, ""};
   for (int i = 0; i < 2; i++) {
     snprintf(file, sizeof file, "%s/fs/cgroup/memory%s/memory.limit_in_bytes", sys, paths[i]);
-    if (clql_read_u64_file(file, &limit) != 1) continue;
+    int got = clql_read_u64_file(file, &limit);
+    if (got < 0) return -1;
+    if (got != 1) continue;
     snprintf(file, sizeof file, "%s/fs/cgroup/memory%s/memory.usage_in_bytes", sys, paths[i]);
-    if (clql_read_u64_file(file, &usage) != 1) continue;
+    got = clql_read_u64_file(file, &usage);
+    if (got < 0) return -1;
+    if (got != 1) continue;
     if (limit >= CGROUP_V1_UNLIMITED) return 0;
     *bytes = limit > usage ? limit - usage : 0;
     return 1;
@@ -88,8 +97,9 @@ int clql_host_cgroup_free(cl_ulong *bytes) {
   const char *sys = clql_probe_root("CLQL_SYSFS_ROOT", "/sys");
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s/self/cgroup", proc);
-  char *text = clql_read_text_file(path, TEXT_MAX);
-  if (!text) return 0;
+  char *text;
+  int got = clql_read_text_file(path, TEXT_MAX, &text);
+  if (got <= 0) return got;
   int found = 0;
   for (char *line = text; line && *line && !found;) {
     char *next = strchr(line, '\n');
@@ -118,7 +128,11 @@ static int host_run(const clql_probe_target *t, clql_probe_result *r, char *why,
   }
   cl_ulong avail = 0, cg = 0;
   int have_avail = clql_host_mem_available(&avail);
-  int have_cg = clql_host_cgroup_free(&cg);
+  int have_cg = have_avail < 0 ? 0 : clql_host_cgroup_free(&cg);
+  if (have_avail < 0 || have_cg < 0) {
+    snprintf(why, why_size, "out of host memory reading meminfo or the cgroup files");
+    return -1;
+  }
   if (!have_avail && !have_cg) {
     snprintf(why, why_size, "neither meminfo MemAvailable nor a cgroup limit readable");
     return 0;

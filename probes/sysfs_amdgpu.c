@@ -36,10 +36,14 @@ static int sysfs_run(const clql_probe_target *t, clql_probe_result *r, char *why
   }
   cl_ulong total = 0, used = 0;
   snprintf(path, sizeof path, "%s/mem_info_vram_total", dir);
-  int ok = clql_read_u64_file(path, &total) == 1;
+  int got_total = clql_read_u64_file(path, &total);
   snprintf(path, sizeof path, "%s/mem_info_vram_used", dir);
-  ok = ok && clql_read_u64_file(path, &used) == 1;
-  if (!ok) {
+  int got_used = got_total == 1 ? clql_read_u64_file(path, &used) : 0;
+  if (got_total < 0 || got_used < 0) {
+    snprintf(why, why_size, "%s: out of host memory reading the VRAM counters", bdf);
+    return -1;
+  }
+  if (got_total != 1 || got_used != 1) {
     snprintf(why, why_size, "%s: mem_info_vram_total/used missing or not a number", bdf);
     return 0;
   }
