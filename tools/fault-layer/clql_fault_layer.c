@@ -8,10 +8,19 @@
  *     nth   fail the nth matching call after configuration (1-based; 0 = never);
  *     every non-zero: fail every matching call from the nth on;
  *     error the cl_int to return.
- *   clql_fault_calls(call)  matching calls since the last configuration;
- *   clql_fault_injected()   how many calls were made to fail.
+ *   clql_fault_calls()     matching calls since the last configuration;
+ *   clql_fault_injected()  how many calls were made to fail;
+ *   clql_fault_disarm()    stop matching (and failing), keeping the counts, so
+ *                          a test's own checks are neither counted nor failed;
+ *   clql_fault_summary(buf, size)  the matched calls by entry point
+ *                          ("clCreateBuffer 3, clFinish 1").
  * Or from the environment at load: CLQL_FAULT_CALL, CLQL_FAULT_NTH,
- * CLQL_FAULT_EVERY, CLQL_FAULT_ERROR. */
+ * CLQL_FAULT_EVERY, CLQL_FAULT_ERROR.
+ *
+ * Every entry point that returns a status or creates an object is wrapped,
+ * except clRetain* / clRelease*: releasing must not fail, or no caller could
+ * clean up. tests/fault_coverage.cmake checks that every OpenCL function
+ * libclql calls is in these lists. */
 #define CL_TARGET_OPENCL_VERSION 120
 #define CL_USE_DEPRECATED_OPENCL_1_0_APIS
 #define CL_USE_DEPRECATED_OPENCL_1_1_APIS
@@ -19,7 +28,7 @@
 #include <CL/cl_icd.h>
 #include <CL/cl_layer.h>
 #include <pthread.h>
-#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,49 +42,6 @@ static char fault_call[64] = "";
 static unsigned long fault_nth, matched, injected;
 static int fault_every;
 static cl_int fault_error = CL_OUT_OF_RESOURCES;
-
-/* Decide, for one call of `name`, whether it fails. */
-static int should_fail(const char *name, cl_int *err) {
-  int fail = 0;
-  pthread_mutex_lock(&lock);
-  if (fault_call[0] && (strcmp(fault_call, "*") == 0 || strcmp(fault_call, name) == 0)) {
-    matched++;
-    if (fault_nth && (matched == fault_nth || (fault_every && matched > fault_nth))) {
-      fail = 1;
-      injected++;
-      *err = fault_error;
-    }
-  }
-  pthread_mutex_unlock(&lock);
-  return fail;
-}
-
-EXPORT void clql_fault_configure(const char *call, unsigned long nth, int every, cl_int error) {
-  pthread_mutex_lock(&lock);
-  size_t n = call ? strlen(call) : 0;
-  if (n >= sizeof fault_call) n = 0;
-  memcpy(fault_call, call ? call : "", n);
-  fault_call[n] = '\0';
-  fault_nth = nth;
-  fault_every = every;
-  fault_error = error;
-  matched = injected = 0;
-  pthread_mutex_unlock(&lock);
-}
-
-EXPORT unsigned long clql_fault_calls(void) {
-  pthread_mutex_lock(&lock);
-  unsigned long n = matched;
-  pthread_mutex_unlock(&lock);
-  return n;
-}
-
-EXPORT unsigned long clql_fault_injected(void) {
-  pthread_mutex_lock(&lock);
-  unsigned long n = injected;
-  pthread_mutex_unlock(&lock);
-  return n;
-}
 
 /* Calls returning a status: fail by returning the error. */
 #define STATUS_CALLS(X)                                                                          \
@@ -124,7 +90,58 @@ EXPORT unsigned long clql_fault_injected(void) {
   X(clFinish, (cl_command_queue a), (a))                                                         \
   X(clCreateSubDevices, (cl_device_id a, const cl_device_partition_property *b, cl_uint c,       \
                          cl_device_id *d, cl_uint *e),                                           \
-    (a, b, c, d, e))
+    (a, b, c, d, e))                                                                             \
+  X(clGetContextInfo, (cl_context a, cl_context_info b, size_t c, void *d, size_t *e),           \
+    (a, b, c, d, e))                                                                             \
+  X(clGetCommandQueueInfo, (cl_command_queue a, cl_command_queue_info b, size_t c, void *d,      \
+                            size_t *e),                                                          \
+    (a, b, c, d, e))                                                                             \
+  X(clGetProgramInfo, (cl_program a, cl_program_info b, size_t c, void *d, size_t *e),           \
+    (a, b, c, d, e))                                                                             \
+  X(clGetKernelInfo, (cl_kernel a, cl_kernel_info b, size_t c, void *d, size_t *e),              \
+    (a, b, c, d, e))                                                                             \
+  X(clGetKernelArgInfo, (cl_kernel a, cl_uint b, cl_kernel_arg_info c, size_t d, void *e,        \
+                         size_t *f),                                                             \
+    (a, b, c, d, e, f))                                                                          \
+  X(clGetEventInfo, (cl_event a, cl_event_info b, size_t c, void *d, size_t *e), (a, b, c, d, e)) \
+  X(clCompileProgram, (cl_program a, cl_uint b, const cl_device_id *c, const char *d, cl_uint e, \
+                       const cl_program *f, const char **g,                                      \
+                       void(CL_CALLBACK * h)(cl_program, void *), void *i),                      \
+    (a, b, c, d, e, f, g, h, i))                                                                 \
+  X(clCreateKernelsInProgram, (cl_program a, cl_uint b, cl_kernel * c, cl_uint * d),             \
+    (a, b, c, d))                                                                                \
+  X(clEnqueueReadBufferRect, (cl_command_queue a, cl_mem b, cl_bool c, const size_t *d,          \
+                              const size_t *e, const size_t *f, size_t g, size_t h, size_t i,    \
+                              size_t j, void *k, cl_uint l, const cl_event *m, cl_event *n),     \
+    (a, b, c, d, e, f, g, h, i, j, k, l, m, n))                                                  \
+  X(clEnqueueWriteBufferRect, (cl_command_queue a, cl_mem b, cl_bool c, const size_t *d,         \
+                               const size_t *e, const size_t *f, size_t g, size_t h, size_t i,   \
+                               size_t j, const void *k, cl_uint l, const cl_event *m,            \
+                               cl_event *n),                                                     \
+    (a, b, c, d, e, f, g, h, i, j, k, l, m, n))                                                  \
+  X(clEnqueueCopyBufferRect, (cl_command_queue a, cl_mem b, cl_mem c, const size_t *d,           \
+                              const size_t *e, const size_t *f, size_t g, size_t h, size_t i,    \
+                              size_t j, cl_uint k, const cl_event *l, cl_event *m),              \
+    (a, b, c, d, e, f, g, h, i, j, k, l, m))                                                     \
+  X(clEnqueueMigrateMemObjects, (cl_command_queue a, cl_uint b, const cl_mem *c,                 \
+                                 cl_mem_migration_flags d, cl_uint e, const cl_event *f,         \
+                                 cl_event *g),                                                   \
+    (a, b, c, d, e, f, g))                                                                       \
+  X(clEnqueueTask, (cl_command_queue a, cl_kernel b, cl_uint c, const cl_event *d, cl_event *e), \
+    (a, b, c, d, e))                                                                             \
+  X(clEnqueueMarkerWithWaitList, (cl_command_queue a, cl_uint b, const cl_event *c,              \
+                                  cl_event *d),                                                  \
+    (a, b, c, d))                                                                                \
+  X(clEnqueueBarrierWithWaitList, (cl_command_queue a, cl_uint b, const cl_event *c,             \
+                                   cl_event *d),                                                 \
+    (a, b, c, d))                                                                                \
+  X(clEnqueueMarker, (cl_command_queue a, cl_event * b), (a, b))                                 \
+  X(clEnqueueBarrier, (cl_command_queue a), (a))                                                 \
+  X(clEnqueueWaitForEvents, (cl_command_queue a, cl_uint b, const cl_event *c), (a, b, c))       \
+  X(clSetEventCallback, (cl_event a, cl_int b,                                                   \
+                         void(CL_CALLBACK * c)(cl_event, cl_int, void *), void *d),              \
+    (a, b, c, d))                                                                                \
+  X(clSetUserEventStatus, (cl_event a, cl_int b), (a, b))
 
 /* Calls returning an object: fail by returning NULL and setting *errcode_ret. */
 #define OBJECT_CALLS(X)                                                                          \
@@ -149,12 +166,109 @@ EXPORT unsigned long clql_fault_injected(void) {
   X(void *, clEnqueueMapBuffer, (cl_command_queue a, cl_mem b, cl_bool c, cl_map_flags d,        \
                                  size_t e, size_t f, cl_uint g, const cl_event *h, cl_event *i,   \
                                  cl_int *err),                                                   \
-    (a, b, c, d, e, f, g, h, i, err))
+    (a, b, c, d, e, f, g, h, i, err))                                                            \
+  X(cl_context, clCreateContextFromType, (const cl_context_properties *a, cl_device_type b,      \
+                                          void(CL_CALLBACK * c)(const char *, const void *,      \
+                                                                size_t, void *),                 \
+                                          void *d, cl_int *err),                                 \
+    (a, b, c, d, err))                                                                           \
+  X(cl_program, clCreateProgramWithBinary, (cl_context a, cl_uint b, const cl_device_id *c,      \
+                                            const size_t *d, const unsigned char **e, cl_int *f, \
+                                            cl_int *err),                                        \
+    (a, b, c, d, e, f, err))                                                                     \
+  X(cl_program, clCreateProgramWithBuiltInKernels, (cl_context a, cl_uint b,                     \
+                                                    const cl_device_id *c, const char *d,        \
+                                                    cl_int *err),                                \
+    (a, b, c, d, err))                                                                           \
+  X(cl_program, clLinkProgram, (cl_context a, cl_uint b, const cl_device_id *c, const char *d,   \
+                                cl_uint e, const cl_program *f,                                  \
+                                void(CL_CALLBACK * g)(cl_program, void *), void *h, cl_int *err), \
+    (a, b, c, d, e, f, g, h, err))                                                               \
+  X(cl_event, clCreateUserEvent, (cl_context a, cl_int * err), (a, err))
+
+/* One counter per wrapped entry point, for clql_fault_summary. */
+#define STATUS_INDEX(name, params, args) IDX_##name,
+#define OBJECT_INDEX(type, name, params, args) IDX_##name,
+enum { STATUS_CALLS(STATUS_INDEX) OBJECT_CALLS(OBJECT_INDEX) WRAPPED_COUNT };
+#define STATUS_NAME(name, params, args) #name,
+#define OBJECT_NAME(type, name, params, args) #name,
+static const char *const wrapped_names[WRAPPED_COUNT] = {STATUS_CALLS(STATUS_NAME)
+                                                             OBJECT_CALLS(OBJECT_NAME)};
+static unsigned long per_call[WRAPPED_COUNT];
+
+/* Decide, for one call of entry point idx, whether it fails. */
+static int should_fail(int idx, cl_int *err) {
+  int fail = 0;
+  const char *name = wrapped_names[idx];
+  pthread_mutex_lock(&lock);
+  if (fault_call[0] && (strcmp(fault_call, "*") == 0 || strcmp(fault_call, name) == 0)) {
+    matched++;
+    per_call[idx]++;
+    if (fault_nth && (matched == fault_nth || (fault_every && matched > fault_nth))) {
+      fail = 1;
+      injected++;
+      *err = fault_error;
+    }
+  }
+  pthread_mutex_unlock(&lock);
+  return fail;
+}
+
+EXPORT void clql_fault_configure(const char *call, unsigned long nth, int every, cl_int error) {
+  pthread_mutex_lock(&lock);
+  size_t n = call ? strlen(call) : 0;
+  if (n >= sizeof fault_call) n = 0;
+  memcpy(fault_call, call ? call : "", n);
+  fault_call[n] = '\0';
+  fault_nth = nth;
+  fault_every = every;
+  fault_error = error;
+  matched = injected = 0;
+  memset(per_call, 0, sizeof per_call);
+  pthread_mutex_unlock(&lock);
+}
+
+EXPORT void clql_fault_disarm(void) {
+  pthread_mutex_lock(&lock);
+  fault_call[0] = '\0';
+  pthread_mutex_unlock(&lock);
+}
+
+EXPORT unsigned long clql_fault_calls(void) {
+  pthread_mutex_lock(&lock);
+  unsigned long n = matched;
+  pthread_mutex_unlock(&lock);
+  return n;
+}
+
+EXPORT unsigned long clql_fault_injected(void) {
+  pthread_mutex_lock(&lock);
+  unsigned long n = injected;
+  pthread_mutex_unlock(&lock);
+  return n;
+}
+
+/* "name count, name count" of the entry points matched since configuration;
+ * cut short (and terminated) when size is too small. */
+EXPORT void clql_fault_summary(char *buf, size_t size) {
+  if (!buf || !size) return;
+  size_t len = 0;
+  buf[0] = '\0';
+  pthread_mutex_lock(&lock);
+  for (int i = 0; i < WRAPPED_COUNT && len < size; i++) {
+    if (!per_call[i]) continue;
+    int w = snprintf(buf + len, size - len, "%s%s %lu", len ? ", " : "", wrapped_names[i],
+                     per_call[i]);
+    if (w < 0) break;
+    len += (size_t)w;
+  }
+  pthread_mutex_unlock(&lock);
+}
 
 #define STATUS_WRAPPER(name, params, args)                                                       \
   static cl_int CL_API_CALL wrap_##name params {                                                 \
     cl_int err;                                                                                  \
-    if (should_fail(#name, &err)) return err;                                                    \
+    if (should_fail(IDX_##name, &err)) return err;                                                    \
     return target->name args;                                                                    \
   }
 STATUS_CALLS(STATUS_WRAPPER)
@@ -162,7 +276,7 @@ STATUS_CALLS(STATUS_WRAPPER)
 #define OBJECT_WRAPPER(type, name, params, args)                                                 \
   static type CL_API_CALL wrap_##name params {                                                   \
     cl_int fail;                                                                                 \
-    if (should_fail(#name, &fail)) {                                                             \
+    if (should_fail(IDX_##name, &fail)) {                                                             \
       if (err) *err = fail;                                                                      \
       return NULL;                                                                               \
     }                                                                                            \
