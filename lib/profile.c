@@ -204,6 +204,9 @@ static clql_status get_flags(const parse_ctx *c, json_t *obj, clql_profile_recor
     if (json_is_null(val)) continue;
     if (!json_is_boolean(val))
       return field_error(c, "extension_flags", "values must be true, false or null");
+    /* One name each: "a b": true would add two, and bring back a removed one. */
+    if (!*name || strpbrk(name, " \t\n\r\f\v"))
+      return field_error(c, "extension_flags", "keys must be single extension names");
     clql_profile_flag *f = &r->flags[r->flag_count];
     f->name = clql_strdup(name);
     if (!f->name) return no_memory(c);
@@ -336,34 +339,24 @@ const clql_profile_record *clql_profile_find(const clql_profile_set *set, const 
   return NULL;
 }
 
-clql_status clql_profile_load(const char *path, clql_profile_set **out, char *detail,
+/* A failed json_load*: out of memory or the parser's message. */
+static clql_status load_error(const json_error_t *jerr, const char *origin, char *detail,
                               size_t detail_size) {
-  *out = NULL;
-  if (!path || !*path) return report(detail, detail_size, CLQL_ERR_IO, "no profile file given");
-  struct stat sb;
-  if (stat(path, &sb) != 0)
-    return report(detail, detail_size, CLQL_ERR_IO, "%s: %s", path, strerror(errno));
-  if (!S_ISREG(sb.st_mode))
-    return report(detail, detail_size, CLQL_ERR_IO, "%s: not a regular file", path);
-  FILE *f = fopen(path, "rb");
-  if (!f) return report(detail, detail_size, CLQL_ERR_IO, "%s: %s", path, strerror(errno));
   /* jansson leaves the error untouched when some allocations fail. */
-  json_error_t jerr;
-  memset(&jerr, 0, sizeof jerr);
-  json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
-  fclose(f);
-  if (!root) {
-    int oom = jerr.text[0] == '\0';
+  int oom = jerr->text[0] == '\0';
 #if JANSSON_VERSION_HEX >= 0x020b00
-    oom = oom || json_error_code(&jerr) == json_error_out_of_memory;
+  oom = oom || json_error_code(jerr) == json_error_out_of_memory;
 #endif
-    if (oom)
-      return report(detail, detail_size, CLQL_ERR_OUT_OF_HOST_MEMORY, "%s: out of memory parsing",
-                    path);
-    return report(detail, detail_size, CLQL_ERR_PARSE, "%s:%d:%d: %s", path, jerr.line,
-                  jerr.column, jerr.text);
-  }
+  if (oom)
+    return report(detail, detail_size, CLQL_ERR_OUT_OF_HOST_MEMORY, "%s: out of memory parsing",
+                  origin);
+  return report(detail, detail_size, CLQL_ERR_PARSE, "%s:%d:%d: %s", origin, jerr->line,
+                jerr->column, jerr->text);
+}
 
+/* The records of a parsed document (consumed): an array, or one object. */
+static clql_status parse_root(json_t *root, const char *origin, clql_profile_set **out,
+                              char *detail, size_t detail_size) {
   clql_status st = CLQL_SUCCESS;
   json_t *list = root;
   if (json_is_object(root)) { /* a single record */
@@ -372,7 +365,7 @@ clql_status clql_profile_load(const char *path, clql_profile_set **out, char *de
       st = report(detail, detail_size, CLQL_ERR_OUT_OF_HOST_MEMORY, "out of memory");
   } else if (!json_is_array(root)) {
     st = report(detail, detail_size, CLQL_ERR_PARSE, "%s: must be a JSON array of device records",
-                path);
+                origin);
   }
   clql_profile_set *set = clql_calloc(1, sizeof *set);
   size_t n = st == CLQL_SUCCESS ? json_array_size(list) : 0;
@@ -396,11 +389,45 @@ clql_status clql_profile_load(const char *path, clql_profile_set **out, char *de
   return CLQL_SUCCESS;
 }
 
+clql_status clql_profile_load(const char *path, clql_profile_set **out, char *detail,
+                              size_t detail_size) {
+  *out = NULL;
+  if (!path || !*path) return report(detail, detail_size, CLQL_ERR_IO, "no profile file given");
+  struct stat sb;
+  if (stat(path, &sb) != 0)
+    return report(detail, detail_size, CLQL_ERR_IO, "%s: %s", path, strerror(errno));
+  if (!S_ISREG(sb.st_mode))
+    return report(detail, detail_size, CLQL_ERR_IO, "%s: not a regular file", path);
+  FILE *f = fopen(path, "rb");
+  if (!f) return report(detail, detail_size, CLQL_ERR_IO, "%s: %s", path, strerror(errno));
+  json_error_t jerr;
+  memset(&jerr, 0, sizeof jerr);
+  json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+  fclose(f);
+  if (!root) return load_error(&jerr, path, detail, detail_size);
+  return parse_root(root, path, out, detail, detail_size);
+}
+
+clql_status clql_profile_load_memory(const void *data, size_t size, const char *origin,
+                                     clql_profile_set **out, char *detail, size_t detail_size) {
+  *out = NULL;
+  if (!origin) origin = "(memory)";
+  if (!data && size) return report(detail, detail_size, CLQL_ERR_INVALID_ARGUMENT, "no data");
+  json_error_t jerr;
+  memset(&jerr, 0, sizeof jerr);
+  json_t *root = json_loadb(data ? data : "", size, JSON_REJECT_DUPLICATES, &jerr);
+  if (!root) return load_error(&jerr, origin, detail, detail_size);
+  return parse_root(root, origin, out, detail, detail_size);
+}
+
 /* ---- answering queries ---- */
 
-static int flag_is(const clql_profile_record *r, const char *name, int on) {
+/* The record has flag [name, name + len) set to on. */
+static int flag_is(const clql_profile_record *r, const char *name, size_t len, int on) {
   for (size_t i = 0; i < r->flag_count; i++)
-    if (r->flags[i].on == on && strcmp(r->flags[i].name, name) == 0) return 1;
+    if (r->flags[i].on == on && strncmp(r->flags[i].name, name, len) == 0 &&
+        r->flags[i].name[len] == '\0')
+      return 1;
   return 0;
 }
 
@@ -426,14 +453,7 @@ char *clql_profile_extensions(const clql_profile_record *r, const char *base) {
     while (*p == ' ') p++;
     size_t n = strcspn(p, " ");
     if (!n) break;
-    char saved[256];
-    int keep = 1;
-    if (n < sizeof saved) {
-      memcpy(saved, p, n);
-      saved[n] = '\0';
-      keep = !flag_is(r, saved, 0);
-    }
-    if (keep) {
+    if (!flag_is(r, p, n, 0)) {
       if (len) out[len++] = ' ';
       memcpy(out + len, p, n);
       out[len += n] = '\0';
@@ -443,7 +463,7 @@ char *clql_profile_extensions(const clql_profile_record *r, const char *base) {
   for (size_t i = 0; i < nimplied + r->flag_count; i++) {
     const char *name = i < nimplied ? implied[i] : r->flags[i - nimplied].name;
     if (i >= nimplied && !r->flags[i - nimplied].on) continue;
-    if (flag_is(r, name, 0) || clql_has_extension(out, name)) continue;
+    if (flag_is(r, name, strlen(name), 0) || clql_has_extension(out, name)) continue;
     if (len) out[len++] = ' ';
     strcpy(out + len, name);
     len += strlen(name);
