@@ -172,6 +172,11 @@ static inline cl_int clql_fault_check(clql_context *ctx, clql_fault_site site, s
 clql_status clql_buffer_create(clql_context *ctx, cl_mem_flags flags, uint64_t bytes,
                                void *host, const char *what, cl_mem *out);
 
+/* A caller buffer of ctx's context holding at least bytes: CLQL_ERR_INVALID_ARGUMENT
+ * (NULL, another context), CLQL_ERR_BUFFER_TOO_SMALL, or the query's error. */
+clql_status clql_buffer_check(const clql_context *ctx, cl_mem m, uint64_t bytes,
+                              const char *what);
+
 /* clql_quantize_activations reading x from element x_offset on: one chunk of
  * a larger input without a sub-buffer (whose offset would need alignment). */
 clql_status clql_quantize_activations_at(clql_context *ctx, cl_mem x, uint64_t x_offset,

@@ -191,15 +191,18 @@ clql_status clql_layer_create(clql_context *ctx, const clql_packed *packed,
   if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "out is NULL");
   *out = NULL;
   if (!ctx) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "context is NULL");
-  clql_status st = clql_packed_check(packed);
-  if (st != CLQL_SUCCESS) return st;
+  if (!packed) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "packed weights are NULL");
+  /* The shape's limits first: no reading of buffers a shape this large
+   * could not have. */
   const clql_layer_shape *s = &packed->shape;
   clql_weight_bytes wb;
-  if ((st = clql_layout_weight_bytes(s, &wb)) != CLQL_SUCCESS) return st;
+  clql_status st = clql_layout_weight_bytes(s, &wb);
+  if (st != CLQL_SUCCESS) return st;
   /* Kernel arguments are 32-bit; TL1 tables hold 8 shorts per activation. */
   if (wb.n_padded > UINT_MAX || wb.k_padded > UINT_MAX / 8)
     return clql_fail(CLQL_ERR_UNSUPPORTED, "shape %llux%llu exceeds the kernels' 32-bit indices",
                      (unsigned long long)s->n, (unsigned long long)s->k);
+  if ((st = clql_packed_check(packed)) != CLQL_SUCCESS) return st;
   clql_layer_plan p;
   if ((st = clql_plan_layer(&ctx->info.memory, opts, s, 1, 0, &p)) != CLQL_SUCCESS) return st;
   if (!p.fits)
@@ -410,8 +413,8 @@ static clql_status check_batch(const clql_layer *L, uint64_t batch) {
   return CLQL_SUCCESS;
 }
 
-/* A caller buffer of the layer's context holding at least bytes. */
-static clql_status check_mem(const clql_layer *L, cl_mem m, uint64_t bytes, const char *what) {
+clql_status clql_buffer_check(const clql_context *ctx, cl_mem m, uint64_t bytes,
+                              const char *what) {
   if (!m) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "%s buffer is NULL", what);
   size_t size = 0;
   cl_context c = NULL;
@@ -419,12 +422,16 @@ static clql_status check_mem(const clql_layer *L, cl_mem m, uint64_t bytes, cons
   if (err == CL_SUCCESS) err = clGetMemObjectInfo(m, CL_MEM_CONTEXT, sizeof c, &c, NULL);
   if (err != CL_SUCCESS)
     return clql_fail((clql_status)err, "%s buffer: %s", what, clql_status_name(err));
-  if (c != L->ctx->context)
+  if (c != ctx->context)
     return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "%s buffer belongs to another context", what);
   if (size < bytes)
     return clql_fail(CLQL_ERR_BUFFER_TOO_SMALL, "%s buffer has %zu bytes; %llu needed", what, size,
                      (unsigned long long)bytes);
   return CLQL_SUCCESS;
+}
+
+static clql_status check_mem(const clql_layer *L, cl_mem m, uint64_t bytes, const char *what) {
+  return clql_buffer_check(L->ctx, m, bytes, what);
 }
 
 static clql_status check_io_mem(const clql_layer *L, cl_mem x, cl_mem y, uint64_t batch) {

@@ -302,12 +302,14 @@ clql_status clql_ref_forward(const clql_layer_shape *shape, const int8_t *t, con
   if (!t || !scales || !x || !y)
     return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "weights, scales, x and y are required");
   if (batch == 0) return clql_fail(CLQL_ERR_INVALID_SHAPE, "batch must be at least 1");
-  uint64_t qn;
-  size_t qsize, bsize;
+  uint64_t qn, yn;
+  size_t qsize, bsize, unused;
   if (!clql_mul_u64(batch, g.k, &qn) || !clql_to_size(qn, &qsize) || !clql_to_size(batch, &bsize) ||
-      bsize > SIZE_MAX / sizeof(float))
-    return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "batch %llu of k %llu", (unsigned long long)batch,
-                     (unsigned long long)g.k);
+      bsize > SIZE_MAX / sizeof(float) || qsize > SIZE_MAX / sizeof(float) ||
+      !clql_mul_u64(batch, g.n, &yn) || !clql_mul_u64(yn, sizeof(float), &yn) ||
+      !clql_to_size(yn, &unused))
+    return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "batch %llu of %llux%llu", (unsigned long long)batch,
+                     (unsigned long long)g.n, (unsigned long long)g.k);
   if ((st = check_ternary(t, g.elements, g.k)) != CLQL_SUCCESS) return st;
   int8_t *q = clql_malloc(qsize);
   float *s = clql_malloc(bsize * sizeof *s);
