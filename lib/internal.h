@@ -69,6 +69,18 @@ void clql_strlcpy(char *dst, const char *src, size_t size);
  * 1 when read, 0 when absent or unreadable, -1 when out of host memory (a
  * caller must not take that for a missing file). */
 int clql_read_text_file(const char *path, size_t max, char **text);
+/* A variable naming a file, directory or library that clql reads or loads:
+ * its value when set and non-empty, NULL otherwise and always in a setuid or
+ * setgid process, whose environment belongs to a less privileged user
+ * (probes/files.c). */
+const char *clql_env_path(const char *var);
+/* snprintf for file paths: 0 (and buf "") when the path does not fit, so a
+ * cut path (from a long CLQL_SYSFS_ROOT, say) never names another file. */
+int clql_path(char *buf, size_t size, const char *fmt, ...) CLQL_PRINTF(3, 4);
+/* Replace control characters (but newline and tab) with '?' in place: details
+ * and log lines quote untrusted text (file contents, the environment) and
+ * must not carry terminal escapes. */
+void clql_sanitize(char *s);
 /* Case-insensitive substring test. */
 int clql_contains_nocase(const char *haystack, const char *needle);
 /* Whole-token match in a space-separated extension string. */

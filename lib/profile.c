@@ -31,6 +31,7 @@ static clql_status report(char *detail, size_t size, clql_status st, const char 
     va_start(ap, fmt);
     vsnprintf(detail, size, fmt, ap);
     va_end(ap);
+    clql_sanitize(detail);
   }
   return st;
 }

@@ -28,11 +28,10 @@ struct clql_program_entry {
 /* Source text of `name`.cl; *owned is set when the caller must free it. */
 static clql_status load_source(const char *name, const char **text, char **owned) {
   *owned = NULL;
-  const char *dir = getenv("CLQL_KERNEL_DIR");
-  if (dir && *dir) {
+  const char *dir = clql_env_path("CLQL_KERNEL_DIR");
+  if (dir) {
     char path[PATH_MAX];
-    int n = snprintf(path, sizeof path, "%s/%s.cl", dir, name);
-    if (n < 0 || (size_t)n >= sizeof path)
+    if (!clql_path(path, sizeof path, "%s/%s.cl", dir, name))
       return clql_fail(CLQL_ERR_KERNEL_SOURCE, "CLQL_KERNEL_DIR: path of %s.cl too long", name);
     int got = clql_read_text_file(path, KERNEL_FILE_MAX, owned);
     if (got < 0) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "reading %s", path);

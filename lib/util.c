@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,23 @@ int clql_read_text_file(const char *path, size_t max, char **text) {
   buf[n] = '\0';
   *text = buf;
   return 1;
+}
+
+int clql_path(char *buf, size_t size, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, size, fmt, ap);
+  va_end(ap);
+  if (n >= 0 && (size_t)n < size) return 1;
+  if (size) buf[0] = '\0';
+  return 0;
+}
+
+void clql_sanitize(char *s) {
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) *s = '?';
+  }
 }
 
 int clql_contains_nocase(const char *haystack, const char *needle) {

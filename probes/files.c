@@ -3,11 +3,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "probe.h"
 
-const char *clql_probe_root(const char *var, const char *fallback) {
+const char *clql_env_path(const char *var) {
+  if (getuid() != geteuid() || getgid() != getegid()) return NULL;
   const char *v = getenv(var);
-  return v && *v ? v : fallback;
+  return v && *v ? v : NULL;
+}
+
+const char *clql_probe_root(const char *var, const char *fallback) {
+  const char *v = clql_env_path(var);
+  return v ? v : fallback;
 }
 
 int clql_read_u64_file(const char *path, cl_ulong *out) {

@@ -10,7 +10,8 @@
 
 int clql_host_mem_available(cl_ulong *bytes) {
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/meminfo", clql_probe_root("CLQL_PROC_ROOT", "/proc"));
+  if (!clql_path(path, sizeof path, "%s/meminfo", clql_probe_root("CLQL_PROC_ROOT", "/proc")))
+    return 0;
   char *text;
   int got = clql_read_text_file(path, TEXT_MAX, &text);
   if (got <= 0) return got;
@@ -41,8 +42,7 @@ int clql_host_mem_available(cl_ulong *bytes) {
  * -1 out of host memory. */
 static int cgroup_v2_free(const char *sys, const char *path, cl_ulong *bytes) {
   char dir[PATH_MAX];
-  int n = snprintf(dir, sizeof dir, "%s/fs/cgroup%s", sys, path);
-  if (n < 0 || (size_t)n >= sizeof dir) return 0;
+  if (!clql_path(dir, sizeof dir, "%s/fs/cgroup%s", sys, path)) return 0;
   size_t base = strlen(sys) + strlen("/fs/cgroup");
   int found = 0;
   for (;;) {
@@ -77,11 +77,15 @@ static int cgroup_v1_free(const char *sys, const char *path, cl_ulong *bytes) {
   cl_ulong limit = 0, usage = 0;
   const char *paths[] = {path, ""};
   for (int i = 0; i < 2; i++) {
-    snprintf(file, sizeof file, "%s/fs/cgroup/memory%s/memory.limit_in_bytes", sys, paths[i]);
+    if (!clql_path(file, sizeof file, "%s/fs/cgroup/memory%s/memory.limit_in_bytes", sys,
+                   paths[i]))
+      continue;
     int got = clql_read_u64_file(file, &limit);
     if (got < 0) return -1;
     if (got != 1) continue;
-    snprintf(file, sizeof file, "%s/fs/cgroup/memory%s/memory.usage_in_bytes", sys, paths[i]);
+    if (!clql_path(file, sizeof file, "%s/fs/cgroup/memory%s/memory.usage_in_bytes", sys,
+                   paths[i]))
+      continue;
     got = clql_read_u64_file(file, &usage);
     if (got < 0) return -1;
     if (got != 1) continue;
@@ -92,11 +96,18 @@ static int cgroup_v1_free(const char *sys, const char *path, cl_ulong *bytes) {
   return 0;
 }
 
+/* A path with a ".." component. */
+static int has_dotdot(const char *path) {
+  for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
+    if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/')) return 1;
+  return 0;
+}
+
 int clql_host_cgroup_free(cl_ulong *bytes) {
   const char *proc = clql_probe_root("CLQL_PROC_ROOT", "/proc");
   const char *sys = clql_probe_root("CLQL_SYSFS_ROOT", "/sys");
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/self/cgroup", proc);
+  if (!clql_path(path, sizeof path, "%s/self/cgroup", proc)) return 0;
   char *text;
   int got = clql_read_text_file(path, TEXT_MAX, &text);
   if (got <= 0) return got;
@@ -107,7 +118,9 @@ int clql_host_cgroup_free(cl_ulong *bytes) {
     /* "hierarchy-id:controllers:path" */
     char *c1 = strchr(line, ':');
     char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-    if (c2 && c2[1] == '/') {
+    /* The path names a directory under the cgroup root; one that climbs out
+     * of it ("..") is not a cgroup and is ignored. */
+    if (c2 && c2[1] == '/' && !has_dotdot(c2 + 1)) {
       *c1 = *c2 = '\0';
       const char *controllers = c1 + 1, *cg = c2 + 1;
       if (strcmp(line, "0") == 0 && *controllers == '\0')

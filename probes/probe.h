@@ -108,7 +108,8 @@ void clql_warn_env_once(const char *var, const char *value, const char *why);
 int clql_env_flag(const char *var);
 
 /* ---- helpers for the file-based and dlopen'ed sources ---- */
-/* $var when set and non-empty, else fallback (e.g. CLQL_SYSFS_ROOT, "/sys"). */
+/* $var when set and non-empty, else fallback (e.g. CLQL_SYSFS_ROOT, "/sys");
+ * see clql_env_path. */
 const char *clql_probe_root(const char *var, const char *fallback);
 /* A one-number file: 1 with *out, 2 for "max" (cgroup "unlimited"), 0 on a
  * missing file or garbage, -1 out of host memory. */

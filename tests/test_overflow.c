@@ -233,7 +233,45 @@ static void test_gguf_dims(void) {
   }
 }
 
-static CU_TestInfo tests[] = {{"layout", test_layout},
+/* Details quote untrusted text; control characters never reach a terminal. */
+static int printable(const char *s) {
+  for (; *s; s++)
+    if (((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t') || *s == 0x7f) return 0;
+  return 1;
+}
+
+static char logged[1024];
+static void capture(clql_log_level level, const char *msg, void *user) {
+  (void)level, (void)user;
+  snprintf(logged, sizeof logged, "%s", msg);
+}
+
+static void test_printable_details(void) {
+  clql_qtype q;
+  CU_ASSERT_EQUAL(clql_qtype_parse("\x1b[2J\x1b]0;owned\x07", &q), CLQL_ERR_INVALID_QTYPE);
+  CU_ASSERT(printable(clql_last_error_detail()) && strstr(clql_last_error_detail(), "?[2J"));
+  size_t n;
+  CU_ASSERT_EQUAL(clql_model_parse("q\x1b[31m 2560 2560\n", CLQL_QTYPE_I2S, NULL, 0, &n),
+                  CLQL_ERR_PARSE);
+  CU_ASSERT(printable(clql_last_error_detail()));
+  CU_ASSERT_EQUAL(clql_model_parse("q 25\r60 2560\n", CLQL_QTYPE_I2S, NULL, 0, &n),
+                  CLQL_ERR_PARSE);
+  CU_ASSERT(printable(clql_last_error_detail()));
+  clql_split_mode m;
+  CU_ASSERT_EQUAL(clql_split_mode_parse("rows\x1b", &m), CLQL_ERR_INVALID_ARGUMENT);
+  CU_ASSERT(printable(clql_last_error_detail()));
+  /* A bad knob from the environment, as logged. */
+  clql_set_log_callback(capture, NULL, CLQL_LOG_WARN);
+  setenv("CLQL_MEM_LIMIT", "8G\x1b[8m", 1);
+  clql_layer_plan p;
+  clql_layer_shape s = shape(2560, 2560, CLQL_QTYPE_I2S, CLQL_GROUP_ROW);
+  CU_ASSERT_EQUAL(clql_plan_layer(&mem, NULL, &s, 1, 0, &p), CLQL_SUCCESS);
+  unsetenv("CLQL_MEM_LIMIT");
+  clql_set_log_callback(NULL, NULL, CLQL_LOG_OFF);
+  CU_ASSERT(logged[0] && printable(logged) && strstr(logged, "CLQL_MEM_LIMIT"));
+}
+
+static CU_TestInfo tests[] = {{"printable_details", test_printable_details},{"layout", test_layout},
                               {"plans", test_plans},
                               {"pack_and_reference", test_pack_and_reference},
                               {"import", test_import},
