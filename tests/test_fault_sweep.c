@@ -96,6 +96,39 @@ static void test_probing(void) {
   clql_fault_sweep_all("probing (refresh, cached, trace)", probe_scenario, NULL);
 }
 
+/* clql_context_wrap around the caller's OpenCL objects, with and without its
+ * queue: the caller's objects stay usable whatever fails. */
+static cl_context own_cl;
+static cl_command_queue own_queue;
+
+static clql_status wrap_scenario(void *user) {
+  clql_context *ctx = NULL;
+  clql_status st = clql_context_wrap(own_cl, device, user ? own_queue : NULL, &ctx);
+  clql_fault_pause();
+  if (st == CLQL_SUCCESS) {
+    CU_ASSERT(clql_context_cl_context(ctx) == own_cl);
+    CU_ASSERT(same_device(clql_context_device_info(ctx), &enum_ref.devs[0]));
+  } else {
+    CU_ASSERT_PTR_NULL(ctx);
+  }
+  clql_context_destroy(ctx);
+  cl_int err = clFinish(own_queue);
+  CU_ASSERT_EQUAL(err, CL_SUCCESS);
+  return st;
+}
+
+static void test_context_wrap(void) {
+  cl_int err = CL_SUCCESS;
+  own_cl = clCreateContext(NULL, 1, &device, NULL, NULL, &err);
+  CLQL_REQUIRE(own_cl != NULL);
+  own_queue = clCreateCommandQueue(own_cl, device, 0, &err);
+  CLQL_REQUIRE(own_queue != NULL);
+  clql_fault_sweep_all("context wrap", wrap_scenario, NULL);
+  clql_fault_sweep_all("context wrap with the caller's queue", wrap_scenario, &own_queue);
+  clReleaseCommandQueue(own_queue);
+  clReleaseContext(own_cl);
+}
+
 /* ---- context creation and activation quantization ---- */
 
 enum { TOKENS = 3, K = 300 };
@@ -381,6 +414,7 @@ static int setup(void) { return clql_fault_available() ? 0 : 1; }
 
 static CU_TestInfo device_tests[] = {{"enumeration", test_enumeration},
                                      {"probing", test_probing},
+                                     {"context_wrap", test_context_wrap},
                                      {"quantize_path", test_quantize_path},
                                      CU_TEST_INFO_NULL};
 
