@@ -17,7 +17,9 @@
  * Or from the environment at load: CLQL_FAULT_CALL, CLQL_FAULT_NTH,
  * CLQL_FAULT_EVERY, CLQL_FAULT_ERROR.
  *
- * Every entry point that returns a status or creates an object is wrapped,
+ * The entry points of platforms, devices, contexts, queues, buffers,
+ * programs, kernels and events that return a status or create an object are
+ * wrapped (not images, samplers or native kernels, which clql does not use),
  * except clRetain* / clRelease*: releasing must not fail, or no caller could
  * clean up. tests/fault_coverage.cmake checks that every OpenCL function
  * libclql calls is in these lists. */
@@ -141,7 +143,10 @@ static cl_int fault_error = CL_OUT_OF_RESOURCES;
   X(clSetEventCallback, (cl_event a, cl_int b,                                                   \
                          void(CL_CALLBACK * c)(cl_event, cl_int, void *), void *d),              \
     (a, b, c, d))                                                                                \
-  X(clSetUserEventStatus, (cl_event a, cl_int b), (a, b))
+  X(clSetUserEventStatus, (cl_event a, cl_int b), (a, b))                                       \
+  X(clSetMemObjectDestructorCallback, (cl_mem a, void(CL_CALLBACK * b)(cl_mem, void *), void *c), \
+    (a, b, c))                                                                                   \
+  X(clUnloadPlatformCompiler, (cl_platform_id a), (a))
 
 /* Calls returning an object: fail by returning NULL and setting *errcode_ret. */
 #define OBJECT_CALLS(X)                                                                          \
