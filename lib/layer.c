@@ -60,13 +60,18 @@ static unsigned floor_pow2(uint64_t v, unsigned max) {
   return p;
 }
 
-/* Rows per work-item: the device's preferred int vector width (1 to 16). */
-static unsigned device_rows(clql_context *ctx) {
+/* Rows per work-item: the device's preferred int vector width (1 to 16; 1
+ * when the device does not say). Out of resources is an error, not a reason
+ * to build slower kernels. */
+static clql_status device_rows(clql_context *ctx, unsigned *rows) {
   cl_uint width = 1;
-  if (clGetDeviceInfo(ctx->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_INT, sizeof width, &width,
-                      NULL) != CL_SUCCESS)
-    width = 1;
-  return floor_pow2(width ? width : 1, CLQL_ROW_MULTIPLE);
+  cl_int err = clGetDeviceInfo(ctx->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_INT, sizeof width,
+                               &width, NULL);
+  if (clql_cl_resource_error(err))
+    return clql_fail((clql_status)err, "vector width query: %s", clql_status_name(err));
+  if (err != CL_SUCCESS) width = 1;
+  *rows = floor_pow2(width ? width : 1, CLQL_ROW_MULTIPLE);
+  return CLQL_SUCCESS;
 }
 
 /* Hidden knob for tests: force the kernel block (rows a power of two <= 16). */
@@ -213,13 +218,15 @@ clql_status clql_layer_create(clql_context *ctx, const clql_packed *packed,
                      (unsigned long long)p.resident_bytes, (unsigned long long)p.budget.bytes,
                      (unsigned long long)p.budget.max_alloc);
 
+  unsigned rows = 1;
+  if ((st = device_rows(ctx, &rows)) != CLQL_SUCCESS) return st;
   clql_layer *L = clql_calloc(1, sizeof *L);
   if (!L) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "layer");
   L->ctx = ctx;
   L->shape = *s;
   L->wb = wb;
   if (opts) L->opts = *opts, L->has_opts = 1;
-  L->rows = device_rows(ctx);
+  L->rows = rows;
   L->tokens = GEMM_TOKENS;
   const int tl2 = s->qtype == CLQL_QTYPE_TL2;
   const uint64_t unit = tl2 ? 96 : 16;

@@ -13,6 +13,7 @@ static struct {
   unsigned long (*calls)(void);
   unsigned long (*injected)(void);
   void (*summary)(char *, size_t);
+  long (*live_refs)(void);
 } layer;
 
 int clql_fault_available(void) {
@@ -26,7 +27,9 @@ int clql_fault_available(void) {
   *(void **)&layer.calls = dlsym(h, "clql_fault_calls");
   *(void **)&layer.injected = dlsym(h, "clql_fault_injected");
   *(void **)&layer.summary = dlsym(h, "clql_fault_summary");
-  return layer.configure && layer.disarm && layer.calls && layer.injected && layer.summary;
+  *(void **)&layer.live_refs = dlsym(h, "clql_fault_live_refs");
+  return layer.configure && layer.disarm && layer.calls && layer.injected && layer.summary &&
+         layer.live_refs;
 }
 
 /* One injector: arm to fail the nth point (0: count only), disarm, counts. */
@@ -56,14 +59,22 @@ void clql_fault_pause(void) {
 
 int clql_fault_active(void) { return active != NULL; }
 
+/* One run; every OpenCL object it made must be released by its end. */
 static clql_status run(const injector *inj, unsigned long nth, clql_fault_scenario scenario,
                        void *user) {
+  long refs = layer.live_refs ? layer.live_refs() : 0;
   clql_clear_error();
   foreign = 0;
   active = inj;
   inj->arm(nth);
   clql_status st = scenario(user);
   clql_fault_pause();
+  long left = layer.live_refs ? layer.live_refs() - refs : 0;
+  if (left) {
+    CU_FAIL("OpenCL objects left behind");
+    printf("\n  %s point %lu: %ld OpenCL object references left (status %s)\n", inj->kind, nth,
+           left, clql_status_name(st));
+  }
   return st;
 }
 
