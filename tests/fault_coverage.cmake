@@ -1,6 +1,7 @@
 # Every OpenCL function libclql calls must be one the fault-injection layer
 # can fail (tools/fault-layer), or the fault sweeps silently miss its error
-# path. clRetain* / clRelease* are exempt: they must not fail.
+# path. clRetain* / clRelease* are exempt: they must not fail. Likewise every
+# host allocation must go through lib/alloc.c, where the sweeps fail it.
 # Usage: cmake -DSOURCE_DIR=<repository root> -P fault_coverage.cmake
 file(READ ${SOURCE_DIR}/tools/fault-layer/clql_fault_layer.c layer)
 string(REGEX MATCHALL "X\\((cl[A-Z][A-Za-z]*)," status_entries "${layer}")
@@ -20,8 +21,15 @@ endif()
 file(GLOB sources ${SOURCE_DIR}/lib/*.c ${SOURCE_DIR}/probes/*.c)
 set(missing "")
 set(called "")
+set(direct "")
 foreach(src IN LISTS sources)
   file(READ ${src} text)
+  get_filename_component(file ${src} NAME)
+  string(REGEX MATCHALL "[^A-Za-z0-9_.>](malloc|calloc|realloc|strdup|strndup|free)[ ]*\\(" allocs
+    "${text}")
+  if(allocs AND NOT file STREQUAL "alloc.c")
+    list(APPEND direct ${file})
+  endif()
   string(REGEX MATCHALL "[^A-Za-z0-9_]cl[A-Z][A-Za-z]*[ ]*\\(" calls "${text}")
   foreach(call IN LISTS calls)
     string(REGEX REPLACE "^.(cl[A-Za-z]*).*" "\\1" name "${call}")
@@ -31,11 +39,15 @@ foreach(src IN LISTS sources)
     endif()
     list(FIND wrapped ${name} at)
     if(at LESS 0)
-      get_filename_component(file ${src} NAME)
       list(APPEND missing "${name} (${file})")
     endif()
   endforeach()
 endforeach()
+if(direct)
+  string(REPLACE ";" ", " direct "${direct}")
+  message(FATAL_ERROR "direct malloc/calloc/realloc/strdup/free in ${direct}: use clql_malloc, "
+    "clql_calloc, clql_realloc, clql_strdup and clql_free (lib/internal.h)")
+endif()
 list(REMOVE_DUPLICATES called)
 list(LENGTH called ncalled)
 if(missing)
@@ -45,4 +57,4 @@ if(missing)
     "Add them to STATUS_CALLS or OBJECT_CALLS in tools/fault-layer/clql_fault_layer.c.")
 endif()
 message(STATUS "${ncalled} OpenCL functions called by libclql; all but clRetain*/clRelease* "
-  "are among the ${nwrapped} the fault layer wraps")
+  "are among the ${nwrapped} the fault layer wraps; every allocation goes through lib/alloc.c")
