@@ -9,6 +9,13 @@ clql_status clql_ref_quantize_activations(const float *x, size_t tokens, size_t 
     return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "x, q and scales are required");
   if (k == 0 || q_stride < k)
     return clql_fail(CLQL_ERR_INVALID_SHAPE, "k must be > 0 and q_stride >= k");
+  uint64_t xb, qb;
+  size_t unused;
+  if (!clql_mul_u64(tokens, k, &xb) || !clql_mul_u64(xb, sizeof(float), &xb) ||
+      !clql_mul_u64(tokens, q_stride, &qb) || !clql_to_size(xb, &unused) ||
+      !clql_to_size(qb, &unused))
+    return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "%zu tokens of k %zu (q_stride %zu)", tokens, k,
+                     q_stride);
   for (size_t b = 0; b < tokens; b++) {
     const float *row = x + b * k;
     float amax = 0.0f;
@@ -29,6 +36,19 @@ clql_status clql_ref_quantize_activations(const float *x, size_t tokens, size_t 
 
 clql_status clql_quantize_activations(clql_context *ctx, cl_mem x, size_t tokens, size_t k,
                                       cl_mem q, size_t q_stride, cl_mem scales) {
+  if (!ctx) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "context is NULL");
+  if (tokens == 0 || k == 0 || q_stride < k || k > UINT_MAX || q_stride > UINT_MAX)
+    return clql_quantize_activations_at(ctx, x, 0, tokens, k, q, q_stride, scales); /* refuses */
+  /* The kernel trusts its sizes: the buffers must hold them. */
+  uint64_t xb, qb, sb;
+  if (!clql_mul_u64(tokens, k, &xb) || !clql_mul_u64(xb, sizeof(float), &xb) ||
+      !clql_mul_u64(tokens, q_stride, &qb) || !clql_mul_u64(tokens, sizeof(float), &sb))
+    return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "%zu tokens of k %zu (q_stride %zu)", tokens, k,
+                     q_stride);
+  clql_status st = clql_buffer_check(ctx, x, xb, "x");
+  if (st == CLQL_SUCCESS) st = clql_buffer_check(ctx, q, qb, "q");
+  if (st == CLQL_SUCCESS) st = clql_buffer_check(ctx, scales, sb, "scales");
+  if (st != CLQL_SUCCESS) return st;
   return clql_quantize_activations_at(ctx, x, 0, tokens, k, q, q_stride, scales);
 }
 

@@ -14,7 +14,7 @@ static clql_status create_queue(clql_context *ctx) {
 
 clql_status clql_context_create_on(const clql_device_info *info, clql_context **out) {
   *out = NULL;
-  clql_context *ctx = calloc(1, sizeof *ctx);
+  clql_context *ctx = clql_calloc(1, sizeof *ctx);
   if (!ctx) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "context");
   ctx->info = *info;
   ctx->device = ctx->info.device;
@@ -23,13 +23,13 @@ clql_status clql_context_create_on(const clql_device_info *info, clql_context **
   cl_int err = CL_SUCCESS;
   ctx->context = clCreateContext(props, 1, &ctx->device, NULL, NULL, &err);
   if (!ctx->context) {
-    free(ctx);
+    clql_free(ctx);
     return clql_fail((clql_status)err, "clCreateContext failed");
   }
   clql_status st = create_queue(ctx);
   if (st != CLQL_SUCCESS) {
     clReleaseContext(ctx->context);
-    free(ctx);
+    clql_free(ctx);
     return st;
   }
   clql_log(CLQL_LOG_INFO, "context on device %u:%u '%s'", ctx->info.platform_index,
@@ -55,11 +55,11 @@ clql_status clql_context_wrap(cl_context context, cl_device_id device, cl_comman
   cl_platform_id platform = NULL;
   cl_int err = clGetDeviceInfo(device, CL_DEVICE_PLATFORM, sizeof platform, &platform, NULL);
   if (err != CL_SUCCESS) return clql_fail((clql_status)err, "CL_DEVICE_PLATFORM query failed");
-  clql_context *ctx = calloc(1, sizeof *ctx);
+  clql_context *ctx = clql_calloc(1, sizeof *ctx);
   if (!ctx) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "context");
   clql_status st = clql_device_fill(platform, device, &ctx->info);
   if (st != CLQL_SUCCESS) {
-    free(ctx);
+    clql_free(ctx);
     return st;
   }
   ctx->context = context;
@@ -70,7 +70,7 @@ clql_status clql_context_wrap(cl_context context, cl_device_id device, cl_comman
     clRetainCommandQueue(queue);
   } else if ((st = create_queue(ctx)) != CLQL_SUCCESS) {
     clReleaseContext(context);
-    free(ctx);
+    clql_free(ctx);
     return st;
   }
   *out = ctx;
@@ -82,7 +82,7 @@ void clql_context_destroy(clql_context *ctx) {
   clql_program_cache_clear(ctx);
   if (ctx->queue) clReleaseCommandQueue(ctx->queue);
   if (ctx->context) clReleaseContext(ctx->context);
-  free(ctx);
+  clql_free(ctx);
 }
 
 cl_context clql_context_cl_context(const clql_context *ctx) { return ctx ? ctx->context : NULL; }

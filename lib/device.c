@@ -12,35 +12,55 @@ const char *clql_device_type_name(cl_device_type type) {
 
 /* Strings longer than CLQL_NAME_MAX are truncated rather than failing the
  * whole report: clGetDeviceInfo rejects too-small buffers, so read the size
- * first. */
-static void target_string(const clql_probe_target *t, cl_device_info what, char *dst, size_t size) {
+ * first. A string the device does not answer stays empty. */
+static clql_status target_string(const clql_probe_target *t, cl_device_info what, char *dst,
+                                 size_t size) {
   size_t need = 0;
   dst[0] = '\0';
-  if (t->query(t, what, 0, NULL, &need) != CL_SUCCESS || need == 0) return;
-  char *tmp = malloc(need);
-  if (tmp && t->query(t, what, need, tmp, NULL) == CL_SUCCESS) {
-    tmp[need - 1] = '\0';
-    clql_strlcpy(dst, tmp, size);
+  cl_int err = t->query(t, what, 0, NULL, &need);
+  if (err == CL_SUCCESS && need > 0) {
+    char *tmp = clql_malloc(need);
+    if (!tmp) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device string of %zu bytes", need);
+    err = t->query(t, what, need, tmp, NULL);
+    if (err == CL_SUCCESS) {
+      tmp[need - 1] = '\0';
+      clql_strlcpy(dst, tmp, size);
+    }
+    clql_free(tmp);
   }
-  free(tmp);
+  if (clql_cl_resource_error(err))
+    return clql_fail((clql_status)err, "device string query: %s", clql_status_name(err));
+  return CLQL_SUCCESS;
 }
 
-void clql_device_fill_target(const clql_probe_target *t, clql_device_info *out) {
-  target_string(t, CL_DEVICE_NAME, out->name, sizeof out->name);
-  target_string(t, CL_DEVICE_VENDOR, out->vendor, sizeof out->vendor);
-  target_string(t, CL_DRIVER_VERSION, out->driver_version, sizeof out->driver_version);
+/* A fixed-size query the device may not answer (then 0). */
+static clql_status target_value(const clql_probe_target *t, cl_device_info what, void *dst,
+                                size_t size) {
+  cl_int err = t->query(t, what, size, dst, NULL);
+  if (err == CL_SUCCESS) return CLQL_SUCCESS;
+  memset(dst, 0, size);
+  if (clql_cl_resource_error(err))
+    return clql_fail((clql_status)err, "device query: %s", clql_status_name(err));
+  return CLQL_SUCCESS;
+}
+
+clql_status clql_device_fill_target(const clql_probe_target *t, clql_device_info *out) {
+  clql_status st = target_string(t, CL_DEVICE_NAME, out->name, sizeof out->name);
+  if (st == CLQL_SUCCESS) st = target_string(t, CL_DEVICE_VENDOR, out->vendor, sizeof out->vendor);
+  if (st == CLQL_SUCCESS)
+    st = target_string(t, CL_DRIVER_VERSION, out->driver_version, sizeof out->driver_version);
   out->type = t->type;
   out->host_unified_memory = t->host_unified_memory;
-  if (t->query(t, CL_DEVICE_VENDOR_ID, sizeof out->vendor_id, &out->vendor_id, NULL) != CL_SUCCESS)
-    out->vendor_id = 0;
-  if (t->query(t, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof out->compute_units, &out->compute_units,
-               NULL) != CL_SUCCESS)
-    out->compute_units = 0;
-  if (t->query(t, CL_DEVICE_LOCAL_MEM_SIZE, sizeof out->local_mem, &out->local_mem, NULL) !=
-      CL_SUCCESS)
-    out->local_mem = 0;
+  if (st == CLQL_SUCCESS)
+    st = target_value(t, CL_DEVICE_VENDOR_ID, &out->vendor_id, sizeof out->vendor_id);
+  if (st == CLQL_SUCCESS)
+    st = target_value(t, CL_DEVICE_MAX_COMPUTE_UNITS, &out->compute_units,
+                      sizeof out->compute_units);
+  if (st == CLQL_SUCCESS)
+    st = target_value(t, CL_DEVICE_LOCAL_MEM_SIZE, &out->local_mem, sizeof out->local_mem);
   out->has_pci = t->has_pci;
   out->pci = t->pci;
+  return st;
 }
 
 clql_status clql_device_fill(cl_platform_id platform, cl_device_id device, clql_device_info *out) {
@@ -48,16 +68,16 @@ clql_status clql_device_fill(cl_platform_id platform, cl_device_id device, clql_
   out->platform = platform;
   out->device = device;
   size_t need = 0;
-  if (clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof out->platform_name, out->platform_name,
-                        &need) != CL_SUCCESS)
-    out->platform_name[0] = '\0';
+  cl_int err = clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof out->platform_name,
+                                 out->platform_name, &need);
+  if (clql_cl_resource_error(err))
+    return clql_fail((clql_status)err, "platform name query: %s", clql_status_name(err));
+  if (err != CL_SUCCESS) out->platform_name[0] = '\0';
   out->platform_name[sizeof out->platform_name - 1] = '\0';
   clql_probe_target target;
   clql_status st = clql_probe_target_from_device(device, &target);
-  if (st == CLQL_SUCCESS) {
-    clql_device_fill_target(&target, out);
-    clql_memory_cached(&target, device, &out->memory);
-  }
+  if (st == CLQL_SUCCESS) st = clql_device_fill_target(&target, out);
+  if (st == CLQL_SUCCESS) st = clql_memory_cached(&target, device, &out->memory);
   clql_probe_target_release(&target);
   return st;
 }
@@ -71,11 +91,11 @@ static clql_status get_platforms(cl_platform_id **out, cl_uint *count) {
   if (err == CLQL_STATUS_CL_PLATFORM_NOT_FOUND_KHR || (err == CL_SUCCESS && n == 0))
     return clql_fail(CLQL_ERR_NO_PLATFORM, "the OpenCL ICD loader found no platform");
   if (err != CL_SUCCESS) return clql_fail((clql_status)err, "clGetPlatformIDs failed");
-  cl_platform_id *ids = calloc(n, sizeof *ids);
+  cl_platform_id *ids = clql_calloc(n, sizeof *ids);
   if (!ids) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "platform list");
   err = clGetPlatformIDs(n, ids, NULL);
   if (err != CL_SUCCESS) {
-    free(ids);
+    clql_free(ids);
     return clql_fail((clql_status)err, "clGetPlatformIDs failed");
   }
   *out = ids;
@@ -91,11 +111,11 @@ static clql_status get_devices(cl_platform_id p, cl_device_id **out, cl_uint *co
   cl_int err = clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, NULL, &n);
   if (err == CL_DEVICE_NOT_FOUND || (err == CL_SUCCESS && n == 0)) return CLQL_SUCCESS;
   if (err != CL_SUCCESS) return clql_fail((clql_status)err, "clGetDeviceIDs failed");
-  cl_device_id *ids = calloc(n, sizeof *ids);
+  cl_device_id *ids = clql_calloc(n, sizeof *ids);
   if (!ids) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device list");
   err = clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, n, ids, NULL);
   if (err != CL_SUCCESS) {
-    free(ids);
+    clql_free(ids);
     return clql_fail((clql_status)err, "clGetDeviceIDs failed");
   }
   *out = ids;
@@ -122,9 +142,9 @@ clql_status clql_devices_get(clql_device_info *devices, size_t capacity, size_t 
       devices[total].platform_index = p;
       devices[total].device_index = d;
     }
-    free(ids);
+    clql_free(ids);
   }
-  free(plats);
+  clql_free(plats);
   if (st != CLQL_SUCCESS) return st;
   *count = total;
   if (devices && capacity < total)
@@ -139,12 +159,12 @@ clql_status clql_devices_all(clql_device_info **out, size_t *count) {
   clql_status st = clql_devices_get(NULL, 0, &n);
   if (st != CLQL_SUCCESS) return st;
   if (n == 0) return clql_fail(CLQL_ERR_NO_DEVICE, "no OpenCL device on any platform");
-  clql_device_info *all = calloc(n, sizeof *all);
+  clql_device_info *all = clql_calloc(n, sizeof *all);
   if (!all) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device list");
   size_t got = 0;
   st = clql_devices_get(all, n, &got);
   if (st != CLQL_SUCCESS && st != CLQL_ERR_BUFFER_TOO_SMALL) {
-    free(all);
+    clql_free(all);
     return st;
   }
   /* A device appearing between the two calls is simply not considered. */
@@ -187,7 +207,7 @@ clql_status clql_device_select(const char *selector, clql_device_info *out) {
     else
       *out = all[i];
   }
-  free(all);
+  clql_free(all);
   clql_selector_list_free(&list);
   return st;
 }

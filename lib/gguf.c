@@ -180,7 +180,7 @@ static clql_status add_name(reader *r, uint64_t pos, uint64_t len, const char *f
     }
     size_t bytes;
     if (!clql_to_size(cap, &bytes)) return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "names overflow");
-    char *p = realloc(g->names, bytes);
+    char *p = clql_realloc(g->names, bytes);
     if (!p) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "%llu bytes of names", (unsigned long long)cap);
     g->names = p;
     g->names_cap = cap;
@@ -205,7 +205,7 @@ static clql_status reserve_slots(reader *r, uint64_t count, uint64_t *first) {
     size_t bytes;
     if (!clql_mul_u64(cap, sizeof(value_slot), &bytes64) || !clql_to_size(bytes64, &bytes))
       return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "%s: array index overflows", r->where);
-    value_slot *p = realloc(g->slots, bytes);
+    value_slot *p = clql_realloc(g->slots, bytes);
     if (!p) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "array index of %llu entries", (unsigned long long)cap);
     g->slots = p;
     g->cap_slots = cap;
@@ -298,11 +298,11 @@ static const char *name_of(const clql_gguf *g, enum sort_by by, size_t i) {
 /* Indices 0..n-1 of the keys or tensors in sorted order. */
 static clql_status sorted_index(const clql_gguf *g, enum sort_by by, size_t **out) {
   size_t n = by == BY_KEY ? g->n_kv : g->n_tensors;
-  sort_item *items = calloc(n ? n : 1, sizeof *items);
-  size_t *idx = calloc(n ? n : 1, sizeof *idx);
+  sort_item *items = clql_calloc(n ? n : 1, sizeof *items);
+  size_t *idx = clql_calloc(n ? n : 1, sizeof *idx);
   if (!items || !idx) {
-    free(items);
-    free(idx);
+    clql_free(items);
+    clql_free(idx);
     return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "index of %zu entries", n);
   }
   for (size_t i = 0; i < n; i++) {
@@ -312,7 +312,7 @@ static clql_status sorted_index(const clql_gguf *g, enum sort_by by, size_t **ou
   }
   qsort(items, n, sizeof *items, by == BY_TENSOR_OFFSET ? cmp_offset : cmp_name);
   for (size_t i = 0; i < n; i++) idx[i] = items[i].index;
-  free(items);
+  clql_free(items);
   *out = idx;
   return CLQL_SUCCESS;
 }
@@ -350,8 +350,8 @@ static clql_status parse_header(reader *r) {
   /* Both counts are now below the file size over 13, so these products fit. */
   g->n_kv = (size_t)n_kv;
   g->n_tensors = (size_t)n_tensors;
-  g->kv = calloc(g->n_kv ? g->n_kv : 1, sizeof *g->kv);
-  g->tensors = calloc(g->n_tensors ? g->n_tensors : 1, sizeof *g->tensors);
+  g->kv = clql_calloc(g->n_kv ? g->n_kv : 1, sizeof *g->kv);
+  g->tensors = clql_calloc(g->n_tensors ? g->n_tensors : 1, sizeof *g->tensors);
   if (!g->kv || !g->tensors)
     return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "directory of %zu tensors and %zu keys",
                      g->n_tensors, g->n_kv);
@@ -591,7 +591,7 @@ static clql_status place_tensors(reader *r) {
       }
     }
   }
-  free(order);
+  clql_free(order);
   return st;
 }
 
@@ -612,18 +612,18 @@ static clql_status parse(clql_gguf *g) {
 void clql_gguf_close(clql_gguf *g) {
   if (!g) return;
   if (g->map) munmap(g->map, g->map_len);
-  free(g->kv);
-  free(g->tensors);
-  free(g->kv_by_key);
-  free(g->tensor_by_name);
-  free(g->slots);
-  free(g->names);
-  free(g);
+  clql_free(g->kv);
+  clql_free(g->tensors);
+  clql_free(g->kv_by_key);
+  clql_free(g->tensor_by_name);
+  clql_free(g->slots);
+  clql_free(g->names);
+  clql_free(g);
 }
 
 static clql_status open_buffer(const void *data, uint64_t size, void *map, size_t map_len,
                                clql_gguf **out) {
-  clql_gguf *g = calloc(1, sizeof *g);
+  clql_gguf *g = clql_calloc(1, sizeof *g);
   if (!g) {
     if (map) munmap(map, map_len);
     return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "GGUF handle");

@@ -20,19 +20,19 @@ clql_status clql_gguf_layer_create(clql_context *ctx, const clql_gguf *gguf, con
       !clql_to_size(wb.weights, &w_bytes) || !clql_to_size(wb.scales, &sc_bytes) ||
       s_count > SIZE_MAX / sizeof(float))
     return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "tensor %s does not fit host memory", name);
-  int8_t *t = malloc(t_bytes ? t_bytes : 1);
-  float *scales = malloc(s_count * sizeof *scales + 1);
-  clql_packed packed = {.shape = shape, .weights = malloc(w_bytes ? w_bytes : 1),
-                        .weights_bytes = wb.weights, .scales = malloc(sc_bytes ? sc_bytes : 1),
+  int8_t *t = clql_malloc(t_bytes ? t_bytes : 1);
+  float *scales = clql_malloc(s_count * sizeof *scales + 1);
+  clql_packed packed = {.shape = shape, .weights = clql_malloc(w_bytes ? w_bytes : 1),
+                        .weights_bytes = wb.weights, .scales = clql_malloc(sc_bytes ? sc_bytes : 1),
                         .scales_bytes = wb.scales};
   if (!t || !scales || !packed.weights || !packed.scales)
     st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "importing %s", name);
   if (st == CLQL_SUCCESS) st = clql_gguf_import(gguf, name, t, t_bytes, scales, s_count, NULL);
   if (st == CLQL_SUCCESS) st = clql_pack_ternary(&packed, t, sz.weights, scales, sz.scales);
   if (st == CLQL_SUCCESS) st = clql_layer_create(ctx, &packed, opts, out);
-  free(t);
-  free(scales);
-  free(packed.weights);
-  free(packed.scales);
+  clql_free(t);
+  clql_free(scales);
+  clql_free(packed.weights);
+  clql_free(packed.scales);
   return st;
 }

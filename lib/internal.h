@@ -43,14 +43,44 @@ static inline uint64_t clql_round_up_u64(uint64_t v, uint64_t m, int *ok) {
   return out;
 }
 
+/* ---- host memory (alloc.c) ----
+ * Every allocation of the library goes through these (libc semantics), so a
+ * test can fail the Nth one. clql_free is free. */
+void *clql_malloc(size_t size);
+void *clql_calloc(size_t count, size_t size);
+void *clql_realloc(void *p, size_t size);
+void clql_free(void *p);
+char *clql_strdup(const char *s);
+/* Tests only (clql_internal): count allocations from now on and fail the
+ * nth (1-based; 0: none), or with every the nth and all later ones. disarm
+ * stops counting and failing and keeps the counts. */
+void clql_alloc_fault_arm(unsigned long nth, int every);
+void clql_alloc_fault_disarm(void);
+unsigned long clql_alloc_fault_calls(void);    /* allocations counted since arming */
+unsigned long clql_alloc_fault_injected(void); /* of those, made to fail */
+
 /* IEEE binary16 <-> float32, bit-exact; float to half rounds to nearest even. */
 float clql_half_to_float(uint16_t h);
 uint16_t clql_float_to_half(float f);
 
 /* Bounded copy that always terminates dst. */
 void clql_strlcpy(char *dst, const char *src, size_t size);
-/* Read a whole small text file (at most max bytes); NULL when absent/unreadable. */
-char *clql_read_text_file(const char *path, size_t max);
+/* Read a whole small text file (at most max bytes) into *text (clql_free it):
+ * 1 when read, 0 when absent or unreadable, -1 when out of host memory (a
+ * caller must not take that for a missing file). */
+int clql_read_text_file(const char *path, size_t max, char **text);
+/* A variable naming a file, directory or library that clql reads or loads:
+ * its value when set and non-empty, NULL otherwise and always in a setuid or
+ * setgid process, whose environment belongs to a less privileged user
+ * (probes/files.c). */
+const char *clql_env_path(const char *var);
+/* snprintf for file paths: 0 (and buf "") when the path does not fit, so a
+ * cut path (from a long CLQL_SYSFS_ROOT, say) never names another file. */
+int clql_path(char *buf, size_t size, const char *fmt, ...) CLQL_PRINTF(3, 4);
+/* Replace control characters (but newline and tab) with '?' in place: details
+ * and log lines quote untrusted text (file contents, the environment) and
+ * must not carry terminal escapes. */
+void clql_sanitize(char *s);
 /* Case-insensitive substring test. */
 int clql_contains_nocase(const char *haystack, const char *needle);
 /* Whole-token match in a space-separated extension string. */
@@ -114,6 +144,11 @@ clql_status clql_selector_list_of(const char *selectors, clql_selector_list *out
                                   const char **source);
 
 /* ---- device queries ---- */
+/* A query that fails for lack of memory fails the whole report; any other
+ * failure means the device does not answer that query. */
+static inline int clql_cl_resource_error(cl_int err) {
+  return err == CL_OUT_OF_HOST_MEMORY || err == CL_OUT_OF_RESOURCES;
+}
 clql_status clql_device_fill(cl_platform_id platform, cl_device_id device, clql_device_info *out);
 /* Every device of every platform, in a malloc'd array (at least one device,
  * else CLQL_ERR_NO_DEVICE). */
@@ -124,7 +159,7 @@ clql_status clql_context_create_on(const clql_device_info *info, clql_context **
 /* Identity fields of out (name, vendor, type, ids, PCI) from a probe target,
  * live or recorded; memory and platform fields are the caller's. */
 struct clql_probe_target;
-void clql_device_fill_target(const struct clql_probe_target *t, clql_device_info *out);
+clql_status clql_device_fill_target(const struct clql_probe_target *t, clql_device_info *out);
 
 /* ---- device sets (multi.c) ---- */
 /* The budget options device `index` of a set plans with (NULL: environment). */
@@ -174,6 +209,11 @@ static inline cl_int clql_fault_check(clql_context *ctx, clql_fault_site site, s
  * status is the OpenCL error (detail recorded). */
 clql_status clql_buffer_create(clql_context *ctx, cl_mem_flags flags, uint64_t bytes,
                                void *host, const char *what, cl_mem *out);
+
+/* A caller buffer of ctx's context holding at least bytes: CLQL_ERR_INVALID_ARGUMENT
+ * (NULL, another context), CLQL_ERR_BUFFER_TOO_SMALL, or the query's error. */
+clql_status clql_buffer_check(const clql_context *ctx, cl_mem m, uint64_t bytes,
+                              const char *what);
 
 /* clql_quantize_activations reading x from element x_offset on: one chunk of
  * a larger input without a sub-buffer (whose offset would need alignment). */

@@ -60,13 +60,18 @@ static unsigned floor_pow2(uint64_t v, unsigned max) {
   return p;
 }
 
-/* Rows per work-item: the device's preferred int vector width (1 to 16). */
-static unsigned device_rows(clql_context *ctx) {
+/* Rows per work-item: the device's preferred int vector width (1 to 16; 1
+ * when the device does not say). Out of resources is an error, not a reason
+ * to build slower kernels. */
+static clql_status device_rows(clql_context *ctx, unsigned *rows) {
   cl_uint width = 1;
-  if (clGetDeviceInfo(ctx->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_INT, sizeof width, &width,
-                      NULL) != CL_SUCCESS)
-    width = 1;
-  return floor_pow2(width ? width : 1, CLQL_ROW_MULTIPLE);
+  cl_int err = clGetDeviceInfo(ctx->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_INT, sizeof width,
+                               &width, NULL);
+  if (clql_cl_resource_error(err))
+    return clql_fail((clql_status)err, "vector width query: %s", clql_status_name(err));
+  if (err != CL_SUCCESS) width = 1;
+  *rows = floor_pow2(width ? width : 1, CLQL_ROW_MULTIPLE);
+  return CLQL_SUCCESS;
 }
 
 /* Hidden knob for tests: force the kernel block (rows a power of two <= 16). */
@@ -191,15 +196,18 @@ clql_status clql_layer_create(clql_context *ctx, const clql_packed *packed,
   if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "out is NULL");
   *out = NULL;
   if (!ctx) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "context is NULL");
-  clql_status st = clql_packed_check(packed);
-  if (st != CLQL_SUCCESS) return st;
+  if (!packed) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "packed weights are NULL");
+  /* The shape's limits first: no reading of buffers a shape this large
+   * could not have. */
   const clql_layer_shape *s = &packed->shape;
   clql_weight_bytes wb;
-  if ((st = clql_layout_weight_bytes(s, &wb)) != CLQL_SUCCESS) return st;
+  clql_status st = clql_layout_weight_bytes(s, &wb);
+  if (st != CLQL_SUCCESS) return st;
   /* Kernel arguments are 32-bit; TL1 tables hold 8 shorts per activation. */
   if (wb.n_padded > UINT_MAX || wb.k_padded > UINT_MAX / 8)
     return clql_fail(CLQL_ERR_UNSUPPORTED, "shape %llux%llu exceeds the kernels' 32-bit indices",
                      (unsigned long long)s->n, (unsigned long long)s->k);
+  if ((st = clql_packed_check(packed)) != CLQL_SUCCESS) return st;
   clql_layer_plan p;
   if ((st = clql_plan_layer(&ctx->info.memory, opts, s, 1, 0, &p)) != CLQL_SUCCESS) return st;
   if (!p.fits)
@@ -210,13 +218,15 @@ clql_status clql_layer_create(clql_context *ctx, const clql_packed *packed,
                      (unsigned long long)p.resident_bytes, (unsigned long long)p.budget.bytes,
                      (unsigned long long)p.budget.max_alloc);
 
-  clql_layer *L = calloc(1, sizeof *L);
+  unsigned rows = 1;
+  if ((st = device_rows(ctx, &rows)) != CLQL_SUCCESS) return st;
+  clql_layer *L = clql_calloc(1, sizeof *L);
   if (!L) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "layer");
   L->ctx = ctx;
   L->shape = *s;
   L->wb = wb;
   if (opts) L->opts = *opts, L->has_opts = 1;
-  L->rows = device_rows(ctx);
+  L->rows = rows;
   L->tokens = GEMM_TOKENS;
   const int tl2 = s->qtype == CLQL_QTYPE_TL2;
   const uint64_t unit = tl2 ? 96 : 16;
@@ -254,7 +264,7 @@ void clql_layer_destroy(clql_layer *layer) {
   clql_layer_release_workspace(layer);
   if (layer->weights) clReleaseMemObject(layer->weights);
   if (layer->scales) clReleaseMemObject(layer->scales);
-  free(layer);
+  clql_free(layer);
 }
 
 /* ---- planning and the workspace ---- */
@@ -309,10 +319,13 @@ static clql_status ensure_workspace(clql_layer *L, uint64_t batch, unsigned flag
     if (ws.part[i] == 0) continue;
     st = clql_buffer_create(L->ctx, CL_MEM_READ_WRITE, ws.part[i], NULL,
                             clql_workspace_part_name((clql_workspace_part)i), &L->part[i]);
+    /* What the device gave; the size asked for when it does not say. */
     size_t size = 0;
-    if (st == CLQL_SUCCESS &&
-        clGetMemObjectInfo(L->part[i], CL_MEM_SIZE, sizeof size, &size, NULL) == CL_SUCCESS)
-      allocated += size;
+    if (st == CLQL_SUCCESS)
+      allocated += clGetMemObjectInfo(L->part[i], CL_MEM_SIZE, sizeof size, &size, NULL) ==
+                           CL_SUCCESS
+                       ? size
+                       : ws.part[i];
   }
   if (st != CLQL_SUCCESS) {
     clql_layer_release_workspace(L);
@@ -407,8 +420,8 @@ static clql_status check_batch(const clql_layer *L, uint64_t batch) {
   return CLQL_SUCCESS;
 }
 
-/* A caller buffer of the layer's context holding at least bytes. */
-static clql_status check_mem(const clql_layer *L, cl_mem m, uint64_t bytes, const char *what) {
+clql_status clql_buffer_check(const clql_context *ctx, cl_mem m, uint64_t bytes,
+                              const char *what) {
   if (!m) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "%s buffer is NULL", what);
   size_t size = 0;
   cl_context c = NULL;
@@ -416,12 +429,16 @@ static clql_status check_mem(const clql_layer *L, cl_mem m, uint64_t bytes, cons
   if (err == CL_SUCCESS) err = clGetMemObjectInfo(m, CL_MEM_CONTEXT, sizeof c, &c, NULL);
   if (err != CL_SUCCESS)
     return clql_fail((clql_status)err, "%s buffer: %s", what, clql_status_name(err));
-  if (c != L->ctx->context)
+  if (c != ctx->context)
     return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "%s buffer belongs to another context", what);
   if (size < bytes)
     return clql_fail(CLQL_ERR_BUFFER_TOO_SMALL, "%s buffer has %zu bytes; %llu needed", what, size,
                      (unsigned long long)bytes);
   return CLQL_SUCCESS;
+}
+
+static clql_status check_mem(const clql_layer *L, cl_mem m, uint64_t bytes, const char *what) {
+  return clql_buffer_check(L->ctx, m, bytes, what);
 }
 
 static clql_status check_io_mem(const clql_layer *L, cl_mem x, cl_mem y, uint64_t batch) {

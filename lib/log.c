@@ -35,6 +35,7 @@ void clql_log(clql_log_level level, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  clql_sanitize(msg);
   if (log_fn) {
     log_fn(level, msg, log_user);
     return;

@@ -65,7 +65,7 @@ static void cache_put(cl_device_id device, const clql_memory_report *report) {
   size_t i = find(device);
   if (i == cache_count && cache_count == cache_capacity) {
     size_t cap = cache_capacity ? cache_capacity * 2 : 8;
-    cache_entry *grown = realloc(cache, cap * sizeof *grown);
+    cache_entry *grown = clql_realloc(cache, cap * sizeof *grown);
     if (grown) {
       cache = grown;
       cache_capacity = cap;
@@ -79,16 +79,18 @@ static void cache_put(cl_device_id device, const clql_memory_report *report) {
 }
 
 __attribute__((destructor)) static void cache_free(void) {
-  free(cache);
+  clql_free(cache);
   cache = NULL;
   cache_count = cache_capacity = 0;
 }
 
-void clql_memory_cached(const clql_probe_target *t, cl_device_id device, clql_memory_report *out) {
+clql_status clql_memory_cached(const clql_probe_target *t, cl_device_id device,
+                               clql_memory_report *out) {
   unsigned long ttl = clql_probe_ttl_ms();
-  if (ttl && cache_get(device, ttl, out)) return;
-  clql_probe_run(t, out, NULL, NULL);
-  if (ttl) cache_put(device, out);
+  if (ttl && cache_get(device, ttl, out)) return CLQL_SUCCESS;
+  clql_status st = clql_probe_run(t, out, NULL, NULL);
+  if (st == CLQL_SUCCESS && ttl) cache_put(device, out);
+  return st;
 }
 
 clql_status clql_device_memory(cl_device_id device, clql_memory_report *out) {
@@ -107,10 +109,8 @@ clql_status clql_device_memory_trace(cl_device_id device, clql_memory_report *ou
   if (!device || !out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "device or report is NULL");
   clql_probe_target target;
   clql_status st = clql_probe_target_from_device(device, &target);
-  if (st == CLQL_SUCCESS) {
-    clql_probe_run(&target, out, trace, user);
-    if (clql_probe_ttl_ms()) cache_put(device, out);
-  }
+  if (st == CLQL_SUCCESS) st = clql_probe_run(&target, out, trace, user);
+  if (st == CLQL_SUCCESS && clql_probe_ttl_ms()) cache_put(device, out);
   clql_probe_target_release(&target);
   return st;
 }

@@ -214,7 +214,7 @@ clql_status clql_model_load(const char *path, clql_qtype qtype, clql_model_layer
   if (!path) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "path is NULL");
   FILE *f = fopen(path, "rb");
   if (!f) return clql_fail(CLQL_ERR_IO, "%s: %s", path, strerror(errno));
-  char *buf = malloc(MODEL_FILE_MAX + 1);
+  char *buf = clql_malloc(MODEL_FILE_MAX + 1);
   if (!buf) {
     fclose(f);
     return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "reading %s", path);
@@ -229,7 +229,7 @@ clql_status clql_model_load(const char *path, clql_qtype qtype, clql_model_layer
     st = clql_fail(CLQL_ERR_PARSE, "%s: larger than %u bytes", path, MODEL_FILE_MAX);
   else
     st = parse_text(buf, len, path, qtype, layers, capacity, count);
-  free(buf);
+  clql_free(buf);
   return st;
 }
 

@@ -24,9 +24,9 @@ struct clql_device_set {
 };
 
 static clql_device_set *set_alloc(size_t count) {
-  clql_device_set *set = calloc(1, sizeof *set);
-  if (set && !(set->dev = calloc(count, sizeof *set->dev))) {
-    free(set);
+  clql_device_set *set = clql_calloc(1, sizeof *set);
+  if (set && !(set->dev = clql_calloc(count, sizeof *set->dev))) {
+    clql_free(set);
     return NULL;
   }
   return set;
@@ -38,8 +38,8 @@ void clql_device_set_destroy(clql_device_set *set) {
     if (set->dev[i].owned) clql_context_destroy(set->dev[i].ctx);
     if (set->dev[i].sub) clReleaseDevice(set->dev[i].sub);
   }
-  free(set->dev);
-  free(set);
+  clql_free(set->dev);
+  clql_free(set);
 }
 
 static void label_device(set_device *d, long sub) {
@@ -101,15 +101,15 @@ static clql_status select_devices(const char *selectors, clql_device_info **out,
   clql_device_info *all = NULL;
   size_t n = 0, m = 0, *pick = NULL;
   st = clql_devices_all(&all, &n);
-  if (st == CLQL_SUCCESS && !(pick = calloc(n > list.count ? n : list.count, sizeof *pick)))
+  if (st == CLQL_SUCCESS && !(pick = clql_calloc(n > list.count ? n : list.count, sizeof *pick)))
     st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device selection");
   if (st == CLQL_SUCCESS) st = choose(source, &list, all, n, pick, &m);
   clql_device_info *chosen = NULL;
-  if (st == CLQL_SUCCESS && !(chosen = calloc(m ? m : 1, sizeof *chosen)))
+  if (st == CLQL_SUCCESS && !(chosen = clql_calloc(m ? m : 1, sizeof *chosen)))
     st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device selection");
   for (size_t k = 0; st == CLQL_SUCCESS && k < m; k++) chosen[k] = all[pick[k]];
-  free(pick);
-  free(all);
+  clql_free(pick);
+  clql_free(all);
   clql_selector_list_free(&list);
   if (st != CLQL_SUCCESS) return st;
   *out = chosen;
@@ -126,7 +126,7 @@ clql_status clql_devices_select(const char *selectors, clql_device_info *devices
   clql_status st = select_devices(selectors, &chosen, &m);
   if (st != CLQL_SUCCESS) return st;
   for (size_t i = 0; devices && i < m && i < capacity; i++) devices[i] = chosen[i];
-  free(chosen);
+  clql_free(chosen);
   *count = m;
   if (devices && capacity < m)
     return clql_fail(CLQL_ERR_BUFFER_TOO_SMALL, "%zu devices, room for %zu", m, capacity);
@@ -143,7 +143,7 @@ clql_status clql_device_set_create(const char *selectors, clql_device_set **out)
   clql_device_set *set = set_alloc(m);
   if (!set) st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device set");
   for (size_t k = 0; st == CLQL_SUCCESS && k < m; k++) st = add_owned(set, &chosen[k], -1);
-  free(chosen);
+  clql_free(chosen);
   if (st != CLQL_SUCCESS) {
     clql_device_set_destroy(set);
     return st;
@@ -188,7 +188,7 @@ clql_status clql_device_set_wrap(clql_context *const *contexts, size_t count,
     }
   }
   set->count = count;
-  free(all);
+  clql_free(all);
   clql_clear_error();
   *out = set;
   return CLQL_SUCCESS;
@@ -241,10 +241,10 @@ clql_status clql_device_set_partition(const char *selector, clql_partition how,
     return clql_fail((clql_status)err, "partitioning device %u:%u '%s' %s: %s",
                      parent.platform_index, parent.device_index, parent.name, what,
                      clql_status_name(err));
-  cl_device_id *subs = calloc(nsub, sizeof *subs);
+  cl_device_id *subs = clql_calloc(nsub, sizeof *subs);
   clql_device_set *set = set_alloc(nsub);
   if (!subs || !set) {
-    free(subs);
+    clql_free(subs);
     clql_device_set_destroy(set);
     return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device set");
   }
@@ -267,7 +267,7 @@ clql_status clql_device_set_partition(const char *selector, clql_partition how,
     set->dev[set->count - 1].sub = subs[i];
   }
   for (; i < made && i < nsub; i++) clReleaseDevice(subs[i]); /* not handed to the set */
-  free(subs);
+  clql_free(subs);
   if (st != CLQL_SUCCESS) {
     clql_device_set_destroy(set);
     return st;
@@ -358,7 +358,7 @@ clql_status clql_device_set_plan(const clql_device_set *set, const clql_model_la
   if (capacity < set->count)
     return clql_fail(CLQL_ERR_BUFFER_TOO_SMALL, "room for %zu parts; the set has %zu devices",
                      capacity, set->count);
-  clql_split_device *devs = calloc(set->count, sizeof *devs);
+  clql_split_device *devs = clql_calloc(set->count, sizeof *devs);
   if (!devs) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "split devices");
   for (size_t d = 0; d < set->count; d++) {
     devs[d].memory = set->dev[d].info.memory;
@@ -367,6 +367,6 @@ clql_status clql_device_set_plan(const clql_device_set *set, const clql_model_la
   }
   clql_status st = clql_plan_split(devs, set->count, layers, nlayers, mode, requested_batch,
                                    CLQL_WS_WITH_INPUT | CLQL_WS_WITH_OUTPUT, parts, out);
-  free(devs);
+  clql_free(devs);
   return st;
 }

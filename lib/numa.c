@@ -11,14 +11,16 @@
 #include "internal.h"
 #include "../probes/probe.h"
 
-/* A decimal int, possibly negative ("-1": no node), then whitespace. */
+/* A decimal int, possibly negative ("-1": no node), then whitespace: 1 read,
+ * 0 absent or garbage, -1 out of host memory. */
 static int read_int_file(const char *path, long *out) {
-  char *text = clql_read_text_file(path, 64);
-  if (!text) return 0;
+  char *text;
+  int got = clql_read_text_file(path, 64, &text);
+  if (got <= 0) return got;
   char *end = NULL;
   long v = strtol(text, &end, 10);
   int ok = end != text && strspn(end, " \t\n") == strlen(end);
-  free(text);
+  clql_free(text);
   if (ok) *out = v;
   return ok;
 }
@@ -51,21 +53,26 @@ clql_status clql_pci_numa(const clql_pci_address *pci, clql_numa_info *out) {
   if (!pci || !out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "pci or out is NULL");
   char bdf[32], dir[PATH_MAX], path[PATH_MAX + 32];
   clql_format_bdf(pci, bdf, sizeof bdf);
-  snprintf(dir, sizeof dir, "%s/bus/pci/devices/%s", clql_probe_root("CLQL_SYSFS_ROOT", "/sys"),
-           bdf);
+  if (!clql_path(dir, sizeof dir, "%s/bus/pci/devices/%s",
+                 clql_probe_root("CLQL_SYSFS_ROOT", "/sys"), bdf))
+    return clql_fail(CLQL_ERR_NOT_FOUND, "CLQL_SYSFS_ROOT is too long");
   struct stat sb;
   if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
     return clql_fail(CLQL_ERR_NOT_FOUND, "no PCI device %s in sysfs", bdf);
   clql_numa_info info = {.node = -1};
   long node = -1;
   snprintf(path, sizeof path, "%s/numa_node", dir);
-  if (!read_int_file(path, &node) || node < -1) node = -1;
+  int got = read_int_file(path, &node);
+  if (got < 0) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "reading %s", path);
+  if (!got || node < -1) node = -1;
   snprintf(path, sizeof path, "%s/local_cpulist", dir);
-  char *cpus = clql_read_text_file(path, sizeof info.cpuset - 1);
+  char *cpus;
+  if (clql_read_text_file(path, sizeof info.cpuset - 1, &cpus) < 0)
+    return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "reading %s", path);
   if (cpus) {
     cpus[strcspn(cpus, "\n")] = '\0';
     clql_strlcpy(info.cpuset, cpus, sizeof info.cpuset);
-    free(cpus);
+    clql_free(cpus);
   }
   node = from_hwloc(node, &info);
   if (node < 0 || node > INT_MAX)

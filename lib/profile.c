@@ -31,6 +31,7 @@ static clql_status report(char *detail, size_t size, clql_status st, const char 
     va_start(ap, fmt);
     vsnprintf(detail, size, fmt, ap);
     va_end(ap);
+    clql_sanitize(detail);
   }
   return st;
 }
@@ -59,7 +60,7 @@ static clql_status get_string(const parse_ctx *c, json_t *obj, const char *key, 
   *out = NULL;
   if (!v) return CLQL_SUCCESS;
   if (!json_is_string(v)) return field_error(c, key, "must be a string or null");
-  *out = strdup(json_string_value(v));
+  *out = clql_strdup(json_string_value(v));
   return *out ? CLQL_SUCCESS : no_memory(c);
 }
 
@@ -196,7 +197,7 @@ static clql_status get_flags(const parse_ctx *c, json_t *obj, clql_profile_recor
   json_t *v = field(obj, "extension_flags");
   if (!v) return CLQL_SUCCESS;
   if (!json_is_object(v)) return field_error(c, "extension_flags", "must be an object or null");
-  r->flags = calloc(json_object_size(v) + 1, sizeof *r->flags);
+  r->flags = clql_calloc(json_object_size(v) + 1, sizeof *r->flags);
   if (!r->flags) return no_memory(c);
   const char *name;
   json_t *val;
@@ -204,8 +205,11 @@ static clql_status get_flags(const parse_ctx *c, json_t *obj, clql_profile_recor
     if (json_is_null(val)) continue;
     if (!json_is_boolean(val))
       return field_error(c, "extension_flags", "values must be true, false or null");
+    /* One name each: "a b": true would add two, and bring back a removed one. */
+    if (!*name || strpbrk(name, " \t\n\r\f\v"))
+      return field_error(c, "extension_flags", "keys must be single extension names");
     clql_profile_flag *f = &r->flags[r->flag_count];
-    f->name = strdup(name);
+    f->name = clql_strdup(name);
     if (!f->name) return no_memory(c);
     f->on = json_is_true(val);
     r->flag_count++;
@@ -258,7 +262,7 @@ static clql_status parse_record(parse_ctx *c, json_t *obj, clql_profile_record *
   json_t *id = json_object_get(obj, "id");
   if (!json_is_string(id) || !*json_string_value(id))
     return field_error(c, "id", "must be a non-empty string");
-  r->id = strdup(json_string_value(id));
+  r->id = clql_strdup(json_string_value(id));
   if (!r->id) return no_memory(c);
   c->id = r->id;
 
@@ -318,16 +322,16 @@ static void free_record(clql_profile_record *r) {
   char *strings[] = {r->id,           r->platform_name,  r->platform_vendor, r->device_name,
                      r->board_name,   r->device_vendor,  r->device_version,  r->driver_version,
                      r->extensions};
-  for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) free(strings[i]);
-  for (size_t i = 0; i < r->flag_count; i++) free(r->flags[i].name);
-  free(r->flags);
+  for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) clql_free(strings[i]);
+  for (size_t i = 0; i < r->flag_count; i++) clql_free(r->flags[i].name);
+  clql_free(r->flags);
 }
 
 void clql_profile_free(clql_profile_set *set) {
   if (!set) return;
   for (size_t i = 0; i < set->count; i++) free_record(&set->records[i]);
-  free(set->records);
-  free(set);
+  clql_free(set->records);
+  clql_free(set);
 }
 
 const clql_profile_record *clql_profile_find(const clql_profile_set *set, const char *id) {
@@ -336,36 +340,37 @@ const clql_profile_record *clql_profile_find(const clql_profile_set *set, const 
   return NULL;
 }
 
-clql_status clql_profile_load(const char *path, clql_profile_set **out, char *detail,
+/* A failed json_load*: out of memory or the parser's message. */
+static clql_status load_error(const json_error_t *jerr, const char *origin, char *detail,
                               size_t detail_size) {
-  *out = NULL;
-  if (!path || !*path) return report(detail, detail_size, CLQL_ERR_IO, "no profile file given");
-  struct stat sb;
-  if (stat(path, &sb) != 0)
-    return report(detail, detail_size, CLQL_ERR_IO, "%s: %s", path, strerror(errno));
-  if (!S_ISREG(sb.st_mode))
-    return report(detail, detail_size, CLQL_ERR_IO, "%s: not a regular file", path);
-  FILE *f = fopen(path, "rb");
-  if (!f) return report(detail, detail_size, CLQL_ERR_IO, "%s: %s", path, strerror(errno));
-  json_error_t jerr;
-  json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
-  fclose(f);
-  if (!root)
-    return report(detail, detail_size, CLQL_ERR_PARSE, "%s:%d:%d: %s", path, jerr.line,
-                  jerr.column, jerr.text);
+  /* jansson leaves the error untouched when some allocations fail. */
+  int oom = jerr->text[0] == '\0';
+#if JANSSON_VERSION_HEX >= 0x020b00
+  oom = oom || json_error_code(jerr) == json_error_out_of_memory;
+#endif
+  if (oom)
+    return report(detail, detail_size, CLQL_ERR_OUT_OF_HOST_MEMORY, "%s: out of memory parsing",
+                  origin);
+  return report(detail, detail_size, CLQL_ERR_PARSE, "%s:%d:%d: %s", origin, jerr->line,
+                jerr->column, jerr->text);
+}
 
+/* The records of a parsed document (consumed): an array, or one object. */
+static clql_status parse_root(json_t *root, const char *origin, clql_profile_set **out,
+                              char *detail, size_t detail_size) {
   clql_status st = CLQL_SUCCESS;
   json_t *list = root;
   if (json_is_object(root)) { /* a single record */
     list = json_array();
-    if (!list || json_array_append(list, root) != 0) st = CLQL_ERR_OUT_OF_HOST_MEMORY;
+    if (!list || json_array_append(list, root) != 0)
+      st = report(detail, detail_size, CLQL_ERR_OUT_OF_HOST_MEMORY, "out of memory");
   } else if (!json_is_array(root)) {
     st = report(detail, detail_size, CLQL_ERR_PARSE, "%s: must be a JSON array of device records",
-                path);
+                origin);
   }
-  clql_profile_set *set = calloc(1, sizeof *set);
+  clql_profile_set *set = clql_calloc(1, sizeof *set);
   size_t n = st == CLQL_SUCCESS ? json_array_size(list) : 0;
-  if (st == CLQL_SUCCESS && (!set || !(set->records = calloc(n + 1, sizeof *set->records))))
+  if (st == CLQL_SUCCESS && (!set || !(set->records = clql_calloc(n + 1, sizeof *set->records))))
     st = report(detail, detail_size, CLQL_ERR_OUT_OF_HOST_MEMORY, "out of memory");
   for (size_t i = 0; i < n && st == CLQL_SUCCESS; i++) {
     parse_ctx c = {detail, detail_size, i, NULL};
@@ -385,11 +390,45 @@ clql_status clql_profile_load(const char *path, clql_profile_set **out, char *de
   return CLQL_SUCCESS;
 }
 
+clql_status clql_profile_load(const char *path, clql_profile_set **out, char *detail,
+                              size_t detail_size) {
+  *out = NULL;
+  if (!path || !*path) return report(detail, detail_size, CLQL_ERR_IO, "no profile file given");
+  struct stat sb;
+  if (stat(path, &sb) != 0)
+    return report(detail, detail_size, CLQL_ERR_IO, "%s: %s", path, strerror(errno));
+  if (!S_ISREG(sb.st_mode))
+    return report(detail, detail_size, CLQL_ERR_IO, "%s: not a regular file", path);
+  FILE *f = fopen(path, "rb");
+  if (!f) return report(detail, detail_size, CLQL_ERR_IO, "%s: %s", path, strerror(errno));
+  json_error_t jerr;
+  memset(&jerr, 0, sizeof jerr);
+  json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+  fclose(f);
+  if (!root) return load_error(&jerr, path, detail, detail_size);
+  return parse_root(root, path, out, detail, detail_size);
+}
+
+clql_status clql_profile_load_memory(const void *data, size_t size, const char *origin,
+                                     clql_profile_set **out, char *detail, size_t detail_size) {
+  *out = NULL;
+  if (!origin) origin = "(memory)";
+  if (!data && size) return report(detail, detail_size, CLQL_ERR_INVALID_ARGUMENT, "no data");
+  json_error_t jerr;
+  memset(&jerr, 0, sizeof jerr);
+  json_t *root = json_loadb(data ? data : "", size, JSON_REJECT_DUPLICATES, &jerr);
+  if (!root) return load_error(&jerr, origin, detail, detail_size);
+  return parse_root(root, origin, out, detail, detail_size);
+}
+
 /* ---- answering queries ---- */
 
-static int flag_is(const clql_profile_record *r, const char *name, int on) {
+/* The record has flag [name, name + len) set to on. */
+static int flag_is(const clql_profile_record *r, const char *name, size_t len, int on) {
   for (size_t i = 0; i < r->flag_count; i++)
-    if (r->flags[i].on == on && strcmp(r->flags[i].name, name) == 0) return 1;
+    if (r->flags[i].on == on && strncmp(r->flags[i].name, name, len) == 0 &&
+        r->flags[i].name[len] == '\0')
+      return 1;
   return 0;
 }
 
@@ -407,7 +446,7 @@ char *clql_profile_extensions(const clql_profile_record *r, const char *base) {
   size_t cap = strlen(src) + 2;
   for (size_t i = 0; i < nimplied; i++) cap += strlen(implied[i]) + 1;
   for (size_t i = 0; i < r->flag_count; i++) cap += strlen(r->flags[i].name) + 1;
-  char *out = malloc(cap);
+  char *out = clql_malloc(cap);
   if (!out) return NULL;
   size_t len = 0;
   out[0] = '\0';
@@ -415,14 +454,7 @@ char *clql_profile_extensions(const clql_profile_record *r, const char *base) {
     while (*p == ' ') p++;
     size_t n = strcspn(p, " ");
     if (!n) break;
-    char saved[256];
-    int keep = 1;
-    if (n < sizeof saved) {
-      memcpy(saved, p, n);
-      saved[n] = '\0';
-      keep = !flag_is(r, saved, 0);
-    }
-    if (keep) {
+    if (!flag_is(r, p, n, 0)) {
       if (len) out[len++] = ' ';
       memcpy(out + len, p, n);
       out[len += n] = '\0';
@@ -432,7 +464,7 @@ char *clql_profile_extensions(const clql_profile_record *r, const char *base) {
   for (size_t i = 0; i < nimplied + r->flag_count; i++) {
     const char *name = i < nimplied ? implied[i] : r->flags[i - nimplied].name;
     if (i >= nimplied && !r->flags[i - nimplied].on) continue;
-    if (flag_is(r, name, 0) || clql_has_extension(out, name)) continue;
+    if (flag_is(r, name, strlen(name), 0) || clql_has_extension(out, name)) continue;
     if (len) out[len++] = ' ';
     strcpy(out + len, name);
     len += strlen(name);
@@ -496,7 +528,7 @@ static int identity_info(const clql_profile_record *r, const char *base, cl_devi
     return 1;
   }
   int listed = clql_has_extension(ext, needs);
-  free(ext);
+  clql_free(ext);
   if (!listed) return 0;
   switch (param) {
   case CLQL_CL_DEVICE_UUID_KHR: *err = put(r->uuid, sizeof r->uuid, size, value, size_ret); break;
@@ -564,7 +596,7 @@ int clql_profile_device_info(const clql_profile_record *r, const char *base_exte
       return 1;
     }
     put_string(ext, size, value, size_ret, err);
-    free(ext);
+    clql_free(ext);
     return 1;
   }
   case CLQL_CL_DEVICE_GLOBAL_FREE_MEMORY_AMD: {

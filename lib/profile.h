@@ -91,6 +91,10 @@ typedef struct clql_profile_set {
  * field named in detail, CLQL_ERR_OUT_OF_HOST_MEMORY. */
 clql_status clql_profile_load(const char *path, clql_profile_set **out, char *detail,
                               size_t detail_size);
+/* The same from size bytes in memory (not NUL-terminated); origin names the
+ * data in details (NULL: "(memory)"). */
+clql_status clql_profile_load_memory(const void *data, size_t size, const char *origin,
+                                     clql_profile_set **out, char *detail, size_t detail_size);
 void clql_profile_free(clql_profile_set *set);
 const clql_profile_record *clql_profile_find(const clql_profile_set *set, const char *id);
 

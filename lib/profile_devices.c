@@ -34,10 +34,8 @@ static clql_status report(const clql_profile_record *r, clql_device_info *out,
    * simulate it here (tests do, with fake /proc trees and stand-in vendor
    * libraries). */
   t.recorded = !clql_env_flag("CLQL_PROFILE_MEASURE");
-  if (st == CLQL_SUCCESS) {
-    clql_device_fill_target(&t, out);
-    clql_probe_run(&t, &out->memory, trace, user);
-  }
+  if (st == CLQL_SUCCESS) st = clql_device_fill_target(&t, out);
+  if (st == CLQL_SUCCESS) st = clql_probe_run(&t, &out->memory, trace, user);
   clql_probe_target_release(&t);
   if (!out->name[0] && r->board_name) clql_strlcpy(out->name, r->board_name, sizeof out->name);
   if (r->platform_name)

@@ -25,23 +25,17 @@ struct clql_program_entry {
   struct clql_program_entry *next;
 };
 
-static char *dup_string(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *d = malloc(n);
-  if (d) memcpy(d, s, n);
-  return d;
-}
-
 /* Source text of `name`.cl; *owned is set when the caller must free it. */
 static clql_status load_source(const char *name, const char **text, char **owned) {
   *owned = NULL;
-  const char *dir = getenv("CLQL_KERNEL_DIR");
-  if (dir && *dir) {
+  const char *dir = clql_env_path("CLQL_KERNEL_DIR");
+  if (dir) {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s.cl", dir, name);
-    *owned = clql_read_text_file(path, KERNEL_FILE_MAX);
-    if (!*owned)
-      return clql_fail(CLQL_ERR_KERNEL_SOURCE, "CLQL_KERNEL_DIR: cannot read %s", path);
+    if (!clql_path(path, sizeof path, "%s/%s.cl", dir, name))
+      return clql_fail(CLQL_ERR_KERNEL_SOURCE, "CLQL_KERNEL_DIR: path of %s.cl too long", name);
+    int got = clql_read_text_file(path, KERNEL_FILE_MAX, owned);
+    if (got < 0) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "reading %s", path);
+    if (!got) return clql_fail(CLQL_ERR_KERNEL_SOURCE, "CLQL_KERNEL_DIR: cannot read %s", path);
     *text = *owned;
     return CLQL_SUCCESS;
   }
@@ -65,13 +59,13 @@ static clql_status build_program(clql_context *ctx, const char *name, const char
   clql_status st = load_source(CLQL_PRELUDE, &text[0], &owned[0]);
   if (st == CLQL_SUCCESS) st = load_source(name, &text[1], &owned[1]);
   if (st != CLQL_SUCCESS) {
-    free(owned[0]);
+    clql_free(owned[0]);
     return st;
   }
   cl_int err = CL_SUCCESS;
   cl_program prog = clCreateProgramWithSource(ctx->context, 2, text, NULL, &err);
-  free(owned[0]);
-  free(owned[1]);
+  clql_free(owned[0]);
+  clql_free(owned[1]);
   if (!prog) return clql_fail((clql_status)err, "clCreateProgramWithSource(%s) failed", name);
 
   char opts[1024];
@@ -100,17 +94,17 @@ static clql_status find_program(clql_context *ctx, const char *name, const char 
       return CLQL_SUCCESS;
     }
   }
-  struct clql_program_entry *e = calloc(1, sizeof *e);
+  struct clql_program_entry *e = clql_calloc(1, sizeof *e);
   if (!e) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "program cache entry");
-  e->name = dup_string(name);
-  e->options = dup_string(opts);
+  e->name = clql_strdup(name);
+  e->options = clql_strdup(opts);
   clql_status st = (e->name && e->options)
                        ? build_program(ctx, name, opts, &e->program)
                        : clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "program cache entry");
   if (st != CLQL_SUCCESS) {
-    free(e->name);
-    free(e->options);
-    free(e);
+    clql_free(e->name);
+    clql_free(e->options);
+    clql_free(e);
     return st;
   }
   e->next = ctx->programs;
@@ -130,16 +124,16 @@ clql_status clql_kernel_get(clql_context *ctx, const char *program, const char *
       return CLQL_SUCCESS;
     }
   }
-  clql_kernel_entry *k = calloc(1, sizeof *k);
-  if (!k || !(k->name = dup_string(kernel))) {
-    free(k);
+  clql_kernel_entry *k = clql_calloc(1, sizeof *k);
+  if (!k || !(k->name = clql_strdup(kernel))) {
+    clql_free(k);
     return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "kernel cache entry");
   }
   cl_int err = CL_SUCCESS;
   k->kernel = clCreateKernel(p->program, kernel, &err);
   if (!k->kernel) {
-    free(k->name);
-    free(k);
+    clql_free(k->name);
+    clql_free(k);
     return clql_fail((clql_status)err, "clCreateKernel(%s) failed", kernel);
   }
   k->next = p->kernels;
@@ -156,14 +150,14 @@ void clql_program_cache_clear(clql_context *ctx) {
     while (k) {
       clql_kernel_entry *kn = k->next;
       clReleaseKernel(k->kernel);
-      free(k->name);
-      free(k);
+      clql_free(k->name);
+      clql_free(k);
       k = kn;
     }
     clReleaseProgram(p->program);
-    free(p->name);
-    free(p->options);
-    free(p);
+    clql_free(p->name);
+    clql_free(p->options);
+    clql_free(p);
     p = pn;
   }
   ctx->programs = NULL;

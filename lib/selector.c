@@ -88,8 +88,8 @@ static int same_selector(const clql_selector *a, const clql_selector *b) {
 
 void clql_selector_list_free(clql_selector_list *list) {
   if (!list) return;
-  free(list->text);
-  free(list->items);
+  clql_free(list->text);
+  clql_free(list->items);
   memset(list, 0, sizeof *list);
 }
 
@@ -98,8 +98,8 @@ clql_status clql_selector_list_parse(const char *text, clql_selector_list *out) 
   memset(out, 0, sizeof *out);
   size_t items = 1;
   for (const char *s = text ? text : ""; *s; s++) items += *s == ',';
-  out->text = strdup(text ? text : "");
-  out->items = calloc(items, sizeof *out->items);
+  out->text = clql_strdup(text ? text : "");
+  out->items = clql_calloc(items, sizeof *out->items);
   if (!out->text || !out->items) {
     clql_selector_list_free(out);
     return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "selector list");

@@ -143,7 +143,7 @@ static clql_status weights_of(const clql_split_device *devs, size_t count, doubl
  * sum to UNITS whenever the caps allow it. Returns 1 when they do. */
 static int fill_shares(const double *w, const uint64_t *cap, size_t count, uint64_t *share) {
   uint64_t remaining = CLQL_SPLIT_UNITS;
-  int *active = calloc(count, sizeof *active);
+  int *active = clql_calloc(count, sizeof *active);
   if (!active) return -1;
   for (size_t d = 0; d < count; d++) {
     share[d] = 0;
@@ -189,7 +189,7 @@ static int fill_shares(const double *w, const uint64_t *cap, size_t count, uint6
     remaining = left;
     break;
   }
-  free(active);
+  clql_free(active);
   return remaining == 0;
 }
 
@@ -197,8 +197,8 @@ static clql_status split_rows(const clql_split_device *devs, size_t count,
                               const clql_model_layer *layers, size_t nlayers, uint64_t requested,
                               unsigned flags, clql_split_part *parts, clql_model_layer *sub,
                               int *all_fit) {
-  double *w = calloc(count, sizeof *w);
-  uint64_t *cap = calloc(count, sizeof *cap), *share = calloc(count, sizeof *share);
+  double *w = clql_calloc(count, sizeof *w);
+  uint64_t *cap = clql_calloc(count, sizeof *cap), *share = clql_calloc(count, sizeof *share);
   clql_status st = w && cap && share ? CLQL_SUCCESS
                                      : clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "split shares");
   if (st == CLQL_SUCCESS) st = weights_of(devs, count, w);
@@ -223,7 +223,7 @@ static clql_status split_rows(const clql_split_device *devs, size_t count,
     st = plan_part(&devs[d], sub, m, requested, flags, &parts[d].plan);
   }
   *all_fit = filled;
-  free(w), free(cap), free(share);
+  clql_free(w), clql_free(cap), clql_free(share);
   return st;
 }
 
@@ -231,7 +231,7 @@ static clql_status split_layers(const clql_split_device *devs, size_t count,
                                 const clql_model_layer *layers, size_t nlayers, uint64_t total,
                                 uint64_t requested, unsigned flags, clql_split_part *parts,
                                 clql_model_layer *sub, int *all_fit) {
-  double *w = calloc(count, sizeof *w), wsum = 0;
+  double *w = clql_calloc(count, sizeof *w), wsum = 0;
   clql_status st = w ? weights_of(devs, count, w)
                      : clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "split weights");
   uint64_t model_bytes = 0;
@@ -267,7 +267,7 @@ static clql_status split_layers(const clql_split_device *devs, size_t count,
     at = end;
   }
   *all_fit = 1;
-  free(w);
+  clql_free(w);
   return st;
 }
 
@@ -289,7 +289,7 @@ clql_status clql_plan_split(const clql_split_device *devices, size_t count,
   }
   clql_status st = clql_model_weight_bytes(layers, nlayers, &bytes); /* validates every shape */
   if (st != CLQL_SUCCESS) return st;
-  clql_model_layer *sub = calloc(nlayers, sizeof *sub);
+  clql_model_layer *sub = clql_calloc(nlayers, sizeof *sub);
   if (!sub) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "split sub-model");
   memset(parts, 0, count * sizeof *parts);
   int all_fit = 0;
@@ -298,7 +298,7 @@ clql_status clql_plan_split(const clql_split_device *devices, size_t count,
                         &all_fit)
            : split_layers(devices, count, layers, nlayers, total, requested_batch, ws_flags,
                           parts, sub, &all_fit);
-  free(sub);
+  clql_free(sub);
   if (st != CLQL_SUCCESS) return st;
   clql_split_plan p = {.mode = mode, .devices = count, .layers = total, .fits = all_fit,
                        .batch = UINT64_MAX};

@@ -147,14 +147,14 @@ static clql_status make_slice(clql_device_set *set, size_t d, const clql_ternary
   /* Host scales are row-major: a row's groups follow one another. */
   const float *s =
       w->scales + (w->shape.group_size == CLQL_GROUP_TENSOR ? 0 : b * (scales / sub.n));
-  clql_packed p = {sub, malloc(wb.weights), wb.weights, malloc(wb.scales), wb.scales};
+  clql_packed p = {sub, clql_malloc(wb.weights), wb.weights, clql_malloc(wb.scales), wb.scales};
   if (!p.weights || !p.scales) st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "packing a slice");
   if (st == CLQL_SUCCESS)
     st = clql_pack_ternary(&p, w->t + b * w->shape.k, sub.n * sub.k, s, scales);
   if (st == CLQL_SUCCESS)
     st = clql_layer_create(clql_device_set_context(set, d), &p, clql_device_set_opts(set, d), out);
-  free(p.weights);
-  free(p.scales);
+  clql_free(p.weights);
+  clql_free(p.scales);
   if (st != CLQL_SUCCESS) {
     char why[512];
     clql_strlcpy(why, clql_last_error_detail(), sizeof why);
@@ -174,9 +174,9 @@ void clql_split_layer_destroy(clql_split_layer *layer) {
   if (!layer) return;
   for (size_t d = 0; layer->slices && d < layer->devices; d++)
     clql_layer_destroy(layer->slices[d].layer);
-  free(layer->slices);
-  if (layer->owns_dev) free(layer->dev);
-  free(layer);
+  clql_free(layer->slices);
+  if (layer->owns_dev) clql_free(layer->dev);
+  clql_free(layer);
 }
 
 /* The slices of w on every device that holds rows of it; dev is per device. */
@@ -184,10 +184,10 @@ static clql_status split_build(clql_device_set *set, const clql_split_part *part
                                const clql_ternary_weights *w, device_state *dev, int owns_dev,
                                clql_split_layer **out) {
   const size_t devices = clql_device_set_count(set);
-  clql_split_layer *L = calloc(1, sizeof *L);
-  if (L) L->slices = calloc(devices, sizeof *L->slices);
+  clql_split_layer *L = clql_calloc(1, sizeof *L);
+  if (L) L->slices = clql_calloc(devices, sizeof *L->slices);
   if (!L || !L->slices) {
-    if (owns_dev) free(dev);
+    if (owns_dev) clql_free(dev);
     clql_split_layer_destroy(L);
     return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "split layer");
   }
@@ -222,7 +222,7 @@ clql_status clql_split_layer_create(clql_device_set *set, const clql_split_part 
   clql_status st = check_row_parts(parts, count, devices);
   if (st == CLQL_SUCCESS) st = check_weights(weights, 0);
   if (st != CLQL_SUCCESS) return st;
-  device_state *dev = calloc(devices, sizeof *dev);
+  device_state *dev = clql_calloc(devices, sizeof *dev);
   if (!dev) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "split layer");
   for (size_t d = 0; st == CLQL_SUCCESS && d < devices; d++) {
     uint64_t b = 0, e = 0;
@@ -235,7 +235,7 @@ clql_status clql_split_layer_create(clql_device_set *set, const clql_split_part 
     dev[d].keep_workspace = 1;
   }
   if (st != CLQL_SUCCESS) {
-    free(dev);
+    clql_free(dev);
     return st;
   }
   return split_build(set, parts, weights, dev, 1, out);
@@ -260,7 +260,7 @@ typedef struct {
 static void run_job(job *j) {
   const uint64_t chunk = j->batch < j->dev->s.batch ? j->batch : j->dev->s.batch;
   const int direct = j->rows == j->n; /* whole rows: chunks go straight into y */
-  float *tmp = direct ? NULL : malloc((size_t)(chunk * j->rows) * sizeof *tmp);
+  float *tmp = direct ? NULL : clql_malloc((size_t)(chunk * j->rows) * sizeof *tmp);
   clql_status st =
       direct || tmp ? CLQL_SUCCESS : clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "output of a chunk");
   for (uint64_t off = 0; st == CLQL_SUCCESS && off < j->batch;) {
@@ -276,7 +276,7 @@ static void run_job(job *j) {
     j->dev->s.workspace_peak_bytes = ls.workspace_allocated;
   /* Several layers on a device take turns with one workspace, as planned. */
   if (!j->dev->keep_workspace) clql_layer_release_workspace(j->layer);
-  free(tmp);
+  clql_free(tmp);
   j->status = st;
   if (st != CLQL_SUCCESS) clql_strlcpy(j->detail, clql_last_error_detail(), sizeof j->detail);
 }
@@ -291,8 +291,8 @@ static void *job_thread(void *arg) {
  * order) is the pass's status. */
 static clql_status run_jobs(job *jobs, size_t n) {
   if (n == 0) return CLQL_SUCCESS;
-  pthread_t *threads = n > 1 ? calloc(n - 1, sizeof *threads) : NULL;
-  int *started = n > 1 ? calloc(n - 1, sizeof *started) : NULL;
+  pthread_t *threads = n > 1 ? clql_calloc(n - 1, sizeof *threads) : NULL;
+  int *started = n > 1 ? clql_calloc(n - 1, sizeof *started) : NULL;
   for (size_t i = 0; threads && started && i + 1 < n; i++)
     started[i] = pthread_create(&threads[i], NULL, job_thread, &jobs[i]) == 0;
   run_job(&jobs[n - 1]);
@@ -302,8 +302,8 @@ static clql_status run_jobs(job *jobs, size_t n) {
     else
       run_job(&jobs[i]);
   }
-  free(threads);
-  free(started);
+  clql_free(threads);
+  clql_free(started);
   for (size_t i = 0; i < n; i++)
     if (jobs[i].status != CLQL_SUCCESS)
       return clql_fail(jobs[i].status, "device %zu (%s): %s", jobs[i].device,
@@ -347,7 +347,7 @@ clql_status clql_split_layer_forward(clql_split_layer *layer, const float *x, ui
   if (!layer) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "layer is NULL");
   clql_status st = check_pass(&layer->shape, x, batch, y);
   if (st != CLQL_SUCCESS) return st;
-  job *jobs = calloc(layer->devices, sizeof *jobs);
+  job *jobs = clql_calloc(layer->devices, sizeof *jobs);
   if (!jobs) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "split pass");
   size_t n = 0;
   for (size_t d = 0; d < layer->devices; d++) {
@@ -357,7 +357,7 @@ clql_status clql_split_layer_forward(clql_split_layer *layer, const float *x, ui
                           s->end - s->begin, x, batch, y);
   }
   st = run_jobs(jobs, n);
-  free(jobs);
+  clql_free(jobs);
   return st;
 }
 
@@ -383,12 +383,12 @@ void clql_split_model_destroy(clql_split_model *model) {
   for (size_t i = 0; model->split && i < model->count; i++)
     clql_split_layer_destroy(model->split[i]);
   for (size_t i = 0; model->layer && i < model->count; i++) clql_layer_destroy(model->layer[i]);
-  free(model->split);
-  free(model->layer);
-  free(model->owner);
-  free(model->shape);
-  free(model->dev);
-  free(model);
+  clql_free(model->split);
+  clql_free(model->layer);
+  clql_free(model->owner);
+  clql_free(model->shape);
+  clql_free(model->dev);
+  clql_free(model);
 }
 
 /* Each device's share of a rows model planned as one, then every layer split. */
@@ -404,7 +404,7 @@ static clql_status build_rows(clql_split_model *m, const clql_split_part *parts,
     }
     if (st == CLQL_SUCCESS) st = plan_device(m->set, d, sub, held, &m->dev[d]);
   }
-  if (st == CLQL_SUCCESS && !(m->split = calloc(m->count, sizeof *m->split)))
+  if (st == CLQL_SUCCESS && !(m->split = clql_calloc(m->count, sizeof *m->split)))
     st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "split model");
   for (size_t i = 0; st == CLQL_SUCCESS && i < m->count; i++)
     st = split_build(m->set, parts, &layers[i], m->dev, 0, &m->split[i]);
@@ -425,7 +425,7 @@ static clql_status build_layers(clql_split_model *m, const clql_split_part *part
     m->dev[d].s.layer_begin = parts[d].layer_begin;
     m->dev[d].s.layer_end = parts[d].layer_end;
   }
-  if (st == CLQL_SUCCESS && !(m->layer = calloc(m->count, sizeof *m->layer)))
+  if (st == CLQL_SUCCESS && !(m->layer = clql_calloc(m->count, sizeof *m->layer)))
     st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "split model");
   for (size_t i = 0; st == CLQL_SUCCESS && i < m->count; i++) {
     /* The whole layer is the device's one slice. */
@@ -456,16 +456,16 @@ clql_status clql_split_model_create(clql_device_set *set, const clql_split_plan 
       plan->mode == CLQL_SPLIT_ROWS ? check_row_parts(parts, devices, devices) : CLQL_SUCCESS;
   for (size_t i = 0; st == CLQL_SUCCESS && i < count; i++) st = check_weights(&layers[i], i);
   if (st != CLQL_SUCCESS) return st;
-  clql_split_model *m = calloc(1, sizeof *m);
-  clql_model_layer *sub = calloc(count, sizeof *sub);
+  clql_split_model *m = clql_calloc(1, sizeof *m);
+  clql_model_layer *sub = clql_calloc(count, sizeof *sub);
   if (m) {
     m->set = set;
     m->mode = plan->mode;
     m->count = count;
     m->devices = devices;
-    m->shape = calloc(count, sizeof *m->shape);
-    m->owner = calloc(count, sizeof *m->owner);
-    m->dev = calloc(devices, sizeof *m->dev);
+    m->shape = clql_calloc(count, sizeof *m->shape);
+    m->owner = clql_calloc(count, sizeof *m->owner);
+    m->dev = clql_calloc(devices, sizeof *m->dev);
   }
   if (!m || !sub || !m->shape || !m->owner || !m->dev)
     st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "split model");
@@ -473,7 +473,7 @@ clql_status clql_split_model_create(clql_device_set *set, const clql_split_plan 
   if (st == CLQL_SUCCESS)
     st = m->mode == CLQL_SPLIT_ROWS ? build_rows(m, parts, layers, sub)
                                     : build_layers(m, parts, layers, sub);
-  free(sub);
+  clql_free(sub);
   if (st != CLQL_SUCCESS) {
     clql_split_model_destroy(m);
     return st;
@@ -520,8 +520,8 @@ clql_status clql_split_model_forward(clql_split_model *model, const float *x, ui
   if (st != CLQL_SUCCESS) return st;
   float *buf[2] = {NULL, NULL};
   if (widest) { /* batch * widest floats fits size_t: check_pass checked each layer's y */
-    buf[0] = malloc((size_t)(batch * widest) * sizeof(float));
-    buf[1] = malloc((size_t)(batch * widest) * sizeof(float));
+    buf[0] = clql_malloc((size_t)(batch * widest) * sizeof(float));
+    buf[1] = clql_malloc((size_t)(batch * widest) * sizeof(float));
     if (!buf[0] || !buf[1]) st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "activations");
   }
   const float *in = x;
@@ -535,8 +535,8 @@ clql_status clql_split_model_forward(clql_split_model *model, const float *x, ui
     }
     in = to;
   }
-  free(buf[0]);
-  free(buf[1]);
+  clql_free(buf[0]);
+  clql_free(buf[1]);
   return st;
 }
 

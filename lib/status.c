@@ -36,6 +36,7 @@ clql_status clql_fail(clql_status status, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(last_detail, sizeof last_detail, fmt, ap);
   va_end(ap);
+  clql_sanitize(last_detail);
   clql_log(CLQL_LOG_DEBUG, "%s: %s", clql_status_name(status), last_detail);
   return status;
 }

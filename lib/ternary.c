@@ -218,11 +218,11 @@ clql_status clql_pack_float(const clql_packed *dst, const float *w, uint64_t w_c
   if ((st = check_count("weight", w_count, g.elements)) != CLQL_SUCCESS ||
       (st = check_finite(w, g.elements, "weight")) != CLQL_SUCCESS)
     return st;
-  int8_t *t = malloc((size_t)g.elements);
-  float *gamma = malloc((size_t)g.scales * sizeof *gamma);
+  int8_t *t = clql_malloc((size_t)g.elements);
+  float *gamma = clql_malloc((size_t)g.scales * sizeof *gamma);
   if (!t || !gamma) {
-    free(t);
-    free(gamma);
+    clql_free(t);
+    clql_free(gamma);
     return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "%llu weights", (unsigned long long)g.elements);
   }
   /* Group (n, gi) covers k in [gi*len, min(k, (gi+1)*len)); a tensor scale
@@ -249,8 +249,8 @@ clql_status clql_pack_float(const clql_packed *dst, const float *w, uint64_t w_c
     }
   }
   pack(dst, &g, t, gamma);
-  free(t);
-  free(gamma);
+  clql_free(t);
+  clql_free(gamma);
   return CLQL_SUCCESS;
 }
 
@@ -302,18 +302,20 @@ clql_status clql_ref_forward(const clql_layer_shape *shape, const int8_t *t, con
   if (!t || !scales || !x || !y)
     return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "weights, scales, x and y are required");
   if (batch == 0) return clql_fail(CLQL_ERR_INVALID_SHAPE, "batch must be at least 1");
-  uint64_t qn;
-  size_t qsize, bsize;
+  uint64_t qn, yn;
+  size_t qsize, bsize, unused;
   if (!clql_mul_u64(batch, g.k, &qn) || !clql_to_size(qn, &qsize) || !clql_to_size(batch, &bsize) ||
-      bsize > SIZE_MAX / sizeof(float))
-    return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "batch %llu of k %llu", (unsigned long long)batch,
-                     (unsigned long long)g.k);
+      bsize > SIZE_MAX / sizeof(float) || qsize > SIZE_MAX / sizeof(float) ||
+      !clql_mul_u64(batch, g.n, &yn) || !clql_mul_u64(yn, sizeof(float), &yn) ||
+      !clql_to_size(yn, &unused))
+    return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "batch %llu of %llux%llu", (unsigned long long)batch,
+                     (unsigned long long)g.n, (unsigned long long)g.k);
   if ((st = check_ternary(t, g.elements, g.k)) != CLQL_SUCCESS) return st;
-  int8_t *q = malloc(qsize);
-  float *s = malloc(bsize * sizeof *s);
+  int8_t *q = clql_malloc(qsize);
+  float *s = clql_malloc(bsize * sizeof *s);
   if (!q || !s) {
-    free(q);
-    free(s);
+    clql_free(q);
+    clql_free(s);
     return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "reference activations");
   }
   st = clql_ref_quantize_activations(x, bsize, (size_t)g.k, q, (size_t)g.k, s);
@@ -334,7 +336,7 @@ clql_status clql_ref_forward(const clql_layer_shape *shape, const int8_t *t, con
       y[b * g.n + n] = sum / s[b];
     }
   }
-  free(q);
-  free(s);
+  clql_free(q);
+  clql_free(s);
   return st;
 }

@@ -1,4 +1,7 @@
 #include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,23 +15,42 @@ void clql_strlcpy(char *dst, const char *src, size_t size) {
   dst[n] = '\0';
 }
 
-char *clql_read_text_file(const char *path, size_t max) {
+int clql_read_text_file(const char *path, size_t max, char **text) {
+  *text = NULL;
   FILE *f = fopen(path, "r");
-  if (!f) return NULL;
-  char *buf = malloc(max + 1);
+  if (!f) return errno == ENOMEM ? -1 : 0;
+  char *buf = max < SIZE_MAX ? clql_malloc(max + 1) : NULL;
   if (!buf) {
     fclose(f);
-    return NULL;
+    return -1;
   }
   size_t n = fread(buf, 1, max, f);
   int bad = ferror(f);
   fclose(f);
   if (bad) {
-    free(buf);
-    return NULL;
+    clql_free(buf);
+    return 0;
   }
   buf[n] = '\0';
-  return buf;
+  *text = buf;
+  return 1;
+}
+
+int clql_path(char *buf, size_t size, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, size, fmt, ap);
+  va_end(ap);
+  if (n >= 0 && (size_t)n < size) return 1;
+  if (size) buf[0] = '\0';
+  return 0;
+}
+
+void clql_sanitize(char *s) {
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) *s = '?';
+  }
 }
 
 int clql_contains_nocase(const char *haystack, const char *needle) {

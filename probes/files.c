@@ -3,23 +3,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "probe.h"
 
-const char *clql_probe_root(const char *var, const char *fallback) {
+const char *clql_env_path(const char *var) {
+  if (getuid() != geteuid() || getgid() != getegid()) return NULL;
   const char *v = getenv(var);
-  return v && *v ? v : fallback;
+  return v && *v ? v : NULL;
+}
+
+const char *clql_probe_root(const char *var, const char *fallback) {
+  const char *v = clql_env_path(var);
+  return v ? v : fallback;
 }
 
 int clql_read_u64_file(const char *path, cl_ulong *out) {
-  char *text = clql_read_text_file(path, 128);
-  if (!text) return 0;
+  char *text;
+  int got = clql_read_text_file(path, 128, &text);
+  if (got <= 0) return got;
   const char *why = NULL;
   int r = 0;
   if (strncmp(text, "max", 3) == 0 && strspn(text + 3, " \t\n") == strlen(text + 3))
     r = 2;
   else if (clql_parse_u64(text, out, &why))
     r = 1;
-  free(text);
+  clql_free(text);
   return r;
 }
 

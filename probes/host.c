@@ -10,9 +10,11 @@
 
 int clql_host_mem_available(cl_ulong *bytes) {
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/meminfo", clql_probe_root("CLQL_PROC_ROOT", "/proc"));
-  char *text = clql_read_text_file(path, TEXT_MAX);
-  if (!text) return 0;
+  if (!clql_path(path, sizeof path, "%s/meminfo", clql_probe_root("CLQL_PROC_ROOT", "/proc")))
+    return 0;
+  char *text;
+  int got = clql_read_text_file(path, TEXT_MAX, &text);
+  if (got <= 0) return got;
   int ok = 0;
   for (char *line = text; line && *line;) {
     char *next = strchr(line, '\n');
@@ -31,16 +33,16 @@ int clql_host_mem_available(cl_ulong *bytes) {
     }
     line = next;
   }
-  free(text);
+  clql_free(text);
   return ok;
 }
 
 /* cgroup v2: the tightest (memory.max - memory.current) along the process's
- * cgroup path up to the root. Returns 1 with *bytes when some level limits. */
+ * cgroup path up to the root. Returns 1 with *bytes when some level limits,
+ * -1 out of host memory. */
 static int cgroup_v2_free(const char *sys, const char *path, cl_ulong *bytes) {
   char dir[PATH_MAX];
-  int n = snprintf(dir, sizeof dir, "%s/fs/cgroup%s", sys, path);
-  if (n < 0 || (size_t)n >= sizeof dir) return 0;
+  if (!clql_path(dir, sizeof dir, "%s/fs/cgroup%s", sys, path)) return 0;
   size_t base = strlen(sys) + strlen("/fs/cgroup");
   int found = 0;
   for (;;) {
@@ -49,14 +51,17 @@ static int cgroup_v2_free(const char *sys, const char *path, cl_ulong *bytes) {
     char file[PATH_MAX + 32];
     cl_ulong limit = 0, usage = 0;
     snprintf(file, sizeof file, "%s/memory.max", dir);
-    if (clql_read_u64_file(file, &limit) == 1) {
+    int got = clql_read_u64_file(file, &limit);
+    if (got == 1) {
       snprintf(file, sizeof file, "%s/memory.current", dir);
-      if (clql_read_u64_file(file, &usage) == 1) {
+      got = clql_read_u64_file(file, &usage);
+      if (got == 1) {
         cl_ulong f = limit > usage ? limit - usage : 0;
         if (!found || f < *bytes) *bytes = f;
         found = 1;
       }
     }
+    if (got < 0) return -1;
     char *slash = strrchr(dir, '/');
     if (len <= base || !slash || (size_t)(slash - dir) < base) break;
     *slash = '\0';
@@ -72,10 +77,18 @@ static int cgroup_v1_free(const char *sys, const char *path, cl_ulong *bytes) {
   cl_ulong limit = 0, usage = 0;
   const char *paths[] = {path, ""};
   for (int i = 0; i < 2; i++) {
-    snprintf(file, sizeof file, "%s/fs/cgroup/memory%s/memory.limit_in_bytes", sys, paths[i]);
-    if (clql_read_u64_file(file, &limit) != 1) continue;
-    snprintf(file, sizeof file, "%s/fs/cgroup/memory%s/memory.usage_in_bytes", sys, paths[i]);
-    if (clql_read_u64_file(file, &usage) != 1) continue;
+    if (!clql_path(file, sizeof file, "%s/fs/cgroup/memory%s/memory.limit_in_bytes", sys,
+                   paths[i]))
+      continue;
+    int got = clql_read_u64_file(file, &limit);
+    if (got < 0) return -1;
+    if (got != 1) continue;
+    if (!clql_path(file, sizeof file, "%s/fs/cgroup/memory%s/memory.usage_in_bytes", sys,
+                   paths[i]))
+      continue;
+    got = clql_read_u64_file(file, &usage);
+    if (got < 0) return -1;
+    if (got != 1) continue;
     if (limit >= CGROUP_V1_UNLIMITED) return 0;
     *bytes = limit > usage ? limit - usage : 0;
     return 1;
@@ -83,13 +96,21 @@ static int cgroup_v1_free(const char *sys, const char *path, cl_ulong *bytes) {
   return 0;
 }
 
+/* A path with a ".." component. */
+static int has_dotdot(const char *path) {
+  for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
+    if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/')) return 1;
+  return 0;
+}
+
 int clql_host_cgroup_free(cl_ulong *bytes) {
   const char *proc = clql_probe_root("CLQL_PROC_ROOT", "/proc");
   const char *sys = clql_probe_root("CLQL_SYSFS_ROOT", "/sys");
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/self/cgroup", proc);
-  char *text = clql_read_text_file(path, TEXT_MAX);
-  if (!text) return 0;
+  if (!clql_path(path, sizeof path, "%s/self/cgroup", proc)) return 0;
+  char *text;
+  int got = clql_read_text_file(path, TEXT_MAX, &text);
+  if (got <= 0) return got;
   int found = 0;
   for (char *line = text; line && *line && !found;) {
     char *next = strchr(line, '\n');
@@ -97,7 +118,9 @@ int clql_host_cgroup_free(cl_ulong *bytes) {
     /* "hierarchy-id:controllers:path" */
     char *c1 = strchr(line, ':');
     char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-    if (c2 && c2[1] == '/') {
+    /* The path names a directory under the cgroup root; one that climbs out
+     * of it ("..") is not a cgroup and is ignored. */
+    if (c2 && c2[1] == '/' && !has_dotdot(c2 + 1)) {
       *c1 = *c2 = '\0';
       const char *controllers = c1 + 1, *cg = c2 + 1;
       if (strcmp(line, "0") == 0 && *controllers == '\0')
@@ -107,7 +130,7 @@ int clql_host_cgroup_free(cl_ulong *bytes) {
     }
     line = next;
   }
-  free(text);
+  clql_free(text);
   return found;
 }
 
@@ -118,7 +141,11 @@ static int host_run(const clql_probe_target *t, clql_probe_result *r, char *why,
   }
   cl_ulong avail = 0, cg = 0;
   int have_avail = clql_host_mem_available(&avail);
-  int have_cg = clql_host_cgroup_free(&cg);
+  int have_cg = have_avail < 0 ? 0 : clql_host_cgroup_free(&cg);
+  if (have_avail < 0 || have_cg < 0) {
+    snprintf(why, why_size, "out of host memory reading meminfo or the cgroup files");
+    return -1;
+  }
   if (!have_avail && !have_cg) {
     snprintf(why, why_size, "neither meminfo MemAvailable nor a cgroup limit readable");
     return 0;

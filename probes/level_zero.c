@@ -72,16 +72,19 @@ __attribute__((destructor)) static void ze_unload(void) {
   ze_close();
 }
 
-/* Count-then-fill enumeration into a malloc'd array; NULL on failure. */
+/* Count-then-fill enumeration into a malloc'd array; NULL on failure, with
+ * *oom set when that was for lack of host memory. */
 static void *enumerate(clql_ze_result (*get)(void *, uint32_t *, void *), void *parent,
-                       uint32_t *count) {
+                       uint32_t *count, int *oom) {
   *count = 0;
   if (get(parent, count, NULL) != 0 || *count == 0) return NULL;
-  void **items = calloc(*count, sizeof *items);
+  void **items = clql_calloc(*count, sizeof *items);
+  if (!items) *oom = 1;
   if (items && get(parent, count, items) != 0) {
-    free(items);
+    clql_free(items);
     items = NULL;
   }
+  if (!items) *count = 0;
   return items;
 }
 
@@ -115,25 +118,31 @@ static int matches(clql_ze_device dev, const clql_probe_target *t, const unsigne
   return 0;
 }
 
-static clql_ze_device find_device(const clql_probe_target *t, const unsigned char *uuid) {
+static clql_ze_device find_device(const clql_probe_target *t, const unsigned char *uuid, int *oom) {
   uint32_t ndrivers = 0;
-  clql_ze_driver *drivers = enumerate(get_drivers, NULL, &ndrivers);
+  clql_ze_driver *drivers = enumerate(get_drivers, NULL, &ndrivers, oom);
   clql_ze_device found = NULL;
-  for (uint32_t d = 0; d < ndrivers && !found; d++) {
+  for (uint32_t d = 0; d < ndrivers && !found && !*oom; d++) {
     uint32_t ndevices = 0;
-    clql_ze_device *devices = enumerate(get_devices, drivers[d], &ndevices);
+    clql_ze_device *devices = enumerate(get_devices, drivers[d], &ndevices, oom);
     for (uint32_t i = 0; i < ndevices && !found; i++)
       if (matches(devices[i], t, uuid)) found = devices[i];
-    free(devices);
+    clql_free(devices);
   }
-  free(drivers);
+  clql_free(drivers);
   return found;
 }
 
-/* Sum of free over device-local modules; 0 modules found means unknown. */
+/* Sum of free over device-local modules; 0 modules found means unknown.
+ * 1, 0, or -1 out of host memory. */
 static int device_free(clql_ze_device dev, cl_ulong *sum, char *why, size_t why_size) {
   uint32_t n = 0, local = 0;
-  clql_zes_mem *modules = enumerate(get_modules, dev, &n);
+  int oom = 0;
+  clql_zes_mem *modules = enumerate(get_modules, dev, &n, &oom);
+  if (oom) {
+    snprintf(why, why_size, "out of host memory listing the memory modules");
+    return -1;
+  }
   int ok = 1;
   *sum = 0;
   for (uint32_t i = 0; i < n && ok; i++) {
@@ -155,7 +164,7 @@ static int device_free(clql_ze_device dev, cl_ulong *sum, char *why, size_t why_
     }
     local++;
   }
-  free(modules);
+  clql_free(modules);
   if (ok && !local) {
     snprintf(why, why_size, "no device-local memory module (is ZES_ENABLE_SYSMAN honoured?)");
     ok = 0;
@@ -171,6 +180,10 @@ static int level_zero_run(const clql_probe_target *t, clql_probe_result *r, char
   }
   unsigned char uuid[16];
   int has_uuid = clql_probe_uuid(t, uuid);
+  if (has_uuid < 0) {
+    snprintf(why, why_size, "device UUID query: out of resources");
+    return -1;
+  }
   if (!has_uuid && !t->has_pci) {
     snprintf(why, why_size, "no UUID or PCI address to match");
     return 0;
@@ -180,13 +193,19 @@ static int level_zero_run(const clql_probe_target *t, clql_probe_result *r, char
     snprintf(why, why_size, "%s", ze.failure);
     return 0;
   }
-  clql_ze_device dev = find_device(t, has_uuid ? uuid : NULL);
+  int oom = 0;
+  clql_ze_device dev = find_device(t, has_uuid ? uuid : NULL, &oom);
+  if (oom) {
+    snprintf(why, why_size, "out of host memory listing Level Zero devices");
+    return -1;
+  }
   if (!dev) {
     snprintf(why, why_size, "no Level Zero device with this UUID or PCI address");
     return 0;
   }
   cl_ulong sum = 0;
-  if (!device_free(dev, &sum, why, why_size)) return 0;
+  int got = device_free(dev, &sum, why, why_size);
+  if (got <= 0) return got;
   r->source = CLQL_MEM_SOURCE_LEVEL_ZERO;
   r->free = sum;
   r->measured = 1;

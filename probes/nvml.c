@@ -92,9 +92,14 @@ static void format_uuid(const unsigned char u[16], char *buf, size_t size) {
            u[15]);
 }
 
+/* 1 found, 0 not (why says so), -1 a device query failed for lack of resources. */
 static int find_device(const clql_probe_target *t, nvml_device *dev, char *why, size_t why_size) {
   unsigned char uuid[16];
   int has_uuid = clql_probe_uuid(t, uuid);
+  if (has_uuid < 0) {
+    snprintf(why, why_size, "device UUID query: out of resources");
+    return -1;
+  }
   nvml_return rc = NVML_SUCCESS;
   char id[64];
   int tried = 0;
@@ -125,7 +130,12 @@ static int nvml_run(const clql_probe_target *t, clql_probe_result *r, char *why,
     return 0;
   }
   cl_uint vendor = 0;
-  if (t->query(t, CL_DEVICE_VENDOR_ID, sizeof vendor, &vendor, NULL) != CL_SUCCESS) vendor = 0;
+  cl_int err = t->query(t, CL_DEVICE_VENDOR_ID, sizeof vendor, &vendor, NULL);
+  if (clql_cl_resource_error(err)) {
+    snprintf(why, why_size, "vendor id query: %s", clql_status_name(err));
+    return -1;
+  }
+  if (err != CL_SUCCESS) vendor = 0;
   if (vendor != NVIDIA_VENDOR_ID &&
       !clql_has_extension(t->extensions, "cl_nv_device_attribute_query")) {
     snprintf(why, why_size, "not an NVIDIA device");
@@ -137,7 +147,8 @@ static int nvml_run(const clql_probe_target *t, clql_probe_result *r, char *why,
     return 0;
   }
   nvml_device dev = NULL;
-  if (!find_device(t, &dev, why, why_size)) return 0;
+  int found = find_device(t, &dev, why, why_size);
+  if (found <= 0) return found;
   nvml_return rc;
   unsigned long long free_bytes;
   if (nvml.memory_v2) {

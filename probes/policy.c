@@ -105,7 +105,7 @@ static size_t warned_count;
 
 void clql_warn_env_once(const char *var, const char *value, const char *why) {
   size_t n = strlen(var) + strlen(value) + 2;
-  char *key = malloc(n);
+  char *key = clql_malloc(n);
   if (key) snprintf(key, n, "%s=%s", var, value);
   int seen = 0;
   pthread_mutex_lock(&warned_lock);
@@ -115,12 +115,12 @@ void clql_warn_env_once(const char *var, const char *value, const char *why) {
     key = NULL;
   }
   pthread_mutex_unlock(&warned_lock);
-  free(key);
+  clql_free(key);
   if (!seen) clql_log(CLQL_LOG_WARN, "%s='%s' ignored: %s", var, value, why);
 }
 
 __attribute__((destructor)) static void forget_warnings(void) {
-  for (size_t i = 0; i < warned_count; i++) free(warned[i]);
+  for (size_t i = 0; i < warned_count; i++) clql_free(warned[i]);
   warned_count = 0;
 }
 

@@ -41,7 +41,9 @@ typedef struct clql_probe_result {
 typedef struct clql_probe_source {
   const char *name; /* as in CLQL_MEM_SOURCE: "amd-ext", "host", ... */
   /* 1 when the source answered (result filled); 0 when skipped, with a short
-   * reason written to why. Never fails the caller. */
+   * reason written to why; -1 when it ran out of host memory (or a query
+   * failed for lack of resources), which fails the whole report: a guess
+   * from the sources left would be wrong, not unknown. */
   int (*run)(const clql_probe_target *t, clql_probe_result *result, char *why, size_t why_size);
   /* Sources with side effects on the process run only when this variable
    * is on or CLQL_MEM_SOURCE names them; NULL for the others. */
@@ -63,20 +65,23 @@ clql_status clql_probe_target_init(clql_probe_target *out, clql_probe_query_fn q
 clql_status clql_probe_target_from_device(cl_device_id device, clql_probe_target *out);
 void clql_probe_target_release(clql_probe_target *t);
 /* Fill total / max_alloc from the target and free from the first source that
- * answers, in chain order, honouring CLQL_MEM_SOURCE. Never fails: nothing
- * answering leaves free unknown (source none). */
-void clql_probe_run(const clql_probe_target *t, clql_memory_report *out, clql_probe_trace_fn trace,
-                    void *user);
+ * answers, in chain order, honouring CLQL_MEM_SOURCE. Nothing answering
+ * leaves free unknown (source none); fails only when a source runs out of
+ * host memory (CLQL_ERR_OUT_OF_HOST_MEMORY). */
+clql_status clql_probe_run(const clql_probe_target *t, clql_memory_report *out,
+                           clql_probe_trace_fn trace, void *user);
 
 /* The memory report of a live device through the cache of lib/memory.c:
  * a fresh entry is returned as is, otherwise the chain runs on t. */
-void clql_memory_cached(const clql_probe_target *t, cl_device_id device, clql_memory_report *out);
+clql_status clql_memory_cached(const clql_probe_target *t, cl_device_id device,
+                               clql_memory_report *out);
 /* $CLQL_PROBE_TTL_MS, or the default (1000) when unset or invalid. */
 unsigned long clql_probe_ttl_ms(void);
 
-/* PCI location from cl_khr_pci_bus_info, AMD topology, or NVIDIA's queries. */
+/* PCI location from cl_khr_pci_bus_info, AMD topology, or NVIDIA's queries:
+ * 1 found, 0 not, -1 a query failed for lack of resources. */
 int clql_probe_pci_address(const clql_probe_target *t, clql_pci_address *out);
-/* CL_DEVICE_UUID_KHR where cl_khr_device_uuid is listed. */
+/* CL_DEVICE_UUID_KHR where cl_khr_device_uuid is listed; 1, 0 or -1 as above. */
 int clql_probe_uuid(const clql_probe_target *t, unsigned char uuid[16]);
 
 /* ---- CLQL_MEM_SOURCE ---- */
@@ -103,10 +108,11 @@ void clql_warn_env_once(const char *var, const char *value, const char *why);
 int clql_env_flag(const char *var);
 
 /* ---- helpers for the file-based and dlopen'ed sources ---- */
-/* $var when set and non-empty, else fallback (e.g. CLQL_SYSFS_ROOT, "/sys"). */
+/* $var when set and non-empty, else fallback (e.g. CLQL_SYSFS_ROOT, "/sys");
+ * see clql_env_path. */
 const char *clql_probe_root(const char *var, const char *fallback);
 /* A one-number file: 1 with *out, 2 for "max" (cgroup "unlimited"), 0 on a
- * missing file or garbage. */
+ * missing file or garbage, -1 out of host memory. */
 int clql_read_u64_file(const char *path, cl_ulong *out);
 /* "%04x:%02x:%02x.%x", the form sysfs and NVML use. */
 void clql_format_bdf(const clql_pci_address *pci, char *buf, size_t size);
@@ -126,7 +132,8 @@ extern const clql_probe_source clql_probe_source_sysfs_amdgpu;
 extern const clql_probe_source clql_probe_source_host;
 
 /* Host-memory helpers, exposed for the unit tests: the roots come from
- * CLQL_PROC_ROOT (default /proc) and CLQL_SYSFS_ROOT (default /sys). */
+ * CLQL_PROC_ROOT (default /proc) and CLQL_SYSFS_ROOT (default /sys).
+ * 1 with *bytes, 0 when nothing applies, -1 out of host memory. */
 int clql_host_mem_available(cl_ulong *bytes);
 int clql_host_cgroup_free(cl_ulong *bytes);
 

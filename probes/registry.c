@@ -32,18 +32,26 @@ clql_status clql_probe_target_init(clql_probe_target *out, clql_probe_query_fn q
     cl_int err = query(out, required[i].param, required[i].size, required[i].dst, NULL);
     if (err == CL_SUCCESS) continue;
     memset(required[i].dst, 0, required[i].size);
-    if (require_sizes) return clql_fail((clql_status)err, "device type or memory size query failed");
+    if (require_sizes || clql_cl_resource_error(err))
+      return clql_fail((clql_status)err, "device type or memory size query: %s",
+                       clql_status_name(err));
   }
   cl_bool unified = CL_FALSE;
-  if (query(out, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL) == CL_SUCCESS)
-    out->host_unified_memory = unified == CL_TRUE;
+  cl_int err = query(out, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL);
+  if (err == CL_SUCCESS) out->host_unified_memory = unified == CL_TRUE;
   size_t n = 0;
-  if (query(out, CL_DEVICE_EXTENSIONS, 0, NULL, &n) != CL_SUCCESS) n = 0;
-  out->extensions = calloc(n + 1, 1);
+  if (!clql_cl_resource_error(err)) err = query(out, CL_DEVICE_EXTENSIONS, 0, NULL, &n);
+  if (clql_cl_resource_error(err))
+    return clql_fail((clql_status)err, "device query: %s", clql_status_name(err));
+  if (err != CL_SUCCESS || n == SIZE_MAX) n = 0;
+  out->extensions = clql_calloc(n + 1, 1);
   if (!out->extensions) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "extension string");
-  if (n && query(out, CL_DEVICE_EXTENSIONS, n, out->extensions, NULL) != CL_SUCCESS)
+  if (n && (err = query(out, CL_DEVICE_EXTENSIONS, n, out->extensions, NULL)) != CL_SUCCESS)
     out->extensions[0] = '\0';
-  out->has_pci = clql_probe_pci_address(out, &out->pci);
+  int pci = clql_cl_resource_error(err) ? -1 : clql_probe_pci_address(out, &out->pci);
+  if (pci < 0)
+    return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device identity queries: out of resources");
+  out->has_pci = pci;
   return CLQL_SUCCESS;
 }
 
@@ -52,12 +60,12 @@ clql_status clql_probe_target_from_device(cl_device_id device, clql_probe_target
 }
 
 void clql_probe_target_release(clql_probe_target *t) {
-  free(t->extensions);
+  clql_free(t->extensions);
   t->extensions = NULL;
 }
 
-void clql_probe_run(const clql_probe_target *t, clql_memory_report *out, clql_probe_trace_fn trace,
-                    void *user) {
+clql_status clql_probe_run(const clql_probe_target *t, clql_memory_report *out,
+                           clql_probe_trace_fn trace, void *user) {
   memset(out, 0, sizeof *out);
   out->total = t->total;
   out->max_alloc = t->max_alloc;
@@ -77,7 +85,7 @@ void clql_probe_run(const clql_probe_target *t, clql_memory_report *out, clql_pr
       snprintf(why, sizeof why, "off; set %s=1 or CLQL_MEM_SOURCE=%s", src->opt_in_env, src->name);
     else
       answered = src->run(t, &r, why, sizeof why);
-    if (answered) {
+    if (answered > 0) {
       /* No source may report more free memory than the device has (when
        * the device says what it has: a profile may not). */
       out->free = t->total && r.free > t->total ? t->total : r.free;
@@ -88,21 +96,30 @@ void clql_probe_run(const clql_probe_target *t, clql_memory_report *out, clql_pr
       snprintf(why, sizeof why, "%s: %llu bytes free%s", clql_mem_source_name(r.source),
                (unsigned long long)out->free, out->free < r.free ? " (clamped to total)" : "");
     }
-    if (trace) trace(src->name, answered, why, user);
-    clql_log(CLQL_LOG_DEBUG, "probe %s: %s: %s", src->name, answered ? "answered" : "skipped", why);
-    if (answered) return;
+    if (trace) trace(src->name, answered > 0, why, user);
+    clql_log(CLQL_LOG_DEBUG, "probe %s: %s: %s", src->name,
+             answered > 0 ? "answered" : answered ? "failed" : "skipped", why);
+    if (answered < 0) {
+      memset(out, 0, sizeof *out);
+      return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "memory source %s: %s", src->name, why);
+    }
+    if (answered) return CLQL_SUCCESS;
   }
+  return CLQL_SUCCESS;
 }
 
-/* A cl_uint vendor attribute; 0 on failure. */
-static int query_uint(const clql_probe_target *t, cl_device_info param, cl_uint *out) {
-  return t->query(t, param, sizeof *out, out, NULL) == CL_SUCCESS;
+/* An optional query: 1 answered, 0 not, -1 failed for lack of resources. */
+static int optional(const clql_probe_target *t, cl_device_info param, size_t size, void *value) {
+  cl_int err = t->query(t, param, size, value, NULL);
+  return err == CL_SUCCESS ? 1 : clql_cl_resource_error(err) ? -1 : 0;
 }
 
 int clql_probe_pci_address(const clql_probe_target *t, clql_pci_address *out) {
+  int got;
   if (clql_has_extension(t->extensions, "cl_khr_pci_bus_info")) {
     clql_cl_pci_bus_info_khr info;
-    if (t->query(t, CLQL_CL_DEVICE_PCI_BUS_INFO_KHR, sizeof info, &info, NULL) == CL_SUCCESS) {
+    if ((got = optional(t, CLQL_CL_DEVICE_PCI_BUS_INFO_KHR, sizeof info, &info)) < 0) return got;
+    if (got) {
       *out = (clql_pci_address){info.domain, info.bus, info.device, info.function};
       return 1;
     }
@@ -112,8 +129,8 @@ int clql_probe_pci_address(const clql_probe_target *t, clql_pci_address *out) {
      * signed chars, so a bus of 0x80 or more must go through unsigned char. */
     clql_cl_topology_amd topo;
     memset(&topo, 0, sizeof topo);
-    if (t->query(t, CLQL_CL_DEVICE_TOPOLOGY_AMD, sizeof topo, &topo, NULL) == CL_SUCCESS &&
-        topo.raw.type == CLQL_CL_DEVICE_TOPOLOGY_TYPE_PCIE_AMD) {
+    if ((got = optional(t, CLQL_CL_DEVICE_TOPOLOGY_AMD, sizeof topo, &topo)) < 0) return got;
+    if (got && topo.raw.type == CLQL_CL_DEVICE_TOPOLOGY_TYPE_PCIE_AMD) {
       *out = (clql_pci_address){0, (unsigned char)topo.pcie.bus, (unsigned char)topo.pcie.device,
                                 (unsigned char)topo.pcie.function};
       return 1;
@@ -121,10 +138,13 @@ int clql_probe_pci_address(const clql_probe_target *t, clql_pci_address *out) {
   }
   if (clql_has_extension(t->extensions, "cl_nv_device_attribute_query")) {
     cl_uint bus = 0, slot = 0, domain = 0;
-    if (query_uint(t, CLQL_CL_DEVICE_PCI_BUS_ID_NV, &bus) &&
-        query_uint(t, CLQL_CL_DEVICE_PCI_SLOT_ID_NV, &slot)) {
-      /* The domain query fails on drivers before CUDA 10.2: domain 0. */
-      if (!query_uint(t, CLQL_CL_DEVICE_PCI_DOMAIN_ID_NV, &domain)) domain = 0;
+    int b = optional(t, CLQL_CL_DEVICE_PCI_BUS_ID_NV, sizeof bus, &bus);
+    int s = b > 0 ? optional(t, CLQL_CL_DEVICE_PCI_SLOT_ID_NV, sizeof slot, &slot) : 0;
+    /* The domain query fails on drivers before CUDA 10.2: domain 0. */
+    int d = s > 0 ? optional(t, CLQL_CL_DEVICE_PCI_DOMAIN_ID_NV, sizeof domain, &domain) : 0;
+    if (b < 0 || s < 0 || d < 0) return -1;
+    if (s) {
+      if (!d) domain = 0;
       *out = (clql_pci_address){domain, bus & 0xff, slot >> 3, slot & 7};
       return 1;
     }
@@ -133,8 +153,8 @@ int clql_probe_pci_address(const clql_probe_target *t, clql_pci_address *out) {
 }
 
 int clql_probe_uuid(const clql_probe_target *t, unsigned char uuid[16]) {
-  return clql_has_extension(t->extensions, "cl_khr_device_uuid") &&
-         t->query(t, CLQL_CL_DEVICE_UUID_KHR, CLQL_UUID_SIZE, uuid, NULL) == CL_SUCCESS;
+  if (!clql_has_extension(t->extensions, "cl_khr_device_uuid")) return 0;
+  return optional(t, CLQL_CL_DEVICE_UUID_KHR, CLQL_UUID_SIZE, uuid);
 }
 
 const char *clql_mem_source_name(clql_mem_source source) {

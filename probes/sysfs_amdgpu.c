@@ -20,8 +20,11 @@ static int sysfs_run(const clql_probe_target *t, clql_probe_result *r, char *why
   }
   char bdf[32], dir[PATH_MAX], path[PATH_MAX + 32], link[PATH_MAX];
   clql_format_bdf(&t->pci, bdf, sizeof bdf);
-  snprintf(dir, sizeof dir, "%s/bus/pci/devices/%s", clql_probe_root("CLQL_SYSFS_ROOT", "/sys"),
-           bdf);
+  if (!clql_path(dir, sizeof dir, "%s/bus/pci/devices/%s",
+                 clql_probe_root("CLQL_SYSFS_ROOT", "/sys"), bdf)) {
+    snprintf(why, why_size, "CLQL_SYSFS_ROOT is too long");
+    return 0;
+  }
   snprintf(path, sizeof path, "%s/driver", dir);
   ssize_t n = readlink(path, link, sizeof link - 1);
   if (n < 0) {
@@ -36,10 +39,14 @@ static int sysfs_run(const clql_probe_target *t, clql_probe_result *r, char *why
   }
   cl_ulong total = 0, used = 0;
   snprintf(path, sizeof path, "%s/mem_info_vram_total", dir);
-  int ok = clql_read_u64_file(path, &total) == 1;
+  int got_total = clql_read_u64_file(path, &total);
   snprintf(path, sizeof path, "%s/mem_info_vram_used", dir);
-  ok = ok && clql_read_u64_file(path, &used) == 1;
-  if (!ok) {
+  int got_used = got_total == 1 ? clql_read_u64_file(path, &used) : 0;
+  if (got_total < 0 || got_used < 0) {
+    snprintf(why, why_size, "%s: out of host memory reading the VRAM counters", bdf);
+    return -1;
+  }
+  if (got_total != 1 || got_used != 1) {
     snprintf(why, why_size, "%s: mem_info_vram_total/used missing or not a number", bdf);
     return 0;
   }

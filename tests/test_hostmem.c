@@ -146,7 +146,37 @@ static void test_host_source(void) {
   CU_ASSERT_TRUE(rep.free_known);
 }
 
+/* The roots come from the environment: a path that climbs out of the cgroup
+ * tree, or a root too long for a path, reads nothing at all. */
+static void test_untrusted_paths(void) {
+  reset();
+  cl_ulong v = 0;
+  clql_test_write_file(root, "sys/fs/memory.max", "1000\n");
+  clql_test_write_file(root, "sys/fs/memory.current", "10\n");
+  clql_test_write_file(root, "proc/self/cgroup", "0::/..\n");
+  CU_ASSERT_FALSE(clql_host_cgroup_free(&v));
+  clql_test_write_file(root, "proc/self/cgroup", "0::/a/../..\n");
+  CU_ASSERT_FALSE(clql_host_cgroup_free(&v));
+  clql_test_write_file(root, "sys/fs/cgroup/a..b/memory.max", "1000\n");
+  clql_test_write_file(root, "sys/fs/cgroup/a..b/memory.current", "10\n");
+  clql_test_write_file(root, "proc/self/cgroup", "0::/a..b\n");
+  CU_ASSERT_TRUE(clql_host_cgroup_free(&v)); /* ".." inside a name is fine */
+  CU_ASSERT_EQUAL(v, 990);
+
+  static char longroot[8192];
+  memset(longroot, 'x', sizeof longroot - 1);
+  longroot[0] = '/';
+  const char *proc = getenv("CLQL_PROC_ROOT");
+  char saved[4096];
+  snprintf(saved, sizeof saved, "%s", proc);
+  setenv("CLQL_PROC_ROOT", longroot, 1);
+  CU_ASSERT_FALSE(clql_host_mem_available(&v));
+  CU_ASSERT_FALSE(clql_host_cgroup_free(&v));
+  setenv("CLQL_PROC_ROOT", saved, 1);
+}
+
 static CU_TestInfo hostmem_tests[] = {{"meminfo", test_meminfo},
+                                      {"untrusted_paths", test_untrusted_paths},
                                       {"cgroup_v2", test_cgroup_v2},
                                       {"cgroup_v1", test_cgroup_v1},
                                       {"host_source", test_host_source},

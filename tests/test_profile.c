@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 #include <clql.h>
+#include "../lib/internal.h"
 #include "../lib/profile.h"
 #include "runner.h"
 
@@ -76,6 +77,8 @@ static void test_malformed_fields(void) {
              {"amd_global_free_memory_kib", "16558080"},
              {"extension_flags", "[]"},
              {"extension_flags", "{\"cl_khr_fp64\": 1}"},
+             {"extension_flags", "{\"cl_khr_fp64 cl_khr_icd\": true}"},
+             {"extension_flags", "{\"\": false}"},
              {"extensions", "[\"cl_khr_fp64\"]"},
              {"pci_bus_id", "26"},
              {"device_uuid", "{}"},
@@ -371,7 +374,46 @@ static void test_profile_devices(void) {
   CU_ASSERT_EQUAL(devs[7].memory.max_alloc, 524288);
 }
 
-static CU_TestInfo parser_tests[] = {{"derived_total", test_derived_total},{"malformed_fields", test_malformed_fields},
+/* Inputs the fuzz target (tests/fuzz/fuzz_profile.c) found, from memory. */
+static void test_fuzz_regressions(void) {
+  /* A flag key holding two names brought back an extension another flag
+   * removed (fuzz_profile: "removed by a false flag" broken). */
+  static const char flag_with_space[] =
+      "[{\"id\": \"a\", \"device_type\": \"GPU\", \"extensfons\": \"cl_khr_fp64 cl_aquery\", "
+      "\"extension_flags\": {\"cl_khr_fp64\": false,\"cl_khr_fp64 cl_khr_xci_bus_info\": true, "
+      "\"x\": true}, \"pci_bus_id\": \"0000:03:00.0 (remark)\", "
+      "\"*****************************device_uuid\": \"01234567-89ab-cdef-0123-456789abcdef\", "
+      "\"amd_global_free_memory_kib\": [1024, 512], \"global_mev_integrated_memory\": true}]";
+  clql_profile_set *set = NULL;
+  char detail[512] = "";
+  CU_ASSERT_EQUAL(clql_profile_load_memory(flag_with_space, sizeof flag_with_space - 1, "fuzz",
+                                           &set, detail, sizeof detail),
+                  CLQL_ERR_PARSE);
+  CU_ASSERT_PTR_NULL(set);
+  CU_ASSERT_PTR_NOT_NULL(strstr(detail, "extension_flags"));
+  /* A false flag removes a name of any length (it used to be kept past 255
+   * characters). */
+  char text[1024], name[301];
+  memset(name, 'e', 300);
+  name[300] = '\0';
+  snprintf(text, sizeof text,
+           "{\"id\": \"long\", \"extensions\": \"cl_a %s cl_b\", \"extension_flags\": {\"%s\": false}}",
+           name, name);
+  CU_ASSERT_EQUAL_FATAL(clql_profile_load_memory(text, strlen(text), NULL, &set, detail,
+                                                 sizeof detail),
+                        CLQL_SUCCESS);
+  char *ext = clql_profile_extensions(&set->records[0], NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ext);
+  CU_ASSERT_STRING_EQUAL(ext, "cl_a cl_b");
+  clql_free(ext);
+  clql_profile_free(set);
+  /* From memory, errors name the origin. */
+  CU_ASSERT_EQUAL(clql_profile_load_memory("[", 1, NULL, &set, detail, sizeof detail),
+                  CLQL_ERR_PARSE);
+  CU_ASSERT_PTR_NOT_NULL(strstr(detail, "(memory)"));
+}
+
+static CU_TestInfo parser_tests[] = {{"fuzz_regressions", test_fuzz_regressions},{"derived_total", test_derived_total},{"malformed_fields", test_malformed_fields},
                                      {"malformed_files", test_malformed_files},
                                      {"sizes_and_fields", test_sizes_and_fields},
                                      {"pci_and_uuid", test_pci_and_uuid_parsing},

@@ -7,11 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <clql.h>
+#include "fuzz.h"
 
-#define EXPECT(cond) \
-  do {               \
-    if (!(cond)) abort(); \
-  } while (0)
 
 static unsigned sink; /* keeps the reads of tensor data */
 
@@ -63,8 +60,6 @@ static void use_tensor(const clql_gguf *g, const clql_gguf_tensor_info *t, size_
   free(w);
   free(sc);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   clql_gguf *g = NULL;

@@ -1,0 +1,92 @@
+/* libFuzzer target for the environment-knob parsers: the number, size,
+ * decimal and reserve grammars of CLQL_MEM_LIMIT & co. (lib/envknobs.c),
+ * CLQL_MEM_SOURCE (probes/policy.c), and the four budget variables through
+ * the environment into a budget. The first byte picks the parser; the rest is
+ * the text (cut at a NUL, as the environment would). */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../../lib/internal.h"
+#include "../../probes/probe.h"
+#include "fuzz.h"
+
+
+static const char *const knobs[] = {"CLQL_MEM_FRACTION", "CLQL_MEM_LIMIT", "CLQL_MEM_RESERVE",
+                                    "CLQL_MAX_BATCH"};
+
+/* The four variables from four lines of text; a budget from them. */
+static void environment(char *text) {
+  char *line = text;
+  for (int i = 0; i < 4; i++) {
+    char *end = line ? strchr(line, '\n') : NULL;
+    if (end) *end = '\0';
+    if (line) setenv(knobs[i], line, 1);
+    else unsetenv(knobs[i]);
+    line = end ? end + 1 : NULL;
+  }
+  clql_budget_options o;
+  clql_env_budget_options(0, &o);
+  size_t n = 0;
+  EXPECT(clql_env_problems(NULL, 0, &n) == CLQL_SUCCESS && n <= 4);
+  clql_env_problem p[4];
+  EXPECT(clql_env_problems(p, 4, &n) == CLQL_SUCCESS);
+  for (size_t i = 0; i < n; i++) EXPECT(p[i].reason && memchr(p[i].value, 0, sizeof p[i].value));
+  const clql_memory_report mem = {.total = 1ull << 34, .max_alloc = 1ull << 32,
+                                  .free = 1ull << 33, .free_known = 1};
+  clql_budget b;
+  if (clql_budget_compute(&mem, NULL, &b) == CLQL_SUCCESS) {
+    EXPECT(b.bytes <= mem.total && b.reserve <= UINT64_MAX && b.max_batch >= 1);
+    EXPECT(b.fraction > 0.0 && b.fraction <= 1.0);
+  }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size < 1 || size > 4096) return 0;
+  char *text = malloc(size);
+  if (!text) return 0;
+  memcpy(text, data + 1, size - 1);
+  text[size - 1] = '\0';
+  uint64_t u = 0, again = 0;
+  double d = -1.0;
+  int pct = -1;
+  const char *why = NULL;
+  switch (data[0] % 6) {
+  case 0:
+    if (clql_parse_u64(text, &u, &why)) { /* prints back to the same number */
+      char buf[32];
+      snprintf(buf, sizeof buf, "%llu", (unsigned long long)u);
+      EXPECT(clql_parse_u64(buf, &again, &why) && again == u);
+    } else {
+      EXPECT(why && *why);
+    }
+    break;
+  case 1:
+    if (!clql_parse_bytes(text, &u, &why)) EXPECT(why && *why);
+    break;
+  case 2:
+    if (clql_parse_decimal(text, &d, &why)) EXPECT(d >= 0.0 && isfinite(d));
+    else EXPECT(why && *why);
+    break;
+  case 3:
+    if (clql_parse_reserve(text, &u, &d, &pct, &why))
+      EXPECT(pct == 0 || (pct == 1 && d >= 0.0 && d <= 100.0));
+    else
+      EXPECT(why && *why);
+    break;
+  case 4: {
+    clql_source_policy pol = {0xdead, 0xbeef};
+    char reason[160] = "";
+    const unsigned all = (1u << CLQL_PROBE_SOURCE_COUNT) - 1;
+    if (clql_source_policy_parse(text, &pol, reason, sizeof reason))
+      EXPECT((pol.allowed & ~all) == 0 && (pol.named & ~pol.allowed) == 0);
+    else
+      EXPECT(reason[0] && pol.allowed == 0xdead && pol.named == 0xbeef);
+    break;
+  }
+  default: environment(text); break;
+  }
+  free(text);
+  return 0;
+}
