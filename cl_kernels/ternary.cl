@@ -4,19 +4,23 @@
  * are exact in any order, so the kernels are free in how they add products;
  * only the float steps per group and the final division are fixed.
  *
- * Two families:
+ * Two families, both reading the int8 activations directly (no tables):
  *   - portable kernels (clql_i2s, clql_tl1, clql_tl2): OpenCL C 1.2 only,
  *     what GPUs and other devices run. Build options -DROWS (rows per
  *     work-item) and -DTOKENS (tokens per work-item, 1 for GEMV).
- *   - x86 kernels (clql_i2s_x86, clql_tl1_x86, at the end of the file):
- *     the same arithmetic in 8- and 16-bit lanes of 512-bit vectors through
- *     clang's vector extensions and AVX-512BW builtins, for CPU devices whose
- *     compiler provides them (PoCL); they exist only when built with
- *     -DCLQL_SIMD on such a compiler. Build options -DPAIRS (row pairs per
- *     work-item) and -DTOKENS.
- * Each work-item writes its own outputs exactly once: no barriers, no local
- * memory. Tokens past the batch read the last token and are never stored,
- * so inner loops carry no bounds checks. */
+ *   - x86 kernels (clql_*_x86, at the end of the file): the same arithmetic
+ *     in 8- and 16-bit lanes of 512-bit vectors through clang's vector
+ *     extensions and AVX-512BW builtins, for CPU devices whose compiler
+ *     provides them (PoCL); they exist only when built with -DCLQL_SIMD on
+ *     such a compiler. Build options -DVECS (row vectors per work-item) and
+ *     -DTOKENS.
+ * Weights are tiled by 16 rows (include/clql/layout.h): a work-item owns
+ * rows of one tile and reads them as one stream, and adjacent work-items
+ * read adjacent bytes, so a GPU's loads coalesce. Each work-item writes its
+ * own outputs exactly once: no barriers, no local memory. Tokens past the
+ * batch read the last token and are never stored, so inner loops carry no
+ * bounds checks. Products with the division built with
+ * -cl-fp32-correctly-rounded-divide-sqrt use '/' (common.cl). */
 #ifndef ROWS
 #define ROWS 1
 #endif
@@ -27,13 +31,12 @@
 /* Arguments shared by the product kernels:
  *   w          packed weights (include/clql/layout.h)
  *   scales     S[g * scale_g + n * scale_n]
- *   act        int8 activations q[b][act_stride] (I2S, TL1) or int16 tables
- *              [b][act_stride] (TL2), token b at b * act_stride
+ *   act        int8 activations q[b][act_stride], token b at b * act_stride
  *   act_scales s[b]
  *   y          output, y[y_off + b * n + row]
  *   n, np      rows and padded rows; ngroups scale groups of upg units each
- *              (units: 32 weights in the portable I2S/TL1 kernels, 128 in the
- *              x86 ones, 96-weight granules for TL2) */
+ *              (units: 96-weight granules for TL2; for I2S and TL1 32
+ *              weights in the portable kernels, 128 in the x86 ones) */
 #define PRODUCT_ARGS(act_type)                                                              \
   __global const uint *w, __global const float *scales, __global const act_type *act,       \
       __global const float *act_scales, __global float *y, uint n, uint np, uint ngroups,   \
@@ -44,13 +47,12 @@ static float load_scale(__global const float *scales, uint g, uint scale_g, uint
   return scales[(size_t)g * scale_g + (scale_n ? row : 0)];
 }
 
-/* ---- I2S and TL1, portable ----
- * Layout (include/clql/layout.h): tiles of 16 rows; per tile and 128-weight
- * block, the 16 rows' 32 bytes one after the other. A work-item owns ROWS
- * rows of one tile (one at a time) and TOKENS tokens; adjacent work-items
- * read adjacent 32-byte row blocks, so a GPU's loads coalesce. Weights are
- * decoded 32 at a time (a unit) into two char16 of t in -1..1, in the order
- * of the char16 activations they multiply. */
+/* ---- portable ----
+ * A work-item owns ROWS rows of one tile (one at a time) and TOKENS tokens.
+ * I2S and TL1 (per tile and 128-weight block, the 16 rows' 32 bytes one
+ * after the other) are decoded 32 weights at a time (a unit) into two
+ * char16 of t in -1..1, in the order of the char16 activations they
+ * multiply; TL2 a granule at a time, 16 triples per step. */
 
 /* Words of row n: block b at + b * 128. */
 static __global const uint *row_blocks(__global const uint *w, uint n, uint nblk) {
@@ -80,40 +82,81 @@ static void unit_tl1(__global const uint *rb, uint u, char16 *t0, char16 *t1) {
   *t1 = as_char16(x - c0 * 3u) - (char16)(1);
 }
 
+/* TL2 (layout below): 16 triples at once, digits by arithmetic. Balanced
+ * ternary digits of magnitudes m (0..13), negated where neg = -1:
+ * m = 9*d0 + 3*d1 + d2 with d0 = (m + 4) / 9. */
+static void tl2_digits(int16 m, int16 neg, int16 *d) {
+  const int16 d0 = (m + 4) / 9, r = m - 9 * d0;
+  const int16 d1 = (r + 4) / 3 - 1, d2 = r - 3 * d1;
+  d[0] = (d0 ^ neg) - neg;
+  d[1] = (d1 ^ neg) - neg;
+  d[2] = (d2 ^ neg) - neg;
+}
+
+/* acc[t] += the products of unit u of a row for each token: 32 weights of
+ * an I2S / TL1 block (rb: the row's blocks), or a TL2 granule (rb: the
+ * tile's granules, r the row in the tile). */
+static void unit_products(__global const uint *rb, uint r, uint u, const int qt,
+                          __global const char *const *at, int16 *acc) {
+  if (qt == 2) {
+    __global const uchar *gr = (__global const uchar *)rb + (size_t)u * 320;
+    const uchar16 mb = vload16(0, gr + r * 16);
+    const uint sw = *(__global const uint *)(gr + 256 + r * 4);
+    const int16 bit = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#pragma unroll
+    for (uint h = 0; h < 2; h++) {
+      /* triples 16h .. 16h+15: weights 16h + j, +32, +64 of the granule */
+      const int16 m = convert_int16(h ? mb >> (uchar)4 : mb & (uchar)15);
+      const int16 neg = -(((int16)(sw >> (16 * h)) >> bit) & 1);
+      int16 d[3];
+      tl2_digits(m, neg, d);
+#pragma unroll
+      for (uint t = 0; t < TOKENS; t++) {
+        __global const char *a = at[t] + 96 * u + 16 * h;
+        acc[t] += d[0] * convert_int16(vload16(0, a)) +
+                  d[1] * convert_int16(vload16(0, a + 32)) +
+                  d[2] * convert_int16(vload16(0, a + 64));
+      }
+    }
+    return;
+  }
+  char16 ta, tb;
+  if (qt == 1)
+    unit_tl1(rb, u, &ta, &tb);
+  else
+    unit_i2s(rb, u, &ta, &tb);
+#pragma unroll
+  for (uint t = 0; t < TOKENS; t++) {
+    const char16 lo = vload16(0, at[t] + 32 * u), hi = vload16(0, at[t] + 32 * u + 16);
+    const char16 qa = qt == 1 ? (char16)(lo.even, hi.even) : lo;
+    const char16 qb = qt == 1 ? (char16)(lo.odd, hi.odd) : hi;
+    acc[t] += convert_int16(ta) * convert_int16(qa) + convert_int16(tb) * convert_int16(qb);
+  }
+}
+
 static int hsum16(int16 v) {
   const int8 a = v.lo + v.hi;
   const int4 b = a.lo + a.hi;
   return b.x + b.y + b.z + b.w;
 }
 
-static void portable_product(PRODUCT_ARGS(char), const int tl1) {
+/* qt: 0 I2S, 1 TL1, 2 TL2 */
+static void portable_product(PRODUCT_ARGS(char), const int qt) {
   const uint n0 = (uint)get_global_id(0) * ROWS, b0 = (uint)get_global_id(1) * TOKENS;
   if (n0 >= n || b0 >= batch) return;
-  const uint nblk = ngroups * upg / 4;
+  const uint nunits = ngroups * upg;
   __global const char *at[TOKENS];
   for (uint t = 0; t < TOKENS; t++) at[t] = act + (size_t)min(b0 + t, batch - 1) * act_stride;
   for (uint r = 0; r < ROWS && n0 + r < n; r++) {
     const uint row = n0 + r;
-    __global const uint *rb = row_blocks(w, row, nblk);
+    __global const uint *rb = qt == 2 ? w + (size_t)(row / 16) * nunits * 80
+                                      : row_blocks(w, row, nunits / 4);
     float sum[TOKENS];
     for (uint t = 0; t < TOKENS; t++) sum[t] = 0.0f;
     for (uint g = 0; g < ngroups; g++) {
       int16 acc[TOKENS];
       for (uint t = 0; t < TOKENS; t++) acc[t] = (int16)(0);
-      for (uint u = g * upg; u < (g + 1) * upg; u++) {
-        char16 ta, tb;
-        if (tl1)
-          unit_tl1(rb, u, &ta, &tb);
-        else
-          unit_i2s(rb, u, &ta, &tb);
-#pragma unroll
-        for (uint t = 0; t < TOKENS; t++) {
-          const char16 lo = vload16(0, at[t] + 32 * u), hi = vload16(0, at[t] + 32 * u + 16);
-          const char16 qa = tl1 ? (char16)(lo.even, hi.even) : lo;
-          const char16 qb = tl1 ? (char16)(lo.odd, hi.odd) : hi;
-          acc[t] += convert_int16(ta) * convert_int16(qa) + convert_int16(tb) * convert_int16(qb);
-        }
-      }
+      for (uint u = g * upg; u < (g + 1) * upg; u++) unit_products(rb, row % 16, u, qt, at, acc);
       const float gamma = load_scale(scales, g, scale_g, scale_n, row);
       for (uint t = 0; t < TOKENS; t++) {
         const float p = (float)hsum16(acc[t]) * gamma;
@@ -135,152 +178,61 @@ __kernel void clql_tl1(PRODUCT_ARGS(char)) {
                    act_stride, batch, y_off, 1);
 }
 
-/* ---- TL2, portable ----
- * Work-item (i, j) owns rows n0 = i*ROWS .. n0+ROWS-1 and tokens b0 =
- * j*TOKENS ..: the ROWS rows are the lanes of one vector (words of adjacent
- * rows are adjacent, W[unit][Np]), so a row block is one unit-stride vector
- * load and every table entry is a scalar broadcast to all lanes. */
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#if ROWS == 1
-typedef uint uintR;
-typedef int intR;
-typedef float floatR;
-#define LOADR(p) (*(p))
-#define STORER(v, p) (*(p) = (v))
-#define AS_INTR(v) as_int(v)
-#define TO_FLOATR(v) convert_float(v)
-#else
-typedef CAT(uint, ROWS) uintR;
-typedef CAT(int, ROWS) intR;
-typedef CAT(float, ROWS) floatR;
-#define LOADR(p) CAT(vload, ROWS)(0, p)
-#define STORER(v, p) CAT(vstore, ROWS)(v, 0, p)
-#define AS_INTR(v) CAT(as_int, ROWS)(v)
-#define TO_FLOATR(v) CAT(convert_float, ROWS)(v)
-#endif
-
-static floatR load_scales(__global const float *scales, uint g, uint scale_g, uint scale_n,
-                          uint n0) {
-  __global const float *p = scales + (size_t)g * scale_g;
-  return scale_n ? LOADR(p + n0) : (floatR)(p[0]);
+/* TL2 layout: tiles of 16 rows; per tile and 96-weight granule the rows' 16
+ * magnitude bytes (byte j: triple j in bits 0..3, triple 16 + j in bits
+ * 4..7), then their 4-byte sign words (bit i: triple i negative), 320 bytes.
+ * Triple i holds weights i, 32 + i, 64 + i of the granule, so each digit of
+ * 16 triples multiplies 16 consecutive activations. */
+__kernel void clql_tl2(PRODUCT_ARGS(char)) {
+  portable_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n,
+                   act_stride, batch, y_off, 2);
 }
 
-/* sum = sum + (float)acc * gamma, each operation rounded on its own. */
-static floatR add_group(floatR sum, intR acc, floatR gamma) {
-  const floatR p = TO_FLOATR(acc) * gamma;
-  return sum + p;
-}
-
-/* Entry idx (per lane) of one 16-entry table. */
-static intR lookup(__global const short *table, uintR idx) {
-#if ROWS == 1
-  return table[idx];
-#else
-  return shuffle(convert_int16(vload16(0, table)), idx);
-#endif
-}
-
-/* y[b][n0 + r] = sum_r / s_b for each token and each existing row. */
-static void store_block(__global float *y, ulong y_off, uint n, uint n0, uint b0, uint batch,
-                        __global const float *act_scales, const floatR *sum) {
-  const uint rows = min((uint)ROWS, n - n0);
-  for (uint t = 0; t < TOKENS && b0 + t < batch; t++) {
-    float v[ROWS];
-    STORER(sum[t], v);
-    const float s = act_scales[b0 + t];
-    __global float *out = y + y_off + (size_t)(b0 + t) * n + n0;
-    for (uint r = 0; r < rows; r++) out[r] = clql_div_rn(v[r], s);
-  }
-}
-
-/* TL2: granule u has 4 magnitude words and a sign word per row; triple i is
- * looked up by magnitude, then negated when its sign bit is set. */
-__kernel void clql_tl2(PRODUCT_ARGS(short)) {
-  const uint n0 = (uint)get_global_id(0) * ROWS, b0 = (uint)get_global_id(1) * TOKENS;
-  if (n0 >= n || b0 >= batch) return;
-  __global const short *at[TOKENS];
-  floatR sum[TOKENS];
-  for (uint t = 0; t < TOKENS; t++) {
-    at[t] = act + (size_t)min(b0 + t, batch - 1) * act_stride;
-    sum[t] = (floatR)(0.0f);
-  }
-  for (uint g = 0; g < ngroups; g++) {
-    intR acc[TOKENS];
-    for (uint t = 0; t < TOKENS; t++) acc[t] = (intR)(0);
-    for (uint u = g * upg; u < (g + 1) * upg; u++) {
-      const uintR sign = LOADR(w + ((size_t)ngroups * upg * 4 + u) * np + n0);
-#pragma unroll
-      for (uint j = 0; j < 4; j++) {
-        const uintR mag = LOADR(w + ((size_t)u * 4 + j) * np + n0);
-#pragma unroll
-        for (uint ii = 0; ii < 8; ii++) {
-          const uint i = 8 * j + ii;
-          const uintR m = (mag >> (4 * ii)) & 15u;
-          const intR neg = AS_INTR(-((sign >> i) & 1u)); /* 0 or -1 */
-#pragma unroll
-          for (uint t = 0; t < TOKENS; t++) {
-            const intR v = lookup(at[t] + ((size_t)u * 32 + i) * 16, m);
-            acc[t] += (v ^ neg) - neg;
-          }
-        }
-      }
-    }
-    const floatR gamma = load_scales(scales, g, scale_g, scale_n, n0);
-    for (uint t = 0; t < TOKENS; t++) sum[t] = add_group(sum[t], acc[t], gamma);
-  }
-  store_block(y, y_off, n, n0, b0, batch, act_scales, sum);
-}
-
-/* Per-token TL2 tables, one work-item per (triple, token), 16 int16 entries
- * each (the unused ones 0), from q[b][kp]. */
-__kernel void clql_tl2_tables(__global const char *q, uint kp, uint batch, __global short *tab) {
-  const uint j = (uint)get_global_id(0), b = (uint)get_global_id(1);
-  if (j >= kp / 3 || b >= batch) return;
-  __global const char *a = q + (size_t)b * kp + 3 * j;
-  const int a0 = a[0], a1 = a[1], a2 = a[2];
-  /* magnitude 9*t0 + 3*t1 + t2 (balanced ternary) -> t0*a0 + t1*a1 + t2*a2 */
-  const int16 e = (int16)(0, a2, a1 - a2, a1, a1 + a2, a0 - a1 - a2, a0 - a1, a0 - a1 + a2,
-                          a0 - a2, a0, a0 + a2, a0 + a1 - a2, a0 + a1, a0 + a1 + a2, 0, 0);
-  vstore16(convert_short16(e), 0, tab + ((size_t)b * (kp / 3) + j) * 16);
-}
-
-/* ---- I2S and TL1 on x86 CPUs (AVX-512BW) ----
- * A 512-bit register holds the 32-byte blocks of two adjacent rows (a row
- * pair: they are adjacent in the tile). Per 128-weight block the weights
- * become four vectors of unsigned codes c = t + 1 in 0..2, each multiplied
- * by the matching 32 activations (repeated for both rows) with pmaddubsw
- * (u8 x s8, adjacent products summed into 16-bit lanes: at most 2 * 2 * 128
- * in magnitude, so it never saturates). 16-bit sums are widened to int32
- * with pmaddwd before they could overflow (FLUSH blocks of at most 2048 per
- * lane each), and sum(c * q) - sum(q) = sum(t * q) per group: both exact.
- * A work-item owns PAIRS row pairs of one tile and TOKENS tokens; for GEMM
- * each decoded block serves all TOKENS tokens. Weights are prefetched a few
- * blocks ahead: the decode is short enough that otherwise the loads wait. */
+/* ---- x86 CPUs (AVX-512BW) ----
+ * A 512-bit register holds one block of two adjacent rows (I2S, TL1: 32
+ * bytes each) or four (TL2: 16 magnitude bytes each): a row vector; rows of
+ * a tile are adjacent, so it is one load. Per block the weights become four
+ * (six for TL2) vectors of unsigned codes c = t + 1 in 0..2, each multiplied
+ * by the matching activations (repeated for every row of the vector) with
+ * pmaddubsw: u8 x s8, adjacent products summed into 16-bit lanes, at most
+ * 2 * 2 * 128 in magnitude, so it never saturates. 16-bit sums are widened
+ * to int32 with pmaddwd before they could overflow (FLUSH blocks of at most
+ * 3072 per lane each), and sum(c * q) - sum(q) = sum(t * q) per group: all
+ * exact. A work-item owns VECS row vectors of one tile and TOKENS tokens;
+ * for GEMM each decoded block serves all its tokens. Weights are prefetched
+ * a few blocks ahead: the decode is short enough that otherwise the loads
+ * wait.
+ *   I2S  2-bit field m of byte j is weight 32m + j: shift and mask.
+ *   TL1  the pair index in each nibble maps to (c0, c1) by two 16-entry
+ *        byte tables (pshufb); c0 meets the even activations, c1 the odd.
+ *   TL2  the magnitude in each nibble maps to its three digits + 1 by three
+ *        tables; a set sign bit turns c into 2 - c. */
 #if defined(CLQL_SIMD) && defined(__clang__) && defined(__x86_64__) && defined(__AVX512BW__)
-#ifndef PAIRS
-#define PAIRS 1
+#ifndef VECS
+#define VECS 1
 #endif
 #define FLUSH (TOKENS == 1 ? 8u : 1u)
 #define PREFETCH 4u
 
 typedef char x_c64 __attribute__((ext_vector_type(64)));
 typedef uchar x_u64 __attribute__((ext_vector_type(64)));
+typedef char x_c32 __attribute__((ext_vector_type(32)));
 typedef short x_s32 __attribute__((ext_vector_type(32)));
 
 #define X_MUB(c, q) __builtin_ia32_pmaddubsw512(c, q)
 #define X_WIDEN(s) __builtin_ia32_pmaddwd512(s, (x_s32)(1))
-/* Weights 0..31 (LO) or 32..63 (HI) of a, repeated for both rows of a pair. */
-#define X_LO(a)                                                                                \
-  __builtin_shufflevector(a, a, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, \
-                          18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 0, 1, 2, 3,  \
-                          4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,   \
-                          22, 23, 24, 25, 26, 27, 28, 29, 30, 31)
+#define X_I32 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, \
+              23, 24, 25, 26, 27, 28, 29, 30, 31
+#define X_I16 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+/* Bytes 0..31 (LO) or 32..63 (HI) of a 64-byte vector, twice; 16 bytes four
+ * times; a 16-entry table in every 128-bit lane. */
+#define X_LO(a) __builtin_shufflevector(a, a, X_I32, X_I32)
 #define X_HI(a)                                                                                \
   __builtin_shufflevector(a, a, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46,   \
                           47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,  \
                           32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48,  \
                           49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63)
+#define X_X4(h) __builtin_shufflevector(h, h, X_I16, X_I16, X_I16, X_I16)
 #define X_EVEN(a)                                                                              \
   __builtin_shufflevector(a, a, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, \
                           34, 36, 38, 40, 42, 44, 46, 48, 50, 52, 54, 56, 58, 60, 62, 0, 2, 4, \
@@ -292,44 +244,93 @@ typedef short x_s32 __attribute__((ext_vector_type(32)));
                           7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39,   \
                           41, 43, 45, 47, 49, 51, 53, 55, 57, 59, 61, 63)
 
-/* The four code vectors of a row pair's block (64 bytes). I2S: 2-bit field
- * m of every byte holds weight 32m + j of the block. TL1: the pair index in
- * each nibble is mapped to (c0, c1) by two 16-entry byte tables (pshufb). */
-static void x_decode(__global const uchar *p, const int tl1, x_c64 *c) {
-  const x_u64 v = *(__global const x_u64 *)p;
-  if (tl1) {
-    const char16 l0 = (char16)(0, 0, 0, 1, 1, 1, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0);
-    const char16 l1 = (char16)(0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0);
-    const x_c64 lut0 = __builtin_shufflevector(l0, l0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
-                                               13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
-                                               12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
-                                               11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
-                                               10, 11, 12, 13, 14, 15);
-    const x_c64 lut1 = __builtin_shufflevector(l1, l1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
-                                               13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
-                                               12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
-                                               11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
-                                               10, 11, 12, 13, 14, 15);
-    const x_c64 lo = __builtin_astype(v & (uchar)15, x_c64);
-    const x_c64 hi = __builtin_astype(v >> (uchar)4, x_c64);
+/* Rows per vector, code vectors per block, weights per block, tile bytes
+ * per block, by qtype (0 I2S, 1 TL1, 2 TL2). */
+#define X_RPV(qt) ((qt) == 2 ? 4u : 2u)
+#define X_NC(qt) ((qt) == 2 ? 6u : 4u)
+#define X_BLOCK(qt) ((qt) == 2 ? 96u : 128u)
+#define X_TILE(qt) ((qt) == 2 ? 320u : 512u)
+
+static x_c64 x_table(char16 t) { return X_X4(t); }
+
+/* The code vectors of row vector v of a tile's block (the tile's rows in
+ * vectors of X_RPV; TL2 sign words follow the 256 magnitude bytes). */
+static void x_decode(__global const uchar *blk, uint v, const int qt, x_c64 *c) {
+  const x_u64 w = *(__global const x_u64 *)(blk + 64 * v);
+  if (qt == 0) {
+    c[0] = __builtin_astype(w & (uchar)3, x_c64);
+    c[1] = __builtin_astype((w >> (uchar)2) & (uchar)3, x_c64);
+    c[2] = __builtin_astype((w >> (uchar)4) & (uchar)3, x_c64);
+    c[3] = __builtin_astype(w >> (uchar)6, x_c64);
+  } else if (qt == 1) {
+    const x_c64 lut0 = x_table((char16)(0, 0, 0, 1, 1, 1, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0));
+    const x_c64 lut1 = x_table((char16)(0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0));
+    const x_c64 lo = __builtin_astype(w & (uchar)15, x_c64);
+    const x_c64 hi = __builtin_astype(w >> (uchar)4, x_c64);
     c[0] = __builtin_ia32_pshufb512(lut0, lo);
     c[1] = __builtin_ia32_pshufb512(lut1, lo);
     c[2] = __builtin_ia32_pshufb512(lut0, hi);
     c[3] = __builtin_ia32_pshufb512(lut1, hi);
   } else {
-    c[0] = __builtin_astype(v & (uchar)3, x_c64);
-    c[1] = __builtin_astype((v >> (uchar)2) & (uchar)3, x_c64);
-    c[2] = __builtin_astype((v >> (uchar)4) & (uchar)3, x_c64);
-    c[3] = __builtin_astype(v >> (uchar)6, x_c64);
+    /* digit k + 1 of each magnitude: triples 0..15 of a row (lo nibbles)
+     * are c[k], triples 16..31 (hi nibbles) c[3 + k] */
+    const x_c64 l0 = x_table((char16)(1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1));
+    const x_c64 l1 = x_table((char16)(1, 1, 2, 2, 2, 0, 0, 0, 1, 1, 1, 2, 2, 2, 1, 1));
+    const x_c64 l2 = x_table((char16)(1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 1, 1));
+    const x_c64 lo = __builtin_astype(w & (uchar)15, x_c64);
+    const x_c64 hi = __builtin_astype(w >> (uchar)4, x_c64);
+    /* the four rows' sign words, bit j of the lo / hi half in byte j of the
+     * row's 128-bit lane */
+    const char16 sw = vload16(0, (__global const char *)blk + 256 + 16 * v);
+    const x_c64 slo = __builtin_shufflevector(sw, sw, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1,
+                                              1, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 8,
+                                              8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 12, 12,
+                                              12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13,
+                                              13);
+    const x_c64 shi = __builtin_shufflevector(sw, sw, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3,
+                                              3, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7,
+                                              10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11,
+                                              11, 11, 11, 14, 14, 14, 14, 14, 14, 14, 14, 15, 15,
+                                              15, 15, 15, 15, 15, 15);
+    const x_c64 bits = x_table((char16)(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128));
+    const x_c64 nlo = (slo & bits) != (char)0, nhi = (shi & bits) != (char)0;
+    const x_c64 two = (x_c64)(2);
+    c[0] = __builtin_ia32_pshufb512(l0, lo);
+    c[1] = __builtin_ia32_pshufb512(l1, lo);
+    c[2] = __builtin_ia32_pshufb512(l2, lo);
+    c[3] = __builtin_ia32_pshufb512(l0, hi);
+    c[4] = __builtin_ia32_pshufb512(l1, hi);
+    c[5] = __builtin_ia32_pshufb512(l2, hi);
+    for (uint k = 0; k < 3; k++) {
+      c[k] = nlo ? two - c[k] : c[k];
+      c[3 + k] = nhi ? two - c[3 + k] : c[3 + k];
+    }
   }
 }
 
-/* The activations matching x_decode's codes for one token's block, each 32
- * repeated for both rows of a pair; qs gets their sum (in 16-bit lanes). */
-static void x_acts(__global const char *a, const int tl1, x_c64 *q, x_s32 *qs) {
+/* The activations matching x_decode's codes for one token's block (a),
+ * repeated for every row of a vector; qs gets their sum (16-bit lanes). */
+static void x_acts(__global const char *a, const int qt, x_c64 *q, x_s32 *qs) {
+  if (qt == 2) {
+    const char16 a0 = vload16(0, a), a1 = vload16(1, a), a2 = vload16(2, a);
+    const char16 a3 = vload16(3, a), a4 = vload16(4, a), a5 = vload16(5, a);
+    q[0] = X_X4(a0), q[1] = X_X4(a2), q[2] = X_X4(a4);
+    q[3] = X_X4(a1), q[4] = X_X4(a3), q[5] = X_X4(a5);
+    const x_c32 h0 = *(__global const x_c32 *)a, h1 = *(__global const x_c32 *)(a + 32);
+    const x_c32 h2 = *(__global const x_c32 *)(a + 64), z = (x_c32)(0);
+    *qs += X_MUB((x_c64)(1), __builtin_shufflevector(h0, h1, X_I32, 32, 33, 34, 35, 36, 37, 38,
+                                                     39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49,
+                                                     50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60,
+                                                     61, 62, 63)) +
+           X_MUB((x_c64)(1), __builtin_shufflevector(h2, z, X_I32, 32, 33, 34, 35, 36, 37, 38,
+                                                     39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49,
+                                                     50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60,
+                                                     61, 62, 63));
+    return;
+  }
   const x_c64 a0 = *(__global const x_c64 *)a, a1 = *(__global const x_c64 *)(a + 64);
   *qs += X_MUB((x_c64)(1), a0) + X_MUB((x_c64)(1), a1);
-  if (tl1) {
+  if (qt == 1) {
     q[0] = X_EVEN(a0);
     q[1] = X_ODD(a0);
     q[2] = X_EVEN(a1);
@@ -342,92 +343,95 @@ static void x_acts(__global const char *a, const int tl1, x_c64 *q, x_s32 *qs) {
   }
 }
 
-static x_s32 x_dot(const x_c64 *c, const x_c64 *q) {
-  return X_MUB(c[0], q[0]) + X_MUB(c[1], q[1]) + X_MUB(c[2], q[2]) + X_MUB(c[3], q[3]);
+static x_s32 x_dot(const x_c64 *c, const x_c64 *q, const int qt) {
+  x_s32 s = X_MUB(c[0], q[0]) + X_MUB(c[1], q[1]) + X_MUB(c[2], q[2]) + X_MUB(c[3], q[3]);
+  if (qt == 2) s += X_MUB(c[4], q[4]) + X_MUB(c[5], q[5]);
+  return s;
 }
 
-static int x_hsum8(int8 v) {
-  const int4 a = v.lo + v.hi;
-  return a.x + a.y + a.z + a.w;
+/* The int32 sum of row r of a row vector's lanes. */
+static int x_row_sum(int16 v, uint r, const int qt) {
+  if (qt == 2) {
+    const int4 l = r == 0 ? v.s0123 : r == 1 ? v.s4567 : r == 2 ? v.s89ab : v.scdef;
+    return l.x + l.y + l.z + l.w;
+  }
+  const int8 h = r == 0 ? v.lo : v.hi;
+  const int4 l = h.lo + h.hi;
+  return l.x + l.y + l.z + l.w;
 }
 
-static void x86_product(PRODUCT_ARGS(char), const int tl1) {
-  const uint n0 = (uint)get_global_id(0) * 2 * PAIRS, b0 = (uint)get_global_id(1) * TOKENS;
+static void x86_product(PRODUCT_ARGS(char), const int qt) {
+  const uint rpv = X_RPV(qt), rows = VECS * rpv;
+  const uint n0 = (uint)get_global_id(0) * rows, b0 = (uint)get_global_id(1) * TOKENS;
   if (n0 >= n || b0 >= batch) return;
   const uint nblk = ngroups * upg;
-  __global const uchar *wt =
-      (__global const uchar *)w + ((size_t)(n0 / 16) * nblk * 16 + n0 % 16) * 32;
+  __global const uchar *wt = (__global const uchar *)w + (size_t)(n0 / 16) * nblk * X_TILE(qt);
+  const uint v0 = n0 % 16 / rpv; /* the first row vector in the tile */
   __global const char *at[TOKENS];
-  float2 sum[PAIRS][TOKENS];
+  float sum[VECS * 4][TOKENS];
   for (uint t = 0; t < TOKENS; t++) {
     at[t] = act + (size_t)min(b0 + t, batch - 1) * act_stride;
-    for (uint p = 0; p < PAIRS; p++) sum[p][t] = (float2)(0.0f);
+    for (uint r = 0; r < rows; r++) sum[r][t] = 0.0f;
   }
   for (uint g = 0; g < ngroups; g++) {
-    int16 acc[PAIRS][TOKENS], qacc[TOKENS];
+    int16 acc[VECS][TOKENS], qacc[TOKENS];
     for (uint t = 0; t < TOKENS; t++) {
       qacc[t] = (int16)(0);
-      for (uint p = 0; p < PAIRS; p++) acc[p][t] = (int16)(0);
+      for (uint v = 0; v < VECS; v++) acc[v][t] = (int16)(0);
     }
     const uint gend = (g + 1) * upg;
     for (uint bb = g * upg; bb < gend; bb += FLUSH) {
       x_s32 qs[TOKENS];
 #if TOKENS == 1
-      x_s32 part[PAIRS];
-      for (uint p = 0; p < PAIRS; p++) part[p] = (x_s32)(0);
+      x_s32 part[VECS];
+      for (uint v = 0; v < VECS; v++) part[v] = (x_s32)(0);
 #endif
       for (uint t = 0; t < TOKENS; t++) qs[t] = (x_s32)(0);
       for (uint b = bb; b < min(bb + FLUSH, gend); b++) {
-        __global const uchar *blk = wt + (size_t)b * 512;
+        __global const uchar *blk = wt + (size_t)b * X_TILE(qt);
 #pragma unroll
-        for (uint p = 0; p < PAIRS; p++) __builtin_prefetch(blk + PREFETCH * 512 + 64 * p);
+        for (uint v = v0; v < v0 + VECS; v++)
+          __builtin_prefetch(blk + PREFETCH * X_TILE(qt) + 64 * v);
 #if TOKENS == 1
-        x_c64 q[4];
-        x_acts(at[0] + (size_t)b * 128, tl1, q, &qs[0]);
+        x_c64 q[6];
+        x_acts(at[0] + (size_t)b * X_BLOCK(qt), qt, q, &qs[0]);
 #pragma unroll
-        for (uint p = 0; p < PAIRS; p++) {
-          x_c64 c[4];
-          x_decode(blk + 64 * p, tl1, c);
-          part[p] += x_dot(c, q);
+        for (uint v = 0; v < VECS; v++) {
+          x_c64 c[6];
+          x_decode(blk, v0 + v, qt, c);
+          part[v] += x_dot(c, q, qt);
         }
 #else
-        x_c64 c[PAIRS][4];
+        x_c64 c[VECS][6];
 #pragma unroll
-        for (uint p = 0; p < PAIRS; p++) x_decode(blk + 64 * p, tl1, c[p]);
+        for (uint v = 0; v < VECS; v++) x_decode(blk, v0 + v, qt, c[v]);
 #pragma unroll
         for (uint t = 0; t < TOKENS; t++) {
-          x_c64 q[4];
-          x_acts(at[t] + (size_t)b * 128, tl1, q, &qs[t]);
+          x_c64 q[6];
+          x_acts(at[t] + (size_t)b * X_BLOCK(qt), qt, q, &qs[t]);
 #pragma unroll
-          for (uint p = 0; p < PAIRS; p++) acc[p][t] += X_WIDEN(x_dot(c[p], q));
+          for (uint v = 0; v < VECS; v++) acc[v][t] += X_WIDEN(x_dot(c[v], q, qt));
         }
 #endif
       }
 #if TOKENS == 1
-      for (uint p = 0; p < PAIRS; p++) acc[p][0] += X_WIDEN(part[p]);
+      for (uint v = 0; v < VECS; v++) acc[v][0] += X_WIDEN(part[v]);
 #endif
       for (uint t = 0; t < TOKENS; t++) qacc[t] += X_WIDEN(qs[t]);
     }
-    for (uint p = 0; p < PAIRS; p++) {
-      const uint r = n0 + 2 * p;
-      const float2 gamma = (float2)(load_scale(scales, g, scale_g, scale_n, r),
-                                    load_scale(scales, g, scale_g, scale_n, r + 1));
-      for (uint t = 0; t < TOKENS; t++) {
-        const int qsum = hsum16(qacc[t]);
-        const int2 a = (int2)(x_hsum8(acc[p][t].lo), x_hsum8(acc[p][t].hi)) - qsum;
-        const float2 prod = convert_float2(a) * gamma;
-        sum[p][t] = sum[p][t] + prod;
+    for (uint t = 0; t < TOKENS; t++) {
+      const int qsum = hsum16(qacc[t]);
+      for (uint r = 0; r < rows; r++) {
+        const float gamma = load_scale(scales, g, scale_g, scale_n, n0 + r);
+        const float p = (float)(x_row_sum(acc[r / rpv][t], r % rpv, qt) - qsum) * gamma;
+        sum[r][t] = sum[r][t] + p;
       }
     }
   }
   for (uint t = 0; t < TOKENS && b0 + t < batch; t++) {
     const float s = act_scales[b0 + t];
     __global float *out = y + y_off + (size_t)(b0 + t) * n;
-    for (uint p = 0; p < PAIRS; p++) {
-      const uint r = n0 + 2 * p;
-      if (r < n) out[r] = clql_div_rn(sum[p][t].x, s);
-      if (r + 1 < n) out[r + 1] = clql_div_rn(sum[p][t].y, s);
-    }
+    for (uint r = 0; r < rows && n0 + r < n; r++) out[n0 + r] = clql_div_rn(sum[r][t], s);
   }
 }
 
@@ -439,5 +443,10 @@ __kernel void clql_i2s_x86(PRODUCT_ARGS(char)) {
 __kernel void clql_tl1_x86(PRODUCT_ARGS(char)) {
   x86_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n, act_stride,
               batch, y_off, 1);
+}
+
+__kernel void clql_tl2_x86(PRODUCT_ARGS(char)) {
+  x86_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n, act_stride,
+              batch, y_off, 2);
 }
 #endif

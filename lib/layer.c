@@ -10,11 +10,11 @@
  * word serves this many tokens. */
 #define GEMM_TOKENS 4u
 
-/* The x86 kernels' blocks (row pairs x tokens per work-item): a whole tile
- * of 16 rows for GEMV; 4 pairs x 4 tokens for GEMM, which keeps the 16
- * int32 accumulators and the decoded weights in the 32 vector registers. */
-#define X86_GEMV_PAIRS 8u
-#define X86_GEMM_PAIRS 4u
+/* The x86 kernels' blocks: a whole tile of 16 rows per work-item for GEMV;
+ * for GEMM 8 rows x 4 tokens, which keeps the int32 accumulators and the
+ * decoded weights in the 32 vector registers. */
+#define X86_GEMV_ROWS 16u
+#define X86_GEMM_ROWS 8u
 #define X86_GEMM_TOKENS 4u
 
 struct clql_layer {
@@ -25,7 +25,7 @@ struct clql_layer {
   clql_budget_options opts;
   int has_opts;
   unsigned rows, tokens; /* portable kernel block: rows and GEMM tokens per work-item */
-  int simd;              /* I2S / TL1 run the x86 kernels (ternary.cl) */
+  int simd;              /* the x86 kernels (ternary.cl) run */
   int div_rn;            /* the device divides correctly rounded when asked */
   uint64_t group_len;    /* weights per scale group (Kp for row and tensor scales) */
   cl_uint ngroups, scale_g, scale_n;
@@ -116,11 +116,11 @@ static clql_status enqueue(clql_context *ctx, cl_kernel k, const char *name, con
 static size_t round_up_size(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
 /* The portable kernels' program (ROWS x TOKENS block), or with simd the x86
- * kernels' (PAIRS x TOKENS). */
+ * kernels' (VECS row vectors x TOKENS). */
 static clql_status kernel_for(clql_layer *L, const char *name, int simd, unsigned block,
                               unsigned tokens, cl_kernel *out) {
   char opts[128];
-  snprintf(opts, sizeof opts, "%s=%u -DTOKENS=%u%s", simd ? "-DCLQL_SIMD -DPAIRS" : "-DROWS", block,
+  snprintf(opts, sizeof opts, "%s=%u -DTOKENS=%u%s", simd ? "-DCLQL_SIMD -DVECS" : "-DROWS", block,
            tokens,
            L->div_rn ? " -cl-fp32-correctly-rounded-divide-sqrt -DCLQL_DIV_IS_RN" : "");
   return clql_kernel_get(L->ctx, "ternary", name, opts, out);
@@ -135,32 +135,28 @@ static int device_div_rn(clql_context *ctx) {
          (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT);
 }
 
-/* The x86 kernels where they apply: a CPU device whose kernel compiler has
- * them (they are only defined there), I2S or TL1, scale groups of whole
- * 128-weight blocks. Anything else runs the portable kernels. */
-static int use_simd(clql_layer *L) {
-  const clql_layer_shape *s = &L->shape;
-  if (!(L->ctx->info.type & CL_DEVICE_TYPE_CPU) || s->qtype == CLQL_QTYPE_TL2 ||
-      L->group_len % 128 != 0)
-    return 0;
-  cl_kernel k;
-  const char *name = s->qtype == CLQL_QTYPE_I2S ? "clql_i2s_x86" : "clql_tl1_x86";
-  return kernel_for(L, name, 1, X86_GEMV_PAIRS, 1, &k) == CLQL_SUCCESS;
+static const char *const x86_names[] = {"clql_i2s_x86", "clql_tl1_x86", "clql_tl2_x86"};
+
+/* Weights per unit of the kernels' group loops: a 96-weight TL2 granule; a
+ * 128-weight block (x86) or 32 weights (portable) for I2S and TL1. */
+static uint64_t kernel_unit(const clql_layer *L, int simd) {
+  return L->shape.qtype == CLQL_QTYPE_TL2 ? 96 : simd ? 128 : 32;
 }
 
-/* TL2: per-token tables from the int8 activations. */
-static clql_status run_tables(clql_layer *L, cl_mem act, cl_mem tables, cl_uint batch) {
-  const char *name = "clql_tl2_tables";
+/* Rows in one vector register of the x86 kernels. */
+static unsigned x86_row_vector(const clql_layer *L) {
+  return L->shape.qtype == CLQL_QTYPE_TL2 ? 4 : 2;
+}
+
+/* The x86 kernels where they apply: a CPU device whose kernel compiler has
+ * them (they are only defined there) and scale groups of whole blocks.
+ * Anything else runs the portable kernels. */
+static int use_simd(clql_layer *L) {
+  if (!(L->ctx->info.type & CL_DEVICE_TYPE_CPU) || L->group_len % kernel_unit(L, 1) != 0)
+    return 0;
   cl_kernel k;
-  clql_status st = kernel_for(L, name, 0, L->rows, 1, &k);
-  if (st != CLQL_SUCCESS) return st;
-  cl_uint kp = (cl_uint)L->wb.k_padded, entries = kp / 3;
-  const size_t sizes[] = {sizeof act, sizeof kp, sizeof batch, sizeof tables};
-  const void *const values[] = {&act, &kp, &batch, &tables};
-  if ((st = set_args(k, name, 4, sizes, values)) != CLQL_SUCCESS) return st;
-  size_t local[2] = {clql_work_group_size(L->ctx, k, 64), 1};
-  size_t global[2] = {round_up_size(entries, local[0]), batch};
-  return enqueue(L->ctx, k, name, global, local);
+  return kernel_for(L, x86_names[L->shape.qtype], 1, X86_GEMV_ROWS / x86_row_vector(L), 1, &k) ==
+         CLQL_SUCCESS;
 }
 
 /* Work-items per work-group along the rows: a warp-friendly size on GPUs; a
@@ -170,24 +166,21 @@ static size_t rows_local(clql_layer *L, cl_kernel k) {
   return clql_work_group_size(L->ctx, k, (L->ctx->info.type & CL_DEVICE_TYPE_GPU) ? 128 : 4);
 }
 
-/* y[y_off + b*N + n] for batch tokens from act (q or tables) and act_scales. */
+/* y[y_off + b*N + n] for batch tokens from int8 activations and their scales. */
 static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_mem y,
                                uint64_t y_off, cl_uint batch) {
   static const char *const names[] = {"clql_i2s", "clql_tl1", "clql_tl2"};
-  static const char *const x86_names[] = {"clql_i2s_x86", "clql_tl1_x86", NULL};
   const clql_qtype q = L->shape.qtype;
   const char *name = L->simd ? x86_names[q] : names[q];
   const unsigned tokens = batch == 1 ? 1 : L->simd ? X86_GEMM_TOKENS : L->tokens;
-  /* rows per work-item, and the unit of upg in weights */
-  const unsigned block = L->simd ? (batch == 1 ? X86_GEMV_PAIRS : X86_GEMM_PAIRS) : L->rows;
-  const unsigned rows = L->simd ? 2 * block : block;
-  const uint64_t unit = q == CLQL_QTYPE_TL2 ? 96 : L->simd ? 128 : 32;
+  const unsigned rows = L->simd ? (batch == 1 ? X86_GEMV_ROWS : X86_GEMM_ROWS) : L->rows;
+  const unsigned block = L->simd ? rows / x86_row_vector(L) : rows;
   cl_kernel k;
   clql_status st = kernel_for(L, name, L->simd, block, tokens, &k);
   if (st != CLQL_SUCCESS) return st;
   cl_uint n = (cl_uint)L->shape.n, np = (cl_uint)L->wb.n_padded, kp = (cl_uint)L->wb.k_padded;
-  cl_uint upg = (cl_uint)(L->group_len / unit);
-  cl_uint stride = q == CLQL_QTYPE_TL2 ? kp / 3 * 16 : kp;
+  cl_uint upg = (cl_uint)(L->group_len / kernel_unit(L, L->simd));
+  cl_uint stride = kp;
   cl_ulong off = y_off;
   const size_t sizes[] = {sizeof(cl_mem), sizeof(cl_mem),    sizeof(cl_mem),    sizeof(cl_mem),
                           sizeof(cl_mem), sizeof n,          sizeof np,         sizeof L->ngroups,
@@ -203,7 +196,7 @@ static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_
   return enqueue(L->ctx, k, name, global, local);
 }
 
-/* One chunk: quantize x (from element x_off), tables, product into y. */
+/* One chunk: quantize x (from element x_off), product into y. */
 static clql_status run_chunk(clql_layer *L, cl_mem *part, cl_mem x, uint64_t x_off, cl_mem y,
                              uint64_t y_off, uint64_t batch) {
   if (batch > UINT_MAX)
@@ -212,12 +205,8 @@ static clql_status run_chunk(clql_layer *L, cl_mem *part, cl_mem x, uint64_t x_o
   clql_status st = clql_quantize_activations_at(L->ctx, x, x_off, b, (size_t)L->shape.k,
                                                 part[CLQL_WS_ACTIVATIONS], (size_t)L->wb.k_padded,
                                                 part[CLQL_WS_ACT_SCALES]);
-  const int tl2 = L->shape.qtype == CLQL_QTYPE_TL2;
-  if (st == CLQL_SUCCESS && tl2)
-    st = run_tables(L, part[CLQL_WS_ACTIVATIONS], part[CLQL_WS_TABLES], b);
   if (st == CLQL_SUCCESS)
-    st = run_product(L, tl2 ? part[CLQL_WS_TABLES] : part[CLQL_WS_ACTIVATIONS],
-                     part[CLQL_WS_ACT_SCALES], y, y_off, b);
+    st = run_product(L, part[CLQL_WS_ACTIVATIONS], part[CLQL_WS_ACT_SCALES], y, y_off, b);
   return st;
 }
 
@@ -239,7 +228,7 @@ clql_status clql_layer_create(clql_context *ctx, const clql_packed *packed,
   const clql_layer_shape *s = &packed->shape;
   clql_weight_bytes wb;
   if ((st = clql_layout_weight_bytes(s, &wb)) != CLQL_SUCCESS) return st;
-  /* Kernel arguments are 32-bit; TL1 tables hold 8 shorts per activation. */
+  /* Kernel arguments and offsets within a row are 32-bit (with headroom). */
   if (wb.n_padded > UINT_MAX || wb.k_padded > UINT_MAX / 8)
     return clql_fail(CLQL_ERR_UNSUPPORTED, "shape %llux%llu exceeds the kernels' 32-bit indices",
                      (unsigned long long)s->n, (unsigned long long)s->k);

@@ -78,13 +78,19 @@ static void test_tl1_known_answers(void) {
 
 static void test_tl2_known_answers(void) {
   fixture_weights w;
-  const int8_t row[] = {1, -1, -1, -1, 1, 1};
+  int8_t row[96] = {0};
+  row[0] = 1, row[32] = -1, row[64] = -1; /* triple 0: v = 9 - 3 - 1 = 5 */
+  row[1] = -1, row[33] = 1, row[65] = 1;  /* triple 1: v = -5 */
+  row[16] = 1;                            /* triple 16: v = 9 */
   pack_row(&w, CLQL_QTYPE_TL2, 96, row, sizeof row);
-  /* one granule, Np = 16: MAG words 0..63 (word j of row n at j*16 + n), then SGN */
-  CU_ASSERT_EQUAL(word(&w, 0) & 15, 5);        /* (+1, -1, -1): magnitude 5 */
-  CU_ASSERT_EQUAL((word(&w, 0) >> 4) & 15, 5); /* (-1, +1, +1): magnitude 5 */
-  CU_ASSERT_EQUAL(word(&w, 0) >> 8, 0);
-  CU_ASSERT_EQUAL(word(&w, 64), 2); /* sign 0 for the first, 1 for the second */
+  /* one granule of a 16-row tile: magnitudes (byte j: triple j in bits 0-3,
+   * triple 16 + j in bits 4-7), row n's at 16n; sign words (bit i: triple i
+   * negative), row n's at 256 + 4n */
+  CU_ASSERT_EQUAL(byte_at(&w, 0), 0x95);
+  CU_ASSERT_EQUAL(byte_at(&w, 1), 0x05);
+  for (int j = 2; j < 256; j++) CU_ASSERT_EQUAL(byte_at(&w, j), 0);
+  CU_ASSERT_EQUAL(word(&w, 64), 2); /* sign 0 for triple 0, 1 for triple 1 */
+  for (int j = 65; j < 80; j++) CU_ASSERT_EQUAL(word(&w, j), 0);
   fixture_free(&w);
 }
 
@@ -239,7 +245,7 @@ static void test_corrupt_packed(void) {
   const struct {
     clql_qtype q;
     uint64_t index;      /* word to corrupt (1x32 layer, Np = 16: I2S and TL1 row n at
-                            words 8n..8n+7; TL2 word u of row n at u*16 + n) */
+                            words 8n..8n+7; TL2 magnitudes at 4n..4n+3, signs at 64 + n) */
     uint32_t clear, set; /* bits changed in it */
   } cases[] = {
       {CLQL_QTYPE_I2S, 0, 0, 0x3u << 6},  /* code 11 */

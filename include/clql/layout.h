@@ -41,8 +41,8 @@ extern "C" {
 
 typedef enum clql_qtype {
   CLQL_QTYPE_I2S = 0, /**< 2-bit codes, decode and multiply-add */
-  CLQL_QTYPE_TL1 = 1, /**< pair indices, per-token 16-entry tables */
-  CLQL_QTYPE_TL2 = 2, /**< sign + magnitude of triples, per-token 16-entry tables */
+  CLQL_QTYPE_TL1 = 1, /**< pair indices 3*t0 + t1 + 4 */
+  CLQL_QTYPE_TL2 = 2, /**< sign + magnitude of triples 9*t0 + 3*t1 + t2 */
   CLQL_QTYPE_COUNT_
 } clql_qtype;
 
@@ -79,7 +79,8 @@ typedef enum clql_workspace_part {
   CLQL_WS_INPUT = 0,       /**< float x[B][K], only when clql stages the input */
   CLQL_WS_ACTIVATIONS = 1, /**< int8 q[B][Kp] */
   CLQL_WS_ACT_SCALES = 2,  /**< float s[B] */
-  CLQL_WS_TABLES = 3,      /**< TL1 / TL2 per-token tables (int16) */
+  CLQL_WS_TABLES = 3,      /**< per-token lookup tables: 0 bytes (the kernels decode TL1 and
+                                TL2 indices themselves); kept so part numbers stay stable */
   CLQL_WS_PARTIALS = 4,    /**< split-K partial sums, when a kernel uses them */
   CLQL_WS_OUTPUT = 5,      /**< float y[B][N], only when clql stages the output */
   CLQL_WS_PART_COUNT
