@@ -196,12 +196,14 @@ __kernel void clql_tl2(PRODUCT_ARGS(char)) {
  * by the matching activations (repeated for every row of the vector) with
  * pmaddubsw: u8 x s8, adjacent products summed into 16-bit lanes, at most
  * 2 * 2 * 128 in magnitude, so it never saturates. 16-bit sums are widened
- * to int32 with pmaddwd before they could overflow (FLUSH blocks of at most
- * 3072 per lane each), and sum(c * q) - sum(q) = sum(t * q) per group: all
- * exact. A work-item owns VECS row vectors of one tile and TOKENS tokens;
- * for GEMM each decoded block serves all its tokens. Weights are prefetched
- * a few blocks ahead: the decode is short enough that otherwise the loads
- * wait.
+ * to int32 with pmaddwd before they could overflow (GEMV: every FLUSH blocks
+ * of at most 3072 per lane each; GEMM: every block), and sum(c * q) - sum(q)
+ * = sum(t * q) per group: all exact. A work-item owns VECS row vectors of
+ * one tile and TOKENS tokens; for GEMM each decoded block serves all its
+ * tokens, and the tokens' sums are taken in a pass of their own first, which
+ * leaves the 32 registers to codes, activations and accumulators (spilling
+ * them cost 13%). Weights are prefetched a few blocks ahead: the decode is
+ * short enough that otherwise the loads wait.
  *   I2S  2-bit field m of byte j is weight 32m + j: shift and mask.
  *   TL1  the pair index in each nibble maps to (c0, c1) by two 16-entry
  *        byte tables (pshufb); c0 meets the even activations, c1 the odd.
@@ -211,7 +213,7 @@ __kernel void clql_tl2(PRODUCT_ARGS(char)) {
 #ifndef VECS
 #define VECS 1
 #endif
-#define FLUSH (TOKENS == 1 ? 8u : 1u)
+#define FLUSH 8u /* GEMV: blocks summed in 16-bit lanes */
 #define PREFETCH 4u
 
 typedef char x_c64 __attribute__((ext_vector_type(64)));
@@ -223,6 +225,8 @@ typedef short x_s32 __attribute__((ext_vector_type(32)));
 #define X_WIDEN(s) __builtin_ia32_pmaddwd512(s, (x_s32)(1))
 #define X_I32 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, \
               23, 24, 25, 26, 27, 28, 29, 30, 31
+#define X_I32_HI 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, \
+                 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63
 #define X_I16 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
 /* Bytes 0..31 (LO) or 32..63 (HI) of a 64-byte vector, twice; 16 bytes four
  * times; a 16-entry table in every 128-bit lane. */
@@ -281,7 +285,7 @@ static void x_decode(__global const uchar *blk, uint v, const int qt, x_c64 *c) 
     const x_c64 hi = __builtin_astype(w >> (uchar)4, x_c64);
     /* the four rows' sign words, bit j of the lo / hi half in byte j of the
      * row's 128-bit lane */
-    const char16 sw = vload16(0, (__global const char *)blk + 256 + 16 * v);
+    const char16 sw = *(__global const char16 *)(blk + 256 + 16 * v);
     const x_c64 slo = __builtin_shufflevector(sw, sw, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1,
                                               1, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 8,
                                               8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 12, 12,
@@ -309,27 +313,17 @@ static void x_decode(__global const uchar *blk, uint v, const int qt, x_c64 *c) 
 }
 
 /* The activations matching x_decode's codes for one token's block (a),
- * repeated for every row of a vector; qs gets their sum (16-bit lanes). */
-static void x_acts(__global const char *a, const int qt, x_c64 *q, x_s32 *qs) {
+ * repeated for every row of a vector. */
+static void x_acts(__global const char *a, const int qt, x_c64 *q) {
   if (qt == 2) {
-    const char16 a0 = vload16(0, a), a1 = vload16(1, a), a2 = vload16(2, a);
-    const char16 a3 = vload16(3, a), a4 = vload16(4, a), a5 = vload16(5, a);
+    /* plain 16-byte loads (vload16 of chars becomes 8-byte pieces) */
+    __global const char16 *a16 = (__global const char16 *)a;
+    const char16 a0 = a16[0], a1 = a16[1], a2 = a16[2], a3 = a16[3], a4 = a16[4], a5 = a16[5];
     q[0] = X_X4(a0), q[1] = X_X4(a2), q[2] = X_X4(a4);
     q[3] = X_X4(a1), q[4] = X_X4(a3), q[5] = X_X4(a5);
-    const x_c32 h0 = *(__global const x_c32 *)a, h1 = *(__global const x_c32 *)(a + 32);
-    const x_c32 h2 = *(__global const x_c32 *)(a + 64), z = (x_c32)(0);
-    *qs += X_MUB((x_c64)(1), __builtin_shufflevector(h0, h1, X_I32, 32, 33, 34, 35, 36, 37, 38,
-                                                     39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49,
-                                                     50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60,
-                                                     61, 62, 63)) +
-           X_MUB((x_c64)(1), __builtin_shufflevector(h2, z, X_I32, 32, 33, 34, 35, 36, 37, 38,
-                                                     39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49,
-                                                     50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60,
-                                                     61, 62, 63));
     return;
   }
   const x_c64 a0 = *(__global const x_c64 *)a, a1 = *(__global const x_c64 *)(a + 64);
-  *qs += X_MUB((x_c64)(1), a0) + X_MUB((x_c64)(1), a1);
   if (qt == 1) {
     q[0] = X_EVEN(a0);
     q[1] = X_ODD(a0);
@@ -341,6 +335,19 @@ static void x_acts(__global const char *a, const int qt, x_c64 *q, x_s32 *qs) {
     q[2] = X_LO(a1);
     q[3] = X_HI(a1);
   }
+}
+
+/* The sum of one token's block of activations, in 16-bit lanes (each at
+ * most 2 * 2 * 128 in magnitude). */
+static x_s32 x_qsum(__global const char *a, const int qt) {
+  if (qt == 2) {
+    const x_c32 h0 = *(__global const x_c32 *)a, h1 = *(__global const x_c32 *)(a + 32);
+    const x_c32 h2 = *(__global const x_c32 *)(a + 64), z = (x_c32)(0);
+    return X_MUB((x_c64)(1), __builtin_shufflevector(h0, h1, X_I32, X_I32_HI)) +
+           X_MUB((x_c64)(1), __builtin_shufflevector(h2, z, X_I32, X_I32_HI));
+  }
+  return X_MUB((x_c64)(1), *(__global const x_c64 *)a) +
+         X_MUB((x_c64)(1), *(__global const x_c64 *)(a + 64));
 }
 
 static x_s32 x_dot(const x_c64 *c, const x_c64 *q, const int qt) {
@@ -369,69 +376,94 @@ static void x86_product(PRODUCT_ARGS(char), const int qt) {
   const uint v0 = n0 % 16 / rpv; /* the first row vector in the tile */
   __global const char *at[TOKENS];
   float sum[VECS * 4][TOKENS];
+#pragma unroll
   for (uint t = 0; t < TOKENS; t++) {
     at[t] = act + (size_t)min(b0 + t, batch - 1) * act_stride;
-    for (uint r = 0; r < rows; r++) sum[r][t] = 0.0f;
+#pragma unroll
+    for (uint r = 0; r < VECS * 4; r++) sum[r][t] = 0.0f;
   }
   for (uint g = 0; g < ngroups; g++) {
     int16 acc[VECS][TOKENS], qacc[TOKENS];
+#pragma unroll
     for (uint t = 0; t < TOKENS; t++) {
       qacc[t] = (int16)(0);
+#pragma unroll
       for (uint v = 0; v < VECS; v++) acc[v][t] = (int16)(0);
     }
     const uint gend = (g + 1) * upg;
-    for (uint bb = g * upg; bb < gend; bb += FLUSH) {
-      x_s32 qs[TOKENS];
 #if TOKENS == 1
-      x_s32 part[VECS];
+    for (uint bb = g * upg; bb < gend; bb += FLUSH) {
+      x_s32 qs = (x_s32)(0), part[VECS];
+#pragma unroll
       for (uint v = 0; v < VECS; v++) part[v] = (x_s32)(0);
-#endif
-      for (uint t = 0; t < TOKENS; t++) qs[t] = (x_s32)(0);
       for (uint b = bb; b < min(bb + FLUSH, gend); b++) {
         __global const uchar *blk = wt + (size_t)b * X_TILE(qt);
 #pragma unroll
         for (uint v = v0; v < v0 + VECS; v++)
           __builtin_prefetch(blk + PREFETCH * X_TILE(qt) + 64 * v);
-#if TOKENS == 1
         x_c64 q[6];
-        x_acts(at[0] + (size_t)b * X_BLOCK(qt), qt, q, &qs[0]);
+        x_acts(at[0] + (size_t)b * X_BLOCK(qt), qt, q);
+        qs += x_qsum(at[0] + (size_t)b * X_BLOCK(qt), qt);
 #pragma unroll
         for (uint v = 0; v < VECS; v++) {
           x_c64 c[6];
           x_decode(blk, v0 + v, qt, c);
           part[v] += x_dot(c, q, qt);
         }
-#else
-        x_c64 c[VECS][6];
-#pragma unroll
-        for (uint v = 0; v < VECS; v++) x_decode(blk, v0 + v, qt, c[v]);
-#pragma unroll
-        for (uint t = 0; t < TOKENS; t++) {
-          x_c64 q[6];
-          x_acts(at[t] + (size_t)b * X_BLOCK(qt), qt, q, &qs[t]);
-#pragma unroll
-          for (uint v = 0; v < VECS; v++) acc[v][t] += X_WIDEN(x_dot(c[v], q, qt));
-        }
-#endif
       }
-#if TOKENS == 1
+#pragma unroll
       for (uint v = 0; v < VECS; v++) acc[v][0] += X_WIDEN(part[v]);
-#endif
-      for (uint t = 0; t < TOKENS; t++) qacc[t] += X_WIDEN(qs[t]);
+      qacc[0] += X_WIDEN(qs);
     }
+#else
+    /* the tokens' sums first, so the main loop keeps only accumulators,
+     * codes and activations in registers */
+#pragma unroll
+    for (uint t = 0; t < TOKENS; t++)
+      for (uint b = g * upg; b < gend; b++)
+        qacc[t] += X_WIDEN(x_qsum(at[t] + (size_t)b * X_BLOCK(qt), qt));
+    for (uint b = g * upg; b < gend; b++) {
+      __global const uchar *blk = wt + (size_t)b * X_TILE(qt);
+#pragma unroll
+      for (uint v = v0; v < v0 + VECS; v++)
+        __builtin_prefetch(blk + PREFETCH * X_TILE(qt) + 64 * v);
+      x_c64 c[VECS][6];
+#pragma unroll
+      for (uint v = 0; v < VECS; v++) x_decode(blk, v0 + v, qt, c[v]);
+#pragma unroll
+      for (uint t = 0; t < TOKENS; t++) {
+        x_c64 q[6];
+        x_acts(at[t] + (size_t)b * X_BLOCK(qt), qt, q);
+#pragma unroll
+        for (uint v = 0; v < VECS; v++) acc[v][t] += X_WIDEN(x_dot(c[v], q, qt));
+      }
+    }
+#endif
+    /* constant indices only (unrolled), so the accumulators stay in registers */
+#pragma unroll
     for (uint t = 0; t < TOKENS; t++) {
       const int qsum = hsum16(qacc[t]);
-      for (uint r = 0; r < rows; r++) {
-        const float gamma = load_scale(scales, g, scale_g, scale_n, n0 + r);
-        const float p = (float)(x_row_sum(acc[r / rpv][t], r % rpv, qt) - qsum) * gamma;
-        sum[r][t] = sum[r][t] + p;
+#pragma unroll
+      for (uint v = 0; v < VECS; v++) {
+#pragma unroll
+        for (uint i = 0; i < 4; i++) {
+          if (i >= X_RPV(qt)) break;
+          const uint r = v * X_RPV(qt) + i;
+          const float gamma = load_scale(scales, g, scale_g, scale_n, n0 + r);
+          const float p = (float)(x_row_sum(acc[v][t], i, qt) - qsum) * gamma;
+          sum[r][t] = sum[r][t] + p;
+        }
       }
     }
   }
-  for (uint t = 0; t < TOKENS && b0 + t < batch; t++) {
+#pragma unroll
+  for (uint t = 0; t < TOKENS; t++) {
+    if (b0 + t >= batch) break;
     const float s = act_scales[b0 + t];
     __global float *out = y + y_off + (size_t)(b0 + t) * n;
-    for (uint r = 0; r < rows && n0 + r < n; r++) out[n0 + r] = clql_div_rn(sum[r][t], s);
+#pragma unroll
+    for (uint r = 0; r < VECS * 4; r++)
+      if (r < VECS * X_RPV(qt) && n0 + r < n) out[n0 + r] = clql_div_rn(sum[r][t], s);
   }
 }
 
