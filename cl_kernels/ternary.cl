@@ -52,7 +52,9 @@ static float load_scale(__global const float *scales, uint g, uint scale_g, uint
  * I2S and TL1 (per tile and 128-weight block, the 16 rows' 32 bytes one
  * after the other) are decoded 32 weights at a time (a unit) into two
  * char16 of t in -1..1, in the order of the char16 activations they
- * multiply; TL2 a granule at a time, 16 triples per step. */
+ * multiply; TL2 a granule at a time, 16 triples per step. Weights and
+ * activations are read as aligned vectors (every offset is a multiple of
+ * their size; PoCL splits vload16 of chars into 8-byte loads). */
 
 /* Words of row n: block b at + b * 128. */
 static __global const uint *row_blocks(__global const uint *w, uint n, uint nblk) {
@@ -62,7 +64,7 @@ static __global const uint *row_blocks(__global const uint *w, uint n, uint nblk
 /* I2S unit u = plane u % 4 of block u / 4: 2-bit field u % 4 of each byte,
  * so one shift and mask give 4 codes per word, in element order. */
 static void unit_i2s(__global const uint *rb, uint u, char16 *lo, char16 *hi) {
-  const uint8 v = vload8(0, rb + (size_t)(u / 4) * 128);
+  const uint8 v = *(__global const uint8 *)(rb + (size_t)(u / 4) * 128);
   const uint s = 2 * (u % 4);
   *lo = as_char16((v.lo >> s) & 0x03030303u) - (char16)(1);
   *hi = as_char16((v.hi >> s) & 0x03030303u) - (char16)(1);
@@ -74,7 +76,7 @@ static void unit_i2s(__global const uint *rb, uint u, char16 *lo, char16 *hi) {
  * (no byte carries into the next: 8 * 11 < 256). t0 pairs with the even
  * activations, t1 with the odd ones. */
 static void unit_tl1(__global const uint *rb, uint u, char16 *t0, char16 *t1) {
-  const uint8 v = vload8(0, rb + (size_t)(u / 4) * 128);
+  const uint8 v = *(__global const uint8 *)(rb + (size_t)(u / 4) * 128);
   const uint h = u % 4;
   const uint4 x = ((h & 1) ? v.hi : v.lo) >> (4 * (h >> 1)) & 0x0F0F0F0Fu;
   const uint4 c0 = ((x * 11u) >> 5) & 0x03030303u;
@@ -100,7 +102,7 @@ static void unit_products(__global const uint *rb, uint r, uint u, const int qt,
                           __global const char *const *at, int16 *acc) {
   if (qt == 2) {
     __global const uchar *gr = (__global const uchar *)rb + (size_t)u * 320;
-    const uchar16 mb = vload16(0, gr + r * 16);
+    const uchar16 mb = *(__global const uchar16 *)(gr + r * 16);
     const uint sw = *(__global const uint *)(gr + 256 + r * 4);
     const int16 bit = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 #pragma unroll
@@ -112,10 +114,9 @@ static void unit_products(__global const uint *rb, uint r, uint u, const int qt,
       tl2_digits(m, neg, d);
 #pragma unroll
       for (uint t = 0; t < TOKENS; t++) {
-        __global const char *a = at[t] + 96 * u + 16 * h;
-        acc[t] += d[0] * convert_int16(vload16(0, a)) +
-                  d[1] * convert_int16(vload16(0, a + 32)) +
-                  d[2] * convert_int16(vload16(0, a + 64));
+        __global const char16 *a = (__global const char16 *)(at[t] + 96 * u + 16 * h);
+        acc[t] += d[0] * convert_int16(a[0]) + d[1] * convert_int16(a[2]) +
+                  d[2] * convert_int16(a[4]);
       }
     }
     return;
@@ -127,7 +128,8 @@ static void unit_products(__global const uint *rb, uint r, uint u, const int qt,
     unit_i2s(rb, u, &ta, &tb);
 #pragma unroll
   for (uint t = 0; t < TOKENS; t++) {
-    const char16 lo = vload16(0, at[t] + 32 * u), hi = vload16(0, at[t] + 32 * u + 16);
+    __global const char16 *a = (__global const char16 *)(at[t] + 32 * u);
+    const char16 lo = a[0], hi = a[1];
     const char16 qa = qt == 1 ? (char16)(lo.even, hi.even) : lo;
     const char16 qb = qt == 1 ? (char16)(lo.odd, hi.odd) : hi;
     acc[t] += convert_int16(ta) * convert_int16(qa) + convert_int16(tb) * convert_int16(qb);
