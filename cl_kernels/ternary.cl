@@ -298,7 +298,8 @@ static void x_decode(__global const uchar *blk, uint v, const int qt, x_c64 *c) 
                                               10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11,
                                               11, 11, 11, 14, 14, 14, 14, 14, 14, 14, 14, 15, 15,
                                               15, 15, 15, 15, 15, 15);
-    const x_c64 bits = x_table((char16)(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128));
+    const x_c64 bits =
+        x_table((char16)(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128));
     const x_c64 nlo = (slo & bits) != (char)0, nhi = (shi & bits) != (char)0;
     const x_c64 two = (x_c64)(2);
     c[0] = __builtin_ia32_pshufb512(l0, lo);

@@ -86,7 +86,8 @@ static void encode_unit(const clql_layer_shape *s, const geometry *g, void *w, u
     unsigned char *b = (unsigned char *)w + block_offset(g, n, u);
     for (unsigned j = 0; j < 32; j++) {
       unsigned v = 0;
-      for (unsigned m = 0; m < 4; m++) v |= (unsigned)(tval(row, k, 128 * u + 32 * m + j) + 1) << (2 * m);
+      for (unsigned m = 0; m < 4; m++)
+        v |= (unsigned)(tval(row, k, 128 * u + 32 * m + j) + 1) << (2 * m);
       b[j] = (unsigned char)v;
     }
   } else if (s->qtype == CLQL_QTYPE_TL1) {
