@@ -1,6 +1,15 @@
 /* Per-token int8 activation quantization; see include/clql/activation.h.
  * One work-group per token; the local size is a power of two. x_off (in
- * floats) lets a forward pass quantize one chunk of a larger input in place. */
+ * floats) lets a forward pass quantize one chunk of a larger input in place.
+ *
+ * Work-item i owns a contiguous run of at least CHUNK outputs (a multiple of
+ * 16, so loads and stores are float16 / char16 vectors doing the reference's
+ * operations per element); only as many work-items as the row needs take
+ * part, and the maximum is combined by work-item 0 alone: on a CPU device a
+ * work-group runs on one core, where every extra work-item and every barrier
+ * step costs time, and a row is a few thousand elements. */
+#define CHUNK 256u
+
 __kernel void clql_quantize_activations(__global const float *x, ulong x_off, uint k,
                                         __global char *q, uint q_stride,
                                         __global float *scales, __local float *scratch) {
@@ -8,19 +17,40 @@ __kernel void clql_quantize_activations(__global const float *x, ulong x_off, ui
   const uint lid = (uint)get_local_id(0), lsz = (uint)get_local_size(0);
   __global const float *row = x + x_off + b * k;
   __global char *out = q + b * q_stride;
+  const uint per = max(CHUNK, ((q_stride + lsz - 1) / lsz + 15) & ~15u);
+  const uint active = (q_stride + per - 1) / per;
+  /* this work-item's outputs [i0, iend), of which [i0, xend) are inputs */
+  const uint i0 = min(lid * per, q_stride), iend = min(i0 + per, q_stride);
+  const uint xend = max(i0, min(iend, k)), full = i0 + (xend - i0) / 16 * 16;
 
   float m = 0.0f;
-  for (uint i = lid; i < k; i += lsz) m = fmax(m, fabs(row[i]));
-  scratch[lid] = m;
+  float16 m16 = (float16)(0.0f);
+  for (uint i = i0; i < full; i += 16) m16 = fmax(m16, fabs(vload16(0, row + i)));
+  for (uint i = full; i < xend; i++) m = fmax(m, fabs(row[i]));
+  const float8 m8 = fmax(m16.lo, m16.hi);
+  const float4 m4 = fmax(m8.lo, m8.hi);
+  scratch[lid] = fmax(m, fmax(fmax(m4.x, m4.y), fmax(m4.z, m4.w)));
   barrier(CLK_LOCAL_MEM_FENCE);
-  for (uint s = lsz / 2; s > 0; s /= 2) {
-    if (lid < s) scratch[lid] = fmax(scratch[lid], scratch[lid + s]);
-    barrier(CLK_LOCAL_MEM_FENCE);
+  if (lid == 0) {
+    float amax = 0.0f;
+    for (uint i = 0; i < active; i++) amax = fmax(amax, scratch[i]);
+    scratch[0] = clql_div_rn(127.0f, fmax(amax, 1e-5f));
   }
-  const float amax = fmax(scratch[0], 1e-5f);
-  const float s = clql_div_rn(127.0f, amax);
+  barrier(CLK_LOCAL_MEM_FENCE);
+  const float s = scratch[0];
 
-  for (uint i = lid; i < q_stride; i += lsz) {
+  /* A char16 store where the row is 16-byte aligned (always in layers):
+   * vstore16 of chars becomes 16 byte stores. */
+  const int aligned = ((size_t)out & 15) == 0;
+  for (uint i = i0; i < full; i += 16) {
+    float16 r = rint(vload16(0, row + i) * s);
+    r = select(clamp(r, -128.0f, 127.0f), (float16)(0.0f), isnan(r));
+    if (aligned)
+      *(__global char16 *)(out + i) = convert_char16(r);
+    else
+      vstore16(convert_char16(r), 0, out + i);
+  }
+  for (uint i = full; i < iend; i++) {
     float r = 0.0f;
     if (i < k) {
       r = rint(row[i] * s);

@@ -1,18 +1,26 @@
 /* Ternary GEMV / GEMM: y[b][n] = (sum_g acc_g * gamma_g) / s_b, where acc_g
  * is the int32 sum of t * q over group g (include/clql/ternary.h gives the
- * exact float operation order; this file repeats it lane for lane).
+ * exact float operation order; every kernel here repeats it). Integer sums
+ * are exact in any order, so the kernels are free in how they add products;
+ * only the float steps per group and the final division are fixed.
  *
- * Work decomposition: work-item (i, j) owns rows n0 = i*ROWS .. n0+ROWS-1 and
- * tokens b0 = j*TOKENS .. b0+TOKENS-1. The ROWS rows are the lanes of one
- * vector: weight words of adjacent rows are adjacent (W[unit][Np]), so a row
- * block is one unit-stride vector load, and every activation or table entry
- * is a scalar broadcast to all lanes. Each weight word is decoded once and
- * used for all TOKENS tokens. No barriers, no local memory; the host pads
- * the global size, so out-of-range items return at once. Rows are padded to
- * 16 in every layout, so a block never reads past the weights.
- *
- * Build options: -DROWS=1|2|4|8|16 (the device's preferred int vector width)
- * and -DTOKENS=n (1 for GEMV). */
+ * Two families, both reading the int8 activations directly (no tables):
+ *   - portable kernels (clql_i2s, clql_tl1, clql_tl2): OpenCL C 1.2 only,
+ *     what GPUs and other devices run. Build options -DROWS (rows per
+ *     work-item) and -DTOKENS (tokens per work-item, 1 for GEMV).
+ *   - x86 kernels (clql_*_x86, at the end of the file): the same arithmetic
+ *     in 8- and 16-bit lanes of 512-bit vectors through clang's vector
+ *     extensions and AVX-512BW builtins, for CPU devices whose compiler
+ *     provides them (PoCL); they exist only when built with -DCLQL_SIMD on
+ *     such a compiler. Build options -DVECS (row vectors per work-item) and
+ *     -DTOKENS.
+ * Weights are tiled by 16 rows (include/clql/layout.h): a work-item owns
+ * rows of one tile and reads them as one stream, and adjacent work-items
+ * read adjacent bytes, so a GPU's loads coalesce. Each work-item writes its
+ * own outputs exactly once: no barriers, no local memory. Tokens past the
+ * batch read the last token and are never stored, so inner loops carry no
+ * bounds checks. Products with the division built with
+ * -cl-fp32-correctly-rounded-divide-sqrt use '/' (common.cl). */
 #ifndef ROWS
 #define ROWS 1
 #endif
@@ -20,172 +28,460 @@
 #define TOKENS 1
 #endif
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#if ROWS == 1
-typedef uint uintR;
-typedef int intR;
-typedef float floatR;
-#define LOADR(p) (*(p))
-#define STORER(v, p) (*(p) = (v))
-#define AS_INTR(v) as_int(v)
-#define TO_FLOATR(v) convert_float(v)
-#else
-typedef CAT(uint, ROWS) uintR;
-typedef CAT(int, ROWS) intR;
-typedef CAT(float, ROWS) floatR;
-#define LOADR(p) CAT(vload, ROWS)(0, p)
-#define STORER(v, p) CAT(vstore, ROWS)(v, 0, p)
-#define AS_INTR(v) CAT(as_int, ROWS)(v)
-#define TO_FLOATR(v) CAT(convert_float, ROWS)(v)
-#endif
-
-/* Arguments shared by the three product kernels:
+/* Arguments shared by the product kernels:
  *   w          packed weights (include/clql/layout.h)
  *   scales     S[g * scale_g + n * scale_n]
- *   act        int8 activations q[b][act_stride] (I2S) or int16 tables
- *              [b][act_stride] (TL1, TL2), token b at b * act_stride
+ *   act        int8 activations q[b][act_stride], token b at b * act_stride
  *   act_scales s[b]
  *   y          output, y[y_off + b * n + row]
- *   n, np      rows and padded rows; ngroups scale groups of upg units
- *              (16-weight words, or 96-weight granules for TL2) each */
+ *   n, np      rows and padded rows; ngroups scale groups of upg units each
+ *              (units: 96-weight granules for TL2; for I2S and TL1 32
+ *              weights in the portable kernels, 128 in the x86 ones) */
 #define PRODUCT_ARGS(act_type)                                                              \
   __global const uint *w, __global const float *scales, __global const act_type *act,       \
       __global const float *act_scales, __global float *y, uint n, uint np, uint ngroups,   \
       uint upg, uint scale_g, uint scale_n, uint act_stride, uint batch, ulong y_off
 
-static floatR load_scales(__global const float *scales, uint g, uint scale_g, uint scale_n,
-                          uint n0) {
-  __global const float *p = scales + (size_t)g * scale_g;
-  return scale_n ? LOADR(p + n0) : (floatR)(p[0]);
+static float load_scale(__global const float *scales, uint g, uint scale_g, uint scale_n,
+                        uint row) {
+  return scales[(size_t)g * scale_g + (scale_n ? row : 0)];
 }
 
-/* sum = sum + (float)acc * gamma, each operation rounded on its own. */
-static floatR add_group(floatR sum, intR acc, floatR gamma) {
-  const floatR p = TO_FLOATR(acc) * gamma;
-  return sum + p;
+/* ---- portable ----
+ * A work-item owns ROWS rows of one tile (one at a time) and TOKENS tokens.
+ * I2S and TL1 (per tile and 128-weight block, the 16 rows' 32 bytes one
+ * after the other) are decoded 32 weights at a time (a unit) into two
+ * char16 of t in -1..1, in the order of the char16 activations they
+ * multiply; TL2 a granule at a time, 16 triples per step. Weights and
+ * activations are read as aligned vectors (every offset is a multiple of
+ * their size; PoCL splits vload16 of chars into 8-byte loads). */
+
+/* Words of row n: block b at + b * 128. */
+static __global const uint *row_blocks(__global const uint *w, uint n, uint nblk) {
+  return w + ((size_t)(n / 16) * nblk * 16 + n % 16) * 8;
 }
 
-/* Entry idx (per lane) of one 16-entry table. The table is the same for
- * every row of the block, so the lookup is a shuffle of one vector (one
- * permute instruction where the device has it). */
-static intR lookup(__global const short *table, uintR idx) {
-#if ROWS == 1
-  return table[idx];
-#else
-  return shuffle(convert_int16(vload16(0, table)), idx);
-#endif
+/* I2S unit u = plane u % 4 of block u / 4: 2-bit field u % 4 of each byte,
+ * so one shift and mask give 4 codes per word, in element order. */
+static void unit_i2s(__global const uint *rb, uint u, char16 *lo, char16 *hi) {
+  const uint8 v = *(__global const uint8 *)(rb + (size_t)(u / 4) * 128);
+  const uint s = 2 * (u % 4);
+  *lo = as_char16((v.lo >> s) & 0x03030303u) - (char16)(1);
+  *hi = as_char16((v.hi >> s) & 0x03030303u) - (char16)(1);
 }
 
-/* y[b][n0 + r] = sum_r / s_b for each token and each existing row. */
-static void store_block(__global float *y, ulong y_off, uint n, uint n0, uint b0, uint batch,
-                        __global const float *act_scales, const floatR *sum) {
-  const uint rows = min((uint)ROWS, n - n0);
-  for (uint t = 0; t < TOKENS && b0 + t < batch; t++) {
-    float v[ROWS];
-    STORER(sum[t], v);
-    const float s = act_scales[b0 + t];
-    __global float *out = y + y_off + (size_t)(b0 + t) * n + n0;
-    for (uint r = 0; r < rows; r++) out[r] = clql_div_rn(v[r], s);
-  }
+/* TL1 unit u: 16 pair indices (the low nibbles of the block's first or last
+ * 16 bytes for u % 4 = 0, 1; the high nibbles for 2, 3), four per word
+ * decoded at once: idx = 3 * c0 + c1 with c0 = idx * 11 >> 5 for idx <= 8
+ * (no byte carries into the next: 8 * 11 < 256). t0 pairs with the even
+ * activations, t1 with the odd ones. */
+static void unit_tl1(__global const uint *rb, uint u, char16 *t0, char16 *t1) {
+  const uint8 v = *(__global const uint8 *)(rb + (size_t)(u / 4) * 128);
+  const uint h = u % 4;
+  const uint4 x = ((h & 1) ? v.hi : v.lo) >> (4 * (h >> 1)) & 0x0F0F0F0Fu;
+  const uint4 c0 = ((x * 11u) >> 5) & 0x03030303u;
+  *t0 = as_char16(c0) - (char16)(1);
+  *t1 = as_char16(x - c0 * 3u) - (char16)(1);
 }
 
-/* Shared prologue: the block's position, leaving when it is outside, and the
- * per-token activation rows (tokens past the batch read the last token and
- * are never stored, so the inner loops carry no bounds checks). */
-#define BLOCK_BEGIN(act_type)                                                              \
-  const uint n0 = (uint)get_global_id(0) * ROWS, b0 = (uint)get_global_id(1) * TOKENS;    \
-  if (n0 >= n || b0 >= batch) return;                                                     \
-  __global const act_type *at[TOKENS];                                                    \
-  floatR sum[TOKENS];                                                                     \
-  for (uint t = 0; t < TOKENS; t++) {                                                     \
-    at[t] = act + (size_t)min(b0 + t, batch - 1) * act_stride;                            \
-    sum[t] = (floatR)(0.0f);                                                              \
-  }                                                                                       \
-  for (uint g = 0; g < ngroups; g++) {                                                    \
-    intR acc[TOKENS];                                                                     \
-    for (uint t = 0; t < TOKENS; t++) acc[t] = (intR)(0);                                 \
-    for (uint u = g * upg; u < (g + 1) * upg; u++) {
-
-#define BLOCK_END                                                                          \
-  }                                                                                        \
-  const floatR gamma = load_scales(scales, g, scale_g, scale_n, n0);                       \
-  for (uint t = 0; t < TOKENS; t++) sum[t] = add_group(sum[t], acc[t], gamma);             \
-  }                                                                                        \
-  store_block(y, y_off, n, n0, b0, batch, act_scales, sum);
-
-/* I2S: field i of a word is the code t + 1 of k = 16u + i. */
-__kernel void clql_i2s(PRODUCT_ARGS(char)) {
-  BLOCK_BEGIN(char)
-  const uintR word = LOADR(w + (size_t)u * np + n0);
-  int a[TOKENS][16];
-#pragma unroll
-  for (uint t = 0; t < TOKENS; t++) vstore16(convert_int16(vload16(u, at[t])), 0, a[t]);
-#pragma unroll
-  for (uint i = 0; i < 16; i++) {
-    const intR tv = AS_INTR((word >> (2 * i)) & 3u) - 1;
-#pragma unroll
-    for (uint t = 0; t < TOKENS; t++) acc[t] += tv * a[t][i];
-  }
-  BLOCK_END
+/* TL2 (layout below): 16 triples at once, digits by arithmetic. Balanced
+ * ternary digits of magnitudes m (0..13), negated where neg = -1:
+ * m = 9*d0 + 3*d1 + d2 with d0 = (m + 4) / 9. */
+static void tl2_digits(int16 m, int16 neg, int16 *d) {
+  const int16 d0 = (m + 4) / 9, r = m - 9 * d0;
+  const int16 d1 = (r + 4) / 3 - 1, d2 = r - 3 * d1;
+  d[0] = (d0 ^ neg) - neg;
+  d[1] = (d1 ^ neg) - neg;
+  d[2] = (d2 ^ neg) - neg;
 }
 
-/* TL1: nibble j of a word indexes the 16-entry table of pair 8u + j. */
-__kernel void clql_tl1(PRODUCT_ARGS(short)) {
-  BLOCK_BEGIN(short)
-  const uintR word = LOADR(w + (size_t)u * np + n0);
+/* acc[t] += the products of unit u of a row for each token: 32 weights of
+ * an I2S / TL1 block (rb: the row's blocks), or a TL2 granule (rb: the
+ * tile's granules, r the row in the tile). */
+static void unit_products(__global const uint *rb, uint r, uint u, const int qt,
+                          __global const char *const *at, int16 *acc) {
+  if (qt == 2) {
+    __global const uchar *gr = (__global const uchar *)rb + (size_t)u * 320;
+    const uchar16 mb = *(__global const uchar16 *)(gr + r * 16);
+    const uint sw = *(__global const uint *)(gr + 256 + r * 4);
+    const int16 bit = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 #pragma unroll
-  for (uint j = 0; j < 8; j++) {
-    const uintR idx = (word >> (4 * j)) & 15u;
-#pragma unroll
-    for (uint t = 0; t < TOKENS; t++) acc[t] += lookup(at[t] + ((size_t)u * 8 + j) * 16, idx);
-  }
-  BLOCK_END
-}
-
-/* TL2: granule u has 4 magnitude words and a sign word per row; triple i is
- * looked up by magnitude, then negated when its sign bit is set. */
-__kernel void clql_tl2(PRODUCT_ARGS(short)) {
-  BLOCK_BEGIN(short)
-  const uintR sign = LOADR(w + ((size_t)ngroups * upg * 4 + u) * np + n0);
-#pragma unroll
-  for (uint j = 0; j < 4; j++) {
-    const uintR mag = LOADR(w + ((size_t)u * 4 + j) * np + n0);
-#pragma unroll
-    for (uint ii = 0; ii < 8; ii++) {
-      const uint i = 8 * j + ii;
-      const uintR m = (mag >> (4 * ii)) & 15u;
-      const intR neg = AS_INTR(-((sign >> i) & 1u)); /* 0 or -1 */
+    for (uint h = 0; h < 2; h++) {
+      /* triples 16h .. 16h+15: weights 16h + j, +32, +64 of the granule */
+      const int16 m = convert_int16(h ? mb >> (uchar)4 : mb & (uchar)15);
+      const int16 neg = -(((int16)(sw >> (16 * h)) >> bit) & 1);
+      int16 d[3];
+      tl2_digits(m, neg, d);
 #pragma unroll
       for (uint t = 0; t < TOKENS; t++) {
-        const intR v = lookup(at[t] + ((size_t)u * 32 + i) * 16, m);
-        acc[t] += (v ^ neg) - neg;
+        __global const char16 *a = (__global const char16 *)(at[t] + 96 * u + 16 * h);
+        acc[t] += d[0] * convert_int16(a[0]) + d[1] * convert_int16(a[2]) +
+                  d[2] * convert_int16(a[4]);
+      }
+    }
+    return;
+  }
+  char16 ta, tb;
+  if (qt == 1)
+    unit_tl1(rb, u, &ta, &tb);
+  else
+    unit_i2s(rb, u, &ta, &tb);
+#pragma unroll
+  for (uint t = 0; t < TOKENS; t++) {
+    __global const char16 *a = (__global const char16 *)(at[t] + 32 * u);
+    const char16 lo = a[0], hi = a[1];
+    const char16 qa = qt == 1 ? (char16)(lo.even, hi.even) : lo;
+    const char16 qb = qt == 1 ? (char16)(lo.odd, hi.odd) : hi;
+    acc[t] += convert_int16(ta) * convert_int16(qa) + convert_int16(tb) * convert_int16(qb);
+  }
+}
+
+static int hsum16(int16 v) {
+  const int8 a = v.lo + v.hi;
+  const int4 b = a.lo + a.hi;
+  return b.x + b.y + b.z + b.w;
+}
+
+/* qt: 0 I2S, 1 TL1, 2 TL2 */
+static void portable_product(PRODUCT_ARGS(char), const int qt) {
+  const uint n0 = (uint)get_global_id(0) * ROWS, b0 = (uint)get_global_id(1) * TOKENS;
+  if (n0 >= n || b0 >= batch) return;
+  const uint nunits = ngroups * upg;
+  __global const char *at[TOKENS];
+  for (uint t = 0; t < TOKENS; t++) at[t] = act + (size_t)min(b0 + t, batch - 1) * act_stride;
+  for (uint r = 0; r < ROWS && n0 + r < n; r++) {
+    const uint row = n0 + r;
+    __global const uint *rb = qt == 2 ? w + (size_t)(row / 16) * nunits * 80
+                                      : row_blocks(w, row, nunits / 4);
+    float sum[TOKENS];
+    for (uint t = 0; t < TOKENS; t++) sum[t] = 0.0f;
+    for (uint g = 0; g < ngroups; g++) {
+      int16 acc[TOKENS];
+      for (uint t = 0; t < TOKENS; t++) acc[t] = (int16)(0);
+      for (uint u = g * upg; u < (g + 1) * upg; u++) unit_products(rb, row % 16, u, qt, at, acc);
+      const float gamma = load_scale(scales, g, scale_g, scale_n, row);
+      for (uint t = 0; t < TOKENS; t++) {
+        const float p = (float)hsum16(acc[t]) * gamma;
+        sum[t] = sum[t] + p;
+      }
+    }
+    for (uint t = 0; t < TOKENS && b0 + t < batch; t++)
+      y[y_off + (size_t)(b0 + t) * n + row] = clql_div_rn(sum[t], act_scales[b0 + t]);
+  }
+}
+
+__kernel void clql_i2s(PRODUCT_ARGS(char)) {
+  portable_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n,
+                   act_stride, batch, y_off, 0);
+}
+
+__kernel void clql_tl1(PRODUCT_ARGS(char)) {
+  portable_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n,
+                   act_stride, batch, y_off, 1);
+}
+
+/* TL2 layout: tiles of 16 rows; per tile and 96-weight granule the rows' 16
+ * magnitude bytes (byte j: triple j in bits 0..3, triple 16 + j in bits
+ * 4..7), then their 4-byte sign words (bit i: triple i negative), 320 bytes.
+ * Triple i holds weights i, 32 + i, 64 + i of the granule, so each digit of
+ * 16 triples multiplies 16 consecutive activations. */
+__kernel void clql_tl2(PRODUCT_ARGS(char)) {
+  portable_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n,
+                   act_stride, batch, y_off, 2);
+}
+
+/* ---- x86 CPUs (AVX-512BW) ----
+ * A 512-bit register holds one block of two adjacent rows (I2S, TL1: 32
+ * bytes each) or four (TL2: 16 magnitude bytes each): a row vector; rows of
+ * a tile are adjacent, so it is one load. Per block the weights become four
+ * (six for TL2) vectors of unsigned codes c = t + 1 in 0..2, each multiplied
+ * by the matching activations (repeated for every row of the vector) with
+ * pmaddubsw: u8 x s8, adjacent products summed into 16-bit lanes, at most
+ * 2 * 2 * 128 in magnitude, so it never saturates. 16-bit sums are widened
+ * to int32 with pmaddwd before they could overflow (GEMV: every FLUSH blocks
+ * of at most 3072 per lane each; GEMM: every block), and sum(c * q) - sum(q)
+ * = sum(t * q) per group: all exact. A work-item owns VECS row vectors of
+ * one tile and TOKENS tokens; for GEMM each decoded block serves all its
+ * tokens, and the tokens' sums are taken in a pass of their own first, which
+ * leaves the 32 registers to codes, activations and accumulators (spilling
+ * them cost 13%). Weights are prefetched a few blocks ahead: the decode is
+ * short enough that otherwise the loads wait.
+ *   I2S  2-bit field m of byte j is weight 32m + j: shift and mask.
+ *   TL1  the pair index in each nibble maps to (c0, c1) by two 16-entry
+ *        byte tables (pshufb); c0 meets the even activations, c1 the odd.
+ *   TL2  the magnitude in each nibble maps to its three digits + 1 by three
+ *        tables; a set sign bit turns c into 2 - c. */
+#if defined(CLQL_SIMD) && defined(__clang__) && defined(__x86_64__) && defined(__AVX512BW__)
+#ifndef VECS
+#define VECS 1
+#endif
+#define FLUSH 8u /* GEMV: blocks summed in 16-bit lanes */
+#define PREFETCH 4u
+
+typedef char x_c64 __attribute__((ext_vector_type(64)));
+typedef uchar x_u64 __attribute__((ext_vector_type(64)));
+typedef char x_c32 __attribute__((ext_vector_type(32)));
+typedef short x_s32 __attribute__((ext_vector_type(32)));
+
+#define X_MUB(c, q) __builtin_ia32_pmaddubsw512(c, q)
+#define X_WIDEN(s) __builtin_ia32_pmaddwd512(s, (x_s32)(1))
+#define X_I32 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, \
+              23, 24, 25, 26, 27, 28, 29, 30, 31
+#define X_I32_HI 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, \
+                 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63
+#define X_I16 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+/* Bytes 0..31 (LO) or 32..63 (HI) of a 64-byte vector, twice; 16 bytes four
+ * times; a 16-entry table in every 128-bit lane. */
+#define X_LO(a) __builtin_shufflevector(a, a, X_I32, X_I32)
+#define X_HI(a)                                                                                \
+  __builtin_shufflevector(a, a, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46,   \
+                          47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,  \
+                          32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48,  \
+                          49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63)
+#define X_X4(h) __builtin_shufflevector(h, h, X_I16, X_I16, X_I16, X_I16)
+#define X_EVEN(a)                                                                              \
+  __builtin_shufflevector(a, a, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, \
+                          34, 36, 38, 40, 42, 44, 46, 48, 50, 52, 54, 56, 58, 60, 62, 0, 2, 4, \
+                          6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38,   \
+                          40, 42, 44, 46, 48, 50, 52, 54, 56, 58, 60, 62)
+#define X_ODD(a)                                                                               \
+  __builtin_shufflevector(a, a, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, \
+                          35, 37, 39, 41, 43, 45, 47, 49, 51, 53, 55, 57, 59, 61, 63, 1, 3, 5, \
+                          7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39,   \
+                          41, 43, 45, 47, 49, 51, 53, 55, 57, 59, 61, 63)
+
+/* Rows per vector, code vectors per block, weights per block, tile bytes
+ * per block, by qtype (0 I2S, 1 TL1, 2 TL2). */
+#define X_RPV(qt) ((qt) == 2 ? 4u : 2u)
+#define X_NC(qt) ((qt) == 2 ? 6u : 4u)
+#define X_BLOCK(qt) ((qt) == 2 ? 96u : 128u)
+#define X_TILE(qt) ((qt) == 2 ? 320u : 512u)
+
+static x_c64 x_table(char16 t) { return X_X4(t); }
+
+/* The code vectors of row vector v of a tile's block (the tile's rows in
+ * vectors of X_RPV; TL2 sign words follow the 256 magnitude bytes). */
+static void x_decode(__global const uchar *blk, uint v, const int qt, x_c64 *c) {
+  const x_u64 w = *(__global const x_u64 *)(blk + 64 * v);
+  if (qt == 0) {
+    c[0] = __builtin_astype(w & (uchar)3, x_c64);
+    c[1] = __builtin_astype((w >> (uchar)2) & (uchar)3, x_c64);
+    c[2] = __builtin_astype((w >> (uchar)4) & (uchar)3, x_c64);
+    c[3] = __builtin_astype(w >> (uchar)6, x_c64);
+  } else if (qt == 1) {
+    const x_c64 lut0 = x_table((char16)(0, 0, 0, 1, 1, 1, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0));
+    const x_c64 lut1 = x_table((char16)(0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0));
+    const x_c64 lo = __builtin_astype(w & (uchar)15, x_c64);
+    const x_c64 hi = __builtin_astype(w >> (uchar)4, x_c64);
+    c[0] = __builtin_ia32_pshufb512(lut0, lo);
+    c[1] = __builtin_ia32_pshufb512(lut1, lo);
+    c[2] = __builtin_ia32_pshufb512(lut0, hi);
+    c[3] = __builtin_ia32_pshufb512(lut1, hi);
+  } else {
+    /* digit k + 1 of each magnitude: triples 0..15 of a row (lo nibbles)
+     * are c[k], triples 16..31 (hi nibbles) c[3 + k] */
+    const x_c64 l0 = x_table((char16)(1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1));
+    const x_c64 l1 = x_table((char16)(1, 1, 2, 2, 2, 0, 0, 0, 1, 1, 1, 2, 2, 2, 1, 1));
+    const x_c64 l2 = x_table((char16)(1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 1, 1));
+    const x_c64 lo = __builtin_astype(w & (uchar)15, x_c64);
+    const x_c64 hi = __builtin_astype(w >> (uchar)4, x_c64);
+    /* the four rows' sign words, bit j of the lo / hi half in byte j of the
+     * row's 128-bit lane */
+    const char16 sw = *(__global const char16 *)(blk + 256 + 16 * v);
+    const x_c64 slo = __builtin_shufflevector(sw, sw, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1,
+                                              1, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 8,
+                                              8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 12, 12,
+                                              12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13,
+                                              13);
+    const x_c64 shi = __builtin_shufflevector(sw, sw, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3,
+                                              3, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7,
+                                              10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11,
+                                              11, 11, 11, 14, 14, 14, 14, 14, 14, 14, 14, 15, 15,
+                                              15, 15, 15, 15, 15, 15);
+    const x_c64 bits =
+        x_table((char16)(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128));
+    const x_c64 nlo = (slo & bits) != (char)0, nhi = (shi & bits) != (char)0;
+    const x_c64 two = (x_c64)(2);
+    c[0] = __builtin_ia32_pshufb512(l0, lo);
+    c[1] = __builtin_ia32_pshufb512(l1, lo);
+    c[2] = __builtin_ia32_pshufb512(l2, lo);
+    c[3] = __builtin_ia32_pshufb512(l0, hi);
+    c[4] = __builtin_ia32_pshufb512(l1, hi);
+    c[5] = __builtin_ia32_pshufb512(l2, hi);
+    for (uint k = 0; k < 3; k++) {
+      c[k] = nlo ? two - c[k] : c[k];
+      c[3 + k] = nhi ? two - c[3 + k] : c[3 + k];
+    }
+  }
+}
+
+/* The activations matching x_decode's codes for one token's block (a),
+ * repeated for every row of a vector. */
+static void x_acts(__global const char *a, const int qt, x_c64 *q) {
+  if (qt == 2) {
+    /* plain 16-byte loads (vload16 of chars becomes 8-byte pieces) */
+    __global const char16 *a16 = (__global const char16 *)a;
+    const char16 a0 = a16[0], a1 = a16[1], a2 = a16[2], a3 = a16[3], a4 = a16[4], a5 = a16[5];
+    q[0] = X_X4(a0), q[1] = X_X4(a2), q[2] = X_X4(a4);
+    q[3] = X_X4(a1), q[4] = X_X4(a3), q[5] = X_X4(a5);
+    return;
+  }
+  const x_c64 a0 = *(__global const x_c64 *)a, a1 = *(__global const x_c64 *)(a + 64);
+  if (qt == 1) {
+    q[0] = X_EVEN(a0);
+    q[1] = X_ODD(a0);
+    q[2] = X_EVEN(a1);
+    q[3] = X_ODD(a1);
+  } else {
+    q[0] = X_LO(a0);
+    q[1] = X_HI(a0);
+    q[2] = X_LO(a1);
+    q[3] = X_HI(a1);
+  }
+}
+
+/* The sum of one token's block of activations, in 16-bit lanes (each at
+ * most 2 * 2 * 128 in magnitude). */
+static x_s32 x_qsum(__global const char *a, const int qt) {
+  if (qt == 2) {
+    const x_c32 h0 = *(__global const x_c32 *)a, h1 = *(__global const x_c32 *)(a + 32);
+    const x_c32 h2 = *(__global const x_c32 *)(a + 64), z = (x_c32)(0);
+    return X_MUB((x_c64)(1), __builtin_shufflevector(h0, h1, X_I32, X_I32_HI)) +
+           X_MUB((x_c64)(1), __builtin_shufflevector(h2, z, X_I32, X_I32_HI));
+  }
+  return X_MUB((x_c64)(1), *(__global const x_c64 *)a) +
+         X_MUB((x_c64)(1), *(__global const x_c64 *)(a + 64));
+}
+
+static x_s32 x_dot(const x_c64 *c, const x_c64 *q, const int qt) {
+  x_s32 s = X_MUB(c[0], q[0]) + X_MUB(c[1], q[1]) + X_MUB(c[2], q[2]) + X_MUB(c[3], q[3]);
+  if (qt == 2) s += X_MUB(c[4], q[4]) + X_MUB(c[5], q[5]);
+  return s;
+}
+
+/* The int32 sum of row r of a row vector's lanes. */
+static int x_row_sum(int16 v, uint r, const int qt) {
+  if (qt == 2) {
+    const int4 l = r == 0 ? v.s0123 : r == 1 ? v.s4567 : r == 2 ? v.s89ab : v.scdef;
+    return l.x + l.y + l.z + l.w;
+  }
+  const int8 h = r == 0 ? v.lo : v.hi;
+  const int4 l = h.lo + h.hi;
+  return l.x + l.y + l.z + l.w;
+}
+
+static void x86_product(PRODUCT_ARGS(char), const int qt) {
+  const uint rpv = X_RPV(qt), rows = VECS * rpv;
+  const uint n0 = (uint)get_global_id(0) * rows, b0 = (uint)get_global_id(1) * TOKENS;
+  if (n0 >= n || b0 >= batch) return;
+  const uint nblk = ngroups * upg;
+  __global const uchar *wt = (__global const uchar *)w + (size_t)(n0 / 16) * nblk * X_TILE(qt);
+  const uint v0 = n0 % 16 / rpv; /* the first row vector in the tile */
+  __global const char *at[TOKENS];
+  float sum[VECS * 4][TOKENS];
+#pragma unroll
+  for (uint t = 0; t < TOKENS; t++) {
+    at[t] = act + (size_t)min(b0 + t, batch - 1) * act_stride;
+#pragma unroll
+    for (uint r = 0; r < VECS * 4; r++) sum[r][t] = 0.0f;
+  }
+  for (uint g = 0; g < ngroups; g++) {
+    int16 acc[VECS][TOKENS], qacc[TOKENS];
+#pragma unroll
+    for (uint t = 0; t < TOKENS; t++) {
+      qacc[t] = (int16)(0);
+#pragma unroll
+      for (uint v = 0; v < VECS; v++) acc[v][t] = (int16)(0);
+    }
+    const uint gend = (g + 1) * upg;
+#if TOKENS == 1
+    for (uint bb = g * upg; bb < gend; bb += FLUSH) {
+      x_s32 qs = (x_s32)(0), part[VECS];
+#pragma unroll
+      for (uint v = 0; v < VECS; v++) part[v] = (x_s32)(0);
+      for (uint b = bb; b < min(bb + FLUSH, gend); b++) {
+        __global const uchar *blk = wt + (size_t)b * X_TILE(qt);
+#pragma unroll
+        for (uint v = v0; v < v0 + VECS; v++)
+          __builtin_prefetch(blk + PREFETCH * X_TILE(qt) + 64 * v);
+        x_c64 q[6];
+        x_acts(at[0] + (size_t)b * X_BLOCK(qt), qt, q);
+        qs += x_qsum(at[0] + (size_t)b * X_BLOCK(qt), qt);
+#pragma unroll
+        for (uint v = 0; v < VECS; v++) {
+          x_c64 c[6];
+          x_decode(blk, v0 + v, qt, c);
+          part[v] += x_dot(c, q, qt);
+        }
+      }
+#pragma unroll
+      for (uint v = 0; v < VECS; v++) acc[v][0] += X_WIDEN(part[v]);
+      qacc[0] += X_WIDEN(qs);
+    }
+#else
+    /* the tokens' sums first, so the main loop keeps only accumulators,
+     * codes and activations in registers */
+#pragma unroll
+    for (uint t = 0; t < TOKENS; t++)
+      for (uint b = g * upg; b < gend; b++)
+        qacc[t] += X_WIDEN(x_qsum(at[t] + (size_t)b * X_BLOCK(qt), qt));
+    for (uint b = g * upg; b < gend; b++) {
+      __global const uchar *blk = wt + (size_t)b * X_TILE(qt);
+#pragma unroll
+      for (uint v = v0; v < v0 + VECS; v++)
+        __builtin_prefetch(blk + PREFETCH * X_TILE(qt) + 64 * v);
+      x_c64 c[VECS][6];
+#pragma unroll
+      for (uint v = 0; v < VECS; v++) x_decode(blk, v0 + v, qt, c[v]);
+#pragma unroll
+      for (uint t = 0; t < TOKENS; t++) {
+        x_c64 q[6];
+        x_acts(at[t] + (size_t)b * X_BLOCK(qt), qt, q);
+#pragma unroll
+        for (uint v = 0; v < VECS; v++) acc[v][t] += X_WIDEN(x_dot(c[v], q, qt));
+      }
+    }
+#endif
+    /* constant indices only (unrolled), so the accumulators stay in registers */
+#pragma unroll
+    for (uint t = 0; t < TOKENS; t++) {
+      const int qsum = hsum16(qacc[t]);
+#pragma unroll
+      for (uint v = 0; v < VECS; v++) {
+#pragma unroll
+        for (uint i = 0; i < 4; i++) {
+          if (i >= X_RPV(qt)) break;
+          const uint r = v * X_RPV(qt) + i;
+          const float gamma = load_scale(scales, g, scale_g, scale_n, n0 + r);
+          const float p = (float)(x_row_sum(acc[v][t], i, qt) - qsum) * gamma;
+          sum[r][t] = sum[r][t] + p;
+        }
       }
     }
   }
-  BLOCK_END
+#pragma unroll
+  for (uint t = 0; t < TOKENS; t++) {
+    if (b0 + t >= batch) break;
+    const float s = act_scales[b0 + t];
+    __global float *out = y + y_off + (size_t)(b0 + t) * n;
+#pragma unroll
+    for (uint r = 0; r < VECS * 4; r++)
+      if (r < VECS * X_RPV(qt) && n0 + r < n) out[n0 + r] = clql_div_rn(sum[r][t], s);
+  }
 }
 
-/* Per-token tables, one work-item per (pair or triple, token), 16 int16
- * entries each (the unused ones 0), from q[b][kp]. */
-__kernel void clql_tl1_tables(__global const char *q, uint kp, uint batch, __global short *tab) {
-  const uint j = (uint)get_global_id(0), b = (uint)get_global_id(1);
-  if (j >= kp / 2 || b >= batch) return;
-  __global const char *a = q + (size_t)b * kp + 2 * j;
-  const int a0 = a[0], a1 = a[1];
-  /* index 3*t0 + t1 + 4 -> t0*a0 + t1*a1 */
-  const int16 e = (int16)(-a0 - a1, -a0, -a0 + a1, -a1, 0, a1, a0 - a1, a0, a0 + a1, 0, 0, 0, 0,
-                          0, 0, 0);
-  vstore16(convert_short16(e), 0, tab + ((size_t)b * (kp / 2) + j) * 16);
+__kernel void clql_i2s_x86(PRODUCT_ARGS(char)) {
+  x86_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n, act_stride,
+              batch, y_off, 0);
 }
 
-__kernel void clql_tl2_tables(__global const char *q, uint kp, uint batch, __global short *tab) {
-  const uint j = (uint)get_global_id(0), b = (uint)get_global_id(1);
-  if (j >= kp / 3 || b >= batch) return;
-  __global const char *a = q + (size_t)b * kp + 3 * j;
-  const int a0 = a[0], a1 = a[1], a2 = a[2];
-  /* magnitude 9*t0 + 3*t1 + t2 (balanced ternary) -> t0*a0 + t1*a1 + t2*a2 */
-  const int16 e = (int16)(0, a2, a1 - a2, a1, a1 + a2, a0 - a1 - a2, a0 - a1, a0 - a1 + a2,
-                          a0 - a2, a0, a0 + a2, a0 + a1 - a2, a0 + a1, a0 + a1 + a2, 0, 0);
-  vstore16(convert_short16(e), 0, tab + ((size_t)b * (kp / 3) + j) * 16);
+__kernel void clql_tl1_x86(PRODUCT_ARGS(char)) {
+  x86_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n, act_stride,
+              batch, y_off, 1);
 }
+
+__kernel void clql_tl2_x86(PRODUCT_ARGS(char)) {
+  x86_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n, act_stride,
+              batch, y_off, 2);
+}
+#endif

@@ -6,9 +6,16 @@
 #include <string.h>
 #include "internal.h"
 
-/* Tokens per work-item of the GEMM kernels: each decoded weight word serves
- * this many tokens. */
+/* Tokens per work-item of the portable GEMM kernels: each decoded weight
+ * word serves this many tokens. */
 #define GEMM_TOKENS 4u
+
+/* The x86 kernels' blocks: a whole tile of 16 rows per work-item for GEMV;
+ * for GEMM 8 rows x 4 tokens, which keeps the int32 accumulators and the
+ * decoded weights in the 32 vector registers. */
+#define X86_GEMV_ROWS 16u
+#define X86_GEMM_ROWS 8u
+#define X86_GEMM_TOKENS 4u
 
 struct clql_layer {
   clql_context *ctx;
@@ -17,8 +24,11 @@ struct clql_layer {
   cl_mem weights, scales;
   clql_budget_options opts;
   int has_opts;
-  unsigned rows, tokens; /* kernel block: rows per work-item, GEMM tokens per work-item */
-  cl_uint ngroups, upg, scale_g, scale_n;
+  unsigned rows, tokens; /* portable kernel block: rows and GEMM tokens per work-item */
+  int simd;              /* the x86 kernels (ternary.cl) run */
+  int div_rn;            /* the device divides correctly rounded when asked */
+  uint64_t group_len;    /* weights per scale group (Kp for row and tensor scales) */
+  cl_uint ngroups, scale_g, scale_n;
 
   cl_mem part[CLQL_WS_PART_COUNT]; /* the held workspace, one buffer per part */
   uint64_t ws_batch, ws_allocated;
@@ -74,13 +84,15 @@ static clql_status device_rows(clql_context *ctx, unsigned *rows) {
   return CLQL_SUCCESS;
 }
 
-/* Hidden knob for tests: force the kernel block (rows a power of two <= 16). */
+/* Hidden knob for tests: force the portable kernels with this block (rows a
+ * power of two <= 16), the path GPUs and other devices take. */
 clql_status clql_layer_set_block(clql_layer *layer, unsigned rows, unsigned tokens) {
   if (!layer || rows == 0 || rows > CLQL_ROW_MULTIPLE || (rows & (rows - 1)) || tokens == 0 ||
       tokens > 16)
     return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "block of %u rows x %u tokens", rows, tokens);
   layer->rows = rows;
   layer->tokens = tokens;
+  layer->simd = 0;
   return CLQL_SUCCESS;
 }
 
@@ -108,26 +120,64 @@ static clql_status enqueue(clql_context *ctx, cl_kernel k, const char *name, con
 
 static size_t round_up_size(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
-static clql_status kernel_for(clql_layer *L, const char *name, unsigned tokens, cl_kernel *out) {
-  char opts[64];
-  snprintf(opts, sizeof opts, "-DROWS=%u -DTOKENS=%u", L->rows, tokens);
+/* The portable kernels' program (ROWS x TOKENS block), or with simd the x86
+ * kernels' (VECS row vectors x TOKENS). */
+static clql_status kernel_for(clql_layer *L, const char *name, int simd, unsigned block,
+                              unsigned tokens, cl_kernel *out) {
+  char opts[128];
+  snprintf(opts, sizeof opts, "%s=%u -DTOKENS=%u%s", simd ? "-DCLQL_SIMD -DVECS" : "-DROWS", block,
+           tokens,
+           L->div_rn ? " -cl-fp32-correctly-rounded-divide-sqrt -DCLQL_DIV_IS_RN" : "");
   return clql_kernel_get(L->ctx, "ternary", name, opts, out);
 }
 
-/* TL1 / TL2: per-token tables from the int8 activations. */
-static clql_status run_tables(clql_layer *L, cl_mem act, cl_mem tables, cl_uint batch) {
-  const int tl1 = L->shape.qtype == CLQL_QTYPE_TL1;
-  const char *name = tl1 ? "clql_tl1_tables" : "clql_tl2_tables";
+/* Whether the device divides correctly rounded when a program asks for it:
+ * then every output's division is one instruction instead of a search. A
+ * failed query is an error, not a "no": guessing would build and cache a
+ * second variant of every program. */
+static clql_status device_div_rn(clql_context *ctx, int *out) {
+  cl_device_fp_config fp = 0;
+  cl_int err = clGetDeviceInfo(ctx->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
+  if (err != CL_SUCCESS)
+    return clql_fail((clql_status)err, "CL_DEVICE_SINGLE_FP_CONFIG query failed");
+  *out = (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
+  return CLQL_SUCCESS;
+}
+
+static const char *const x86_names[] = {"clql_i2s_x86", "clql_tl1_x86", "clql_tl2_x86"};
+
+/* Weights per unit of the kernels' group loops: a 96-weight TL2 granule; a
+ * 128-weight block (x86) or 32 weights (portable) for I2S and TL1. */
+static uint64_t kernel_unit(const clql_layer *L, int simd) {
+  return L->shape.qtype == CLQL_QTYPE_TL2 ? 96 : simd ? 128 : 32;
+}
+
+/* Rows in one vector register of the x86 kernels. */
+static unsigned x86_row_vector(const clql_layer *L) {
+  return L->shape.qtype == CLQL_QTYPE_TL2 ? 4 : 2;
+}
+
+/* The x86 kernels where they apply: a CPU device whose kernel compiler has
+ * them (they are only defined there: elsewhere the program builds without
+ * them and the kernel is not found) and scale groups of whole blocks.
+ * Anything else runs the portable kernels, and so does CLQL_KERNELS=portable
+ * (how the tests cover the portable path on x86). Failures other than a
+ * missing kernel are errors. */
+static clql_status use_simd(clql_layer *L, int *out) {
+  *out = 0;
+  const char *choice = getenv("CLQL_KERNELS");
+  if (choice && strcmp(choice, "portable") == 0) return CLQL_SUCCESS;
+  if (!(L->ctx->info.type & CL_DEVICE_TYPE_CPU) || L->group_len % kernel_unit(L, 1) != 0)
+    return CLQL_SUCCESS;
   cl_kernel k;
-  clql_status st = kernel_for(L, name, 1, &k);
-  if (st != CLQL_SUCCESS) return st;
-  cl_uint kp = (cl_uint)L->wb.k_padded, entries = tl1 ? kp / 2 : kp / 3;
-  const size_t sizes[] = {sizeof act, sizeof kp, sizeof batch, sizeof tables};
-  const void *const values[] = {&act, &kp, &batch, &tables};
-  if ((st = set_args(k, name, 4, sizes, values)) != CLQL_SUCCESS) return st;
-  size_t local[2] = {clql_work_group_size(L->ctx, k, 64), 1};
-  size_t global[2] = {round_up_size(entries, local[0]), batch};
-  return enqueue(L->ctx, k, name, global, local);
+  clql_status st =
+      kernel_for(L, x86_names[L->shape.qtype], 1, X86_GEMV_ROWS / x86_row_vector(L), 1, &k);
+  if (st == CLQL_STATUS_CL_INVALID_KERNEL_NAME) {
+    clql_clear_error();
+    return CLQL_SUCCESS;
+  }
+  *out = st == CLQL_SUCCESS;
+  return st;
 }
 
 /* Work-items per work-group along the rows: a warp-friendly size on GPUs; a
@@ -137,35 +187,37 @@ static size_t rows_local(clql_layer *L, cl_kernel k) {
   return clql_work_group_size(L->ctx, k, (L->ctx->info.type & CL_DEVICE_TYPE_GPU) ? 128 : 4);
 }
 
-/* y[y_off + b*N + n] for batch tokens from act (q or tables) and act_scales. */
+/* y[y_off + b*N + n] for batch tokens from int8 activations and their scales. */
 static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_mem y,
                                uint64_t y_off, cl_uint batch) {
   static const char *const names[] = {"clql_i2s", "clql_tl1", "clql_tl2"};
-  const char *name = names[L->shape.qtype];
-  const unsigned tokens = batch == 1 ? 1 : L->tokens;
+  const clql_qtype q = L->shape.qtype;
+  const char *name = L->simd ? x86_names[q] : names[q];
+  const unsigned tokens = batch == 1 ? 1 : L->simd ? X86_GEMM_TOKENS : L->tokens;
+  const unsigned rows = L->simd ? (batch == 1 ? X86_GEMV_ROWS : X86_GEMM_ROWS) : L->rows;
+  const unsigned block = L->simd ? rows / x86_row_vector(L) : rows;
   cl_kernel k;
-  clql_status st = kernel_for(L, name, tokens, &k);
+  clql_status st = kernel_for(L, name, L->simd, block, tokens, &k);
   if (st != CLQL_SUCCESS) return st;
   cl_uint n = (cl_uint)L->shape.n, np = (cl_uint)L->wb.n_padded, kp = (cl_uint)L->wb.k_padded;
-  cl_uint stride = L->shape.qtype == CLQL_QTYPE_I2S   ? kp
-                   : L->shape.qtype == CLQL_QTYPE_TL1 ? kp / 2 * 16
-                                                      : kp / 3 * 16;
+  cl_uint upg = (cl_uint)(L->group_len / kernel_unit(L, L->simd));
+  cl_uint stride = kp;
   cl_ulong off = y_off;
   const size_t sizes[] = {sizeof(cl_mem), sizeof(cl_mem),    sizeof(cl_mem),    sizeof(cl_mem),
                           sizeof(cl_mem), sizeof n,          sizeof np,         sizeof L->ngroups,
-                          sizeof L->upg,  sizeof L->scale_g, sizeof L->scale_n, sizeof stride,
+                          sizeof upg,     sizeof L->scale_g, sizeof L->scale_n, sizeof stride,
                           sizeof batch,   sizeof off};
   const void *const values[] = {&L->weights, &L->scales, &act,        &act_scales, &y,
-                                &n,          &np,        &L->ngroups, &L->upg,     &L->scale_g,
+                                &n,          &np,        &L->ngroups, &upg,        &L->scale_g,
                                 &L->scale_n, &stride,    &batch,      &off};
   if ((st = set_args(k, name, 14, sizes, values)) != CLQL_SUCCESS) return st;
-  size_t blocks = (L->shape.n + L->rows - 1) / L->rows;
+  size_t items = (L->shape.n + rows - 1) / rows;
   size_t local[2] = {rows_local(L, k), 1};
-  size_t global[2] = {round_up_size(blocks, local[0]), (batch + tokens - 1) / tokens};
+  size_t global[2] = {round_up_size(items, local[0]), (batch + tokens - 1) / tokens};
   return enqueue(L->ctx, k, name, global, local);
 }
 
-/* One chunk: quantize x (from element x_off), tables, product into y. */
+/* One chunk: quantize x (from element x_off), product into y. */
 static clql_status run_chunk(clql_layer *L, cl_mem *part, cl_mem x, uint64_t x_off, cl_mem y,
                              uint64_t y_off, uint64_t batch) {
   if (batch > UINT_MAX)
@@ -174,12 +226,8 @@ static clql_status run_chunk(clql_layer *L, cl_mem *part, cl_mem x, uint64_t x_o
   clql_status st = clql_quantize_activations_at(L->ctx, x, x_off, b, (size_t)L->shape.k,
                                                 part[CLQL_WS_ACTIVATIONS], (size_t)L->wb.k_padded,
                                                 part[CLQL_WS_ACT_SCALES]);
-  if (st == CLQL_SUCCESS && L->shape.qtype != CLQL_QTYPE_I2S)
-    st = run_tables(L, part[CLQL_WS_ACTIVATIONS], part[CLQL_WS_TABLES], b);
   if (st == CLQL_SUCCESS)
-    st = run_product(
-        L, L->shape.qtype == CLQL_QTYPE_I2S ? part[CLQL_WS_ACTIVATIONS] : part[CLQL_WS_TABLES],
-        part[CLQL_WS_ACT_SCALES], y, y_off, b);
+    st = run_product(L, part[CLQL_WS_ACTIVATIONS], part[CLQL_WS_ACT_SCALES], y, y_off, b);
   return st;
 }
 
@@ -203,7 +251,7 @@ clql_status clql_layer_create(clql_context *ctx, const clql_packed *packed,
   clql_weight_bytes wb;
   clql_status st = clql_layout_weight_bytes(s, &wb);
   if (st != CLQL_SUCCESS) return st;
-  /* Kernel arguments are 32-bit; TL1 tables hold 8 shorts per activation. */
+  /* Kernel arguments and offsets within a row are 32-bit (with headroom). */
   if (wb.n_padded > UINT_MAX || wb.k_padded > UINT_MAX / 8)
     return clql_fail(CLQL_ERR_UNSUPPORTED, "shape %llux%llu exceeds the kernels' 32-bit indices",
                      (unsigned long long)s->n, (unsigned long long)s->k);
@@ -228,14 +276,15 @@ clql_status clql_layer_create(clql_context *ctx, const clql_packed *packed,
   if (opts) L->opts = *opts, L->has_opts = 1;
   L->rows = rows;
   L->tokens = GEMM_TOKENS;
-  const int tl2 = s->qtype == CLQL_QTYPE_TL2;
-  const uint64_t unit = tl2 ? 96 : 16;
   const int grouped = s->group_size != CLQL_GROUP_ROW && s->group_size != CLQL_GROUP_TENSOR;
   L->ngroups = (cl_uint)wb.groups;
-  L->upg = (cl_uint)((grouped ? s->group_size : wb.k_padded) / unit);
+  L->group_len = grouped ? s->group_size : wb.k_padded;
   L->scale_g = grouped ? (cl_uint)wb.n_padded : 0;
   L->scale_n = s->group_size == CLQL_GROUP_TENSOR ? 0 : 1;
-  st = clql_buffer_create(ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, wb.weights, packed->weights,
+  st = device_div_rn(ctx, &L->div_rn);
+  if (st == CLQL_SUCCESS) st = use_simd(L, &L->simd);
+  if (st == CLQL_SUCCESS)
+    st = clql_buffer_create(ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, wb.weights, packed->weights,
                           "weights", &L->weights);
   if (st == CLQL_SUCCESS)
     st = clql_buffer_create(ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, wb.scales, packed->scales,

@@ -114,11 +114,7 @@ clql_status clql_layout_workspace_bytes(const clql_layer_shape *s, uint64_t batc
          clql_mul_u64(ws.part[CLQL_WS_INPUT], batch, &ws.part[CLQL_WS_INPUT]);
   ok = ok && clql_mul_u64(w.k_padded, batch, &ws.part[CLQL_WS_ACTIVATIONS]);
   ok = ok && clql_mul_u64(batch, 4, &ws.part[CLQL_WS_ACT_SCALES]);
-  /* Tables: 16 int16 entries per activation pair (TL1) or triple (TL2). */
-  if (s->qtype == CLQL_QTYPE_TL1)
-    ok = ok && clql_mul_u64(w.k_padded / 2 * 32, batch, &ws.part[CLQL_WS_TABLES]);
-  else if (s->qtype == CLQL_QTYPE_TL2)
-    ok = ok && clql_mul_u64(w.k_padded / 3 * 32, batch, &ws.part[CLQL_WS_TABLES]);
+  /* No tables part: the kernels decode TL1 and TL2 indices themselves. */
   if (flags & CLQL_WS_WITH_OUTPUT)
     ok = ok && clql_mul_u64(s->n, 4, &ws.part[CLQL_WS_OUTPUT]) &&
          clql_mul_u64(ws.part[CLQL_WS_OUTPUT], batch, &ws.part[CLQL_WS_OUTPUT]);

@@ -47,89 +47,115 @@ clql_status clql_scale_count(const clql_layer_shape *shape, uint64_t *count) {
   return st;
 }
 
-/* ---- words of the device layouts (unaligned host buffers: memcpy) ---- */
-
-static uint32_t get32(const void *base, uint64_t index) {
-  uint32_t v;
-  memcpy(&v, (const unsigned char *)base + index * 4, 4);
-  return v;
-}
-static void put32(void *base, uint64_t index, uint32_t v) {
-  memcpy((unsigned char *)base + index * 4, &v, 4);
-}
+/* ---- the device layouts ---- */
 
 /* Weight k of a row; zero beyond the row and for padding rows (row NULL). */
 static int tval(const int8_t *row, uint64_t k_len, uint64_t k) {
   return row && k < k_len ? row[k] : 0;
 }
 
-/* Units per row: 16-weight words (I2S, TL1) or 96-weight granules (TL2). */
+/* Units per row: 128-weight blocks (I2S, TL1) or 96-weight granules (TL2). */
 static uint64_t units_per_row(const clql_layer_shape *s, const geometry *g) {
-  return s->qtype == CLQL_QTYPE_TL2 ? g->wb.k_padded / 96 : g->wb.k_padded / 16;
+  return s->qtype == CLQL_QTYPE_TL2 ? g->wb.k_padded / 96 : g->wb.k_padded / 128;
+}
+
+/* Byte offset of row n's 32-byte block u (I2S, TL1): tiles of
+ * CLQL_ROW_MULTIPLE rows, each block of a tile holding its rows in order. */
+static uint64_t block_offset(const geometry *g, uint64_t n, uint64_t u) {
+  const uint64_t t = CLQL_ROW_MULTIPLE;
+  return ((n / t * (g->wb.k_padded / 128) + u) * t + n % t) * 32;
+}
+
+/* TL2: per tile and 96-weight granule u, the 16 rows' 16 magnitude bytes
+ * (row n's at granule_offset), then their 4-byte sign words (sign_offset). */
+static uint64_t granule_offset(const geometry *g, uint64_t n, uint64_t u) {
+  const uint64_t t = CLQL_ROW_MULTIPLE;
+  return (n / t * (g->wb.k_padded / 96) + u) * t * 20 + n % t * 16;
+}
+static uint64_t sign_offset(const geometry *g, uint64_t n, uint64_t u) {
+  const uint64_t t = CLQL_ROW_MULTIPLE;
+  return (n / t * (g->wb.k_padded / 96) + u) * t * 20 + t * 16 + n % t * 4;
 }
 
 /* Encode unit u of row n (row NULL: a padding row). */
 static void encode_unit(const clql_layer_shape *s, const geometry *g, void *w, uint64_t n,
                         const int8_t *row, uint64_t u) {
-  const uint64_t np = g->wb.n_padded, k = g->k;
+  const uint64_t k = g->k;
   if (s->qtype == CLQL_QTYPE_I2S) {
-    uint32_t word = 0;
-    for (unsigned i = 0; i < 16; i++) word |= (uint32_t)(tval(row, k, 16 * u + i) + 1) << (2 * i);
-    put32(w, u * np + n, word);
-  } else if (s->qtype == CLQL_QTYPE_TL1) {
-    uint32_t word = 0;
-    for (unsigned j = 0; j < 8; j++) {
-      int idx = 3 * tval(row, k, 16 * u + 2 * j) + tval(row, k, 16 * u + 2 * j + 1) + 4;
-      word |= (uint32_t)idx << (4 * j);
+    /* byte j: code t + 1 of weight 128u + 32m + j at bits 2m */
+    unsigned char *b = (unsigned char *)w + block_offset(g, n, u);
+    for (unsigned j = 0; j < 32; j++) {
+      unsigned v = 0;
+      for (unsigned m = 0; m < 4; m++)
+        v |= (unsigned)(tval(row, k, 128 * u + 32 * m + j) + 1) << (2 * m);
+      b[j] = (unsigned char)v;
     }
-    put32(w, u * np + n, word);
+  } else if (s->qtype == CLQL_QTYPE_TL1) {
+    /* byte j: pair j (weights 128u + 2j, +1) in bits 0-3, pair 32 + j in bits 4-7 */
+    unsigned char *b = (unsigned char *)w + block_offset(g, n, u);
+    for (unsigned j = 0; j < 32; j++) {
+      unsigned v = 0;
+      for (unsigned h = 0; h < 2; h++) {
+        uint64_t k0 = 128 * u + 64 * h + 2 * j;
+        v |= (unsigned)(3 * tval(row, k, k0) + tval(row, k, k0 + 1) + 4) << (4 * h);
+      }
+      b[j] = (unsigned char)v;
+    }
   } else {
-    uint32_t mag[4] = {0, 0, 0, 0}, sign = 0;
+    /* triple i (weights 96u + i, +32, +64): |v| in nibble i / 16 of byte
+     * i % 16 of the row's 16 magnitude bytes, v < 0 in bit i of its sign word */
+    unsigned char *b = (unsigned char *)w + granule_offset(g, n, u);
+    uint32_t sign = 0;
+    memset(b, 0, 16);
     for (unsigned i = 0; i < 32; i++) {
-      uint64_t k0 = 96 * u + 3 * i;
-      int v = 9 * tval(row, k, k0) + 3 * tval(row, k, k0 + 1) + tval(row, k, k0 + 2);
-      mag[i / 8] |= (uint32_t)(v < 0 ? -v : v) << (4 * (i % 8));
+      uint64_t k0 = 96 * u + i;
+      int v = 9 * tval(row, k, k0) + 3 * tval(row, k, k0 + 32) + tval(row, k, k0 + 64);
+      b[i % 16] |= (unsigned char)((v < 0 ? -v : v) << (4 * (i / 16)));
       sign |= (uint32_t)(v < 0) << i;
     }
-    const uint64_t granules = g->wb.k_padded / 96;
-    for (unsigned j = 0; j < 4; j++) put32(w, (u * 4 + j) * np + n, mag[j]);
-    put32(w, granules * 4 * np + u * np + n, sign);
+    unsigned char *sg = (unsigned char *)w + sign_offset(g, n, u);
+    for (unsigned j = 0; j < 4; j++) sg[j] = (unsigned char)(sign >> (8 * j));
   }
 }
 
-/* Decode unit u of row n into out[0 .. 16 or 96); 0 on an invalid code. */
+/* Decode unit u of row n into out[0 .. 128 or 96); 0 on an invalid code. */
 static int decode_unit(const clql_layer_shape *s, const geometry *g, const void *w, uint64_t n,
                        uint64_t u, int8_t *out) {
-  const uint64_t np = g->wb.n_padded;
   if (s->qtype == CLQL_QTYPE_I2S) {
-    uint32_t word = get32(w, u * np + n);
-    for (unsigned i = 0; i < 16; i++) {
-      unsigned c = (word >> (2 * i)) & 3u;
-      if (c == 3) return 0;
-      out[i] = (int8_t)((int)c - 1);
+    const unsigned char *b = (const unsigned char *)w + block_offset(g, n, u);
+    for (unsigned j = 0; j < 32; j++) {
+      for (unsigned m = 0; m < 4; m++) {
+        unsigned c = (b[j] >> (2 * m)) & 3u;
+        if (c == 3) return 0;
+        out[32 * m + j] = (int8_t)((int)c - 1);
+      }
     }
   } else if (s->qtype == CLQL_QTYPE_TL1) {
-    uint32_t word = get32(w, u * np + n);
-    for (unsigned j = 0; j < 8; j++) {
-      unsigned idx = (word >> (4 * j)) & 15u;
-      if (idx > 8) return 0;
-      out[2 * j] = (int8_t)((int)(idx / 3) - 1);
-      out[2 * j + 1] = (int8_t)((int)(idx % 3) - 1);
+    const unsigned char *b = (const unsigned char *)w + block_offset(g, n, u);
+    for (unsigned j = 0; j < 32; j++) {
+      for (unsigned h = 0; h < 2; h++) {
+        unsigned idx = (b[j] >> (4 * h)) & 15u;
+        if (idx > 8) return 0;
+        out[64 * h + 2 * j] = (int8_t)((int)(idx / 3) - 1);
+        out[64 * h + 2 * j + 1] = (int8_t)((int)(idx % 3) - 1);
+      }
     }
   } else {
-    const uint64_t granules = g->wb.k_padded / 96;
-    uint32_t sign = get32(w, granules * 4 * np + u * np + n);
+    const unsigned char *b = (const unsigned char *)w + granule_offset(g, n, u);
+    const unsigned char *sg = (const unsigned char *)w + sign_offset(g, n, u);
+    uint32_t sign = (uint32_t)sg[0] | (uint32_t)sg[1] << 8 | (uint32_t)sg[2] << 16 |
+                    (uint32_t)sg[3] << 24;
     for (unsigned i = 0; i < 32; i++) {
-      int m = (int)((get32(w, (u * 4 + i / 8) * np + n) >> (4 * (i % 8))) & 15u);
+      int m = (b[i % 16] >> (4 * (i / 16))) & 15;
       int neg = (int)((sign >> i) & 1u);
       if (m > 13 || (neg && m == 0)) return 0;
       /* balanced ternary digits of m = 9*d0 + 3*d1 + d2, each in -1..1 */
       int d2 = (m + 1) % 3 - 1, m1 = (m - d2) / 3;
       int d1 = (m1 + 1) % 3 - 1, d0 = (m1 - d1) / 3;
-      int sg = neg ? -1 : 1;
-      out[3 * i] = (int8_t)(sg * d0);
-      out[3 * i + 1] = (int8_t)(sg * d1);
-      out[3 * i + 2] = (int8_t)(sg * d2);
+      int sg1 = neg ? -1 : 1;
+      out[i] = (int8_t)(sg1 * d0);
+      out[32 + i] = (int8_t)(sg1 * d1);
+      out[64 + i] = (int8_t)(sg1 * d2);
     }
   }
   return 1;
@@ -264,8 +290,8 @@ clql_status clql_unpack_ternary(const clql_packed *src, int8_t *t, uint64_t t_co
     return st;
   const clql_layer_shape *s = &src->shape;
   if ((st = check_finite(src->scales, g.wb.scales / 4, "device scale")) != CLQL_SUCCESS) return st;
-  const uint64_t units = units_per_row(s, &g), per_unit = s->qtype == CLQL_QTYPE_TL2 ? 96 : 16;
-  int8_t v[96];
+  const uint64_t units = units_per_row(s, &g), per_unit = s->qtype == CLQL_QTYPE_TL2 ? 96 : 128;
+  int8_t v[128];
   for (uint64_t n = 0; n < g.wb.n_padded; n++) {
     for (uint64_t u = 0; u < units; u++) {
       if (!decode_unit(s, &g, src->weights, n, u, v))

@@ -62,13 +62,18 @@ static void test_workspace_bytes(void) {
   CU_ASSERT_EQUAL(ws.largest, 64ull * 2560 * 4);
   CU_ASSERT_EQUAL(ws.total, 655360ull * 2 + 163840 + 4096);
 
+  /* TL1 and TL2 need no tables: the same parts as I2S, over their Kp. */
   s = shape(640, 2560, CLQL_QTYPE_TL1, CLQL_GROUP_ROW);
   CU_ASSERT_EQUAL_FATAL(clql_layout_workspace_bytes(&s, 3, 0, &ws), CLQL_SUCCESS);
-  CU_ASSERT_EQUAL(ws.part[CLQL_WS_TABLES], 3ull * 1280 * 32);
+  CU_ASSERT_EQUAL(ws.part[CLQL_WS_TABLES], 0);
+  CU_ASSERT_EQUAL(ws.part[CLQL_WS_ACTIVATIONS], 3ull * 2560);
+  CU_ASSERT_EQUAL(ws.total, 8192 + 4096); /* 7680 and 12 bytes, each rounded up */
   s = shape(640, 2560, CLQL_QTYPE_TL2, CLQL_GROUP_ROW);
   CU_ASSERT_EQUAL_FATAL(clql_layout_workspace_bytes(&s, 3, 0, &ws), CLQL_SUCCESS);
-  CU_ASSERT_EQUAL(ws.part[CLQL_WS_TABLES], 3ull * 864 * 32);
+  CU_ASSERT_EQUAL(ws.part[CLQL_WS_TABLES], 0);
   CU_ASSERT_EQUAL(ws.part[CLQL_WS_ACTIVATIONS], 3ull * 2592);
+  CU_ASSERT_EQUAL(ws.part[CLQL_WS_ACT_SCALES], 12);
+  CU_ASSERT_EQUAL(ws.largest, 3ull * 2592);
 
   /* Linear in the batch: what makes the planner's search exact. */
   for (uint64_t b = 1; b < 200; b += 37) {
@@ -113,7 +118,7 @@ static void test_overflow(void) {
   s = shape(1ull << 62, 128, CLQL_QTYPE_I2S, CLQL_GROUP_TENSOR);
   CU_ASSERT_EQUAL(clql_layout_weight_bytes(&s, &w), CLQL_ERR_SIZE_OVERFLOW);
   s = shape(2560, 2560, CLQL_QTYPE_TL1, CLQL_GROUP_ROW);
-  CU_ASSERT_EQUAL(clql_layout_workspace_bytes(&s, 1ull << 50, 0, &ws), CLQL_ERR_SIZE_OVERFLOW);
+  CU_ASSERT_EQUAL(clql_layout_workspace_bytes(&s, 1ull << 60, 0, &ws), CLQL_ERR_SIZE_OVERFLOW);
   CU_ASSERT_EQUAL(clql_layout_workspace_bytes(&s, UINT64_MAX, 0, &ws), CLQL_ERR_SIZE_OVERFLOW);
 }
 

@@ -331,15 +331,16 @@ static void test_not_fitting_numbers(void) {
   CU_ASSERT_STRING_EQUAL(clql_buffer_kind_name(p.largest.kind), "weights");
   CU_ASSERT_EQUAL(p.over_budget_bytes, 0); /* the budget was not the problem */
 
-  /* A workspace part over max_alloc at batch 1: TL1 tables of a very long row. */
-  const char *wide = "narrow 64 64\nwide 1 50000000\n";
-  CLQL_REQUIRE(clql_model_parse(wide, CLQL_QTYPE_TL1, big, 3, &n) == CLQL_SUCCESS);
+  /* A workspace part over max_alloc at batch 1: the float input of a very
+   * long TL2 row (280 MB; its weights, 233 MB at 1.67 bits, fit). */
+  const char *wide = "narrow 64 64\nwide 1 70000000\n";
+  CLQL_REQUIRE(clql_model_parse(wide, CLQL_QTYPE_TL2, big, 3, &n) == CLQL_SUCCESS);
   m.max_alloc = 256 * MiB;
   CU_ASSERT_EQUAL_FATAL(clql_plan_model(&m, NULL, big, n, 0, IO, &p), CLQL_SUCCESS);
   CU_ASSERT_FALSE(p.fits);
   CU_ASSERT_EQUAL(p.limited_by, CLQL_LIMITED_BY_MAX_ALLOC);
   CU_ASSERT_EQUAL(p.largest.kind, CLQL_BUFFER_WORKSPACE);
-  CU_ASSERT_EQUAL(p.largest.part, CLQL_WS_TABLES);
+  CU_ASSERT_EQUAL(p.largest.part, CLQL_WS_INPUT);
   CU_ASSERT_EQUAL(p.largest.layer, 1);
 }
 

@@ -17,52 +17,80 @@ static void pack_row(fixture_weights *w, clql_qtype q, uint64_t k, const int8_t 
   CU_ASSERT_EQUAL(clql_pack_ternary(&w->packed, w->t, k, w->scales, 1), CLQL_SUCCESS);
 }
 
+static uint8_t byte_at(const fixture_weights *w, uint64_t index) {
+  return ((const uint8_t *)w->packed.weights)[index];
+}
+
 static void test_i2s_known_answers(void) {
   fixture_weights w;
-  const int8_t row[] = {1, 0, -1, 1};
-  pack_row(&w, CLQL_QTYPE_I2S, 32, row, sizeof row);
-  /* codes 10, 01, 00, 10 at bits 0-1, 2-3, 4-5, 6-7 */
-  CU_ASSERT_EQUAL(word(&w, 0) & 0xff, 0x86);
-  CU_ASSERT_EQUAL(word(&w, 0) >> 8, 0x555555);   /* the rest of the word: zeros */
-  CU_ASSERT_EQUAL(word(&w, 1), 0x55555555);      /* padding row 1 */
-  CU_ASSERT_EQUAL(word(&w, 16 * 2), 0x55555555); /* k = 32..47: K padding */
+  int8_t row[128] = {0};
+  row[0] = 1, row[32] = -1, row[96] = 1; /* weights 0, 32, 64, 96: +1, -1, 0, +1 */
+  row[1] = -1;
+  pack_row(&w, CLQL_QTYPE_I2S, 128, row, sizeof row);
+  /* byte j holds weights j, 32 + j, 64 + j, 96 + j at bits 0-1, 2-3, 4-5, 6-7
+   * (as a TQ2_0 half-block): codes 10, 00, 01, 10 */
+  CU_ASSERT_EQUAL(byte_at(&w, 0), 0x92);
+  CU_ASSERT_EQUAL(byte_at(&w, 1), 0x54);
+  for (int j = 2; j < 64; j++) CU_ASSERT_EQUAL(byte_at(&w, j), 0x55); /* zeros, padding row 1 */
+  fixture_free(&w);
+  const int8_t one[] = {1};
+  pack_row(&w, CLQL_QTYPE_I2S, 32, one, sizeof one);
+  CU_ASSERT_EQUAL(byte_at(&w, 0), 0x56); /* weights 32, 64, 96: K padding */
   fixture_free(&w);
   const struct {
     int8_t t;
     uint32_t word;
-  } all[] = {{-1, 0x00000000u}, {0, 0x55555555u}, {1, 0xAAAAAAAAu}};
+  } all[] = {{-1, 0x54545454u}, {0, 0x55555555u}, {1, 0x56565656u}};
   for (int i = 0; i < 3; i++) {
     fixture_make(&w, fixture_shape(1, 16, CLQL_QTYPE_I2S, CLQL_GROUP_ROW), W_UNIT);
     memset(w.t, all[i].t, 16);
     CU_ASSERT_EQUAL(clql_pack_ternary(&w.packed, w.t, 16, w.scales, 1), CLQL_SUCCESS);
     CU_ASSERT_EQUAL(word(&w, 0), all[i].word);
+    CU_ASSERT_EQUAL(word(&w, 3), all[i].word); /* weights 12..15 */
+    CU_ASSERT_EQUAL(word(&w, 4), 0x55555555u); /* weights 16..31: K padding */
     fixture_free(&w);
   }
+  /* Tiles of 16 rows; per tile and block, its rows' 32 bytes in order. */
+  fixture_make(&w, fixture_shape(17, 256, CLQL_QTYPE_I2S, CLQL_GROUP_ROW), W_UNIT);
+  memset(w.t, 0, 17 * 256);
+  w.t[1 * 256 + 128] = 1;  /* row 1, block 1: byte 512 + 32 */
+  w.t[16 * 256 + 0] = -1;  /* row 16 (tile 1), block 0: byte 1024 */
+  CU_ASSERT_EQUAL(clql_pack_ternary(&w.packed, w.t, 17 * 256, w.scales, 17), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(byte_at(&w, 512 + 32), 0x56);
+  CU_ASSERT_EQUAL(byte_at(&w, 1024), 0x54);
+  CU_ASSERT_EQUAL(byte_at(&w, 512), 0x55);
+  fixture_free(&w);
 }
 
 static void test_tl1_known_answers(void) {
   fixture_weights w;
   const int8_t row[] = {1, -1, 0, 0, -1, -1, 1, 1};
   pack_row(&w, CLQL_QTYPE_TL1, 32, row, sizeof row);
-  uint32_t v = word(&w, 0);
-  CU_ASSERT_EQUAL(v & 15, 6);               /* (+1, -1) */
-  CU_ASSERT_EQUAL((v >> 4) & 15, 4);        /* (0, 0) */
-  CU_ASSERT_EQUAL((v >> 8) & 15, 0);        /* (-1, -1) */
-  CU_ASSERT_EQUAL((v >> 12) & 15, 8);       /* (+1, +1) */
-  CU_ASSERT_EQUAL(v >> 16, 0x4444);         /* zero pairs */
-  CU_ASSERT_EQUAL(word(&w, 1), 0x44444444); /* padding row */
+  /* byte j: pair j (weights 2j, 2j+1) in bits 0-3, pair 32 + j (weights
+   * 64 + 2j, +1; here K padding, index 4) in bits 4-7 */
+  CU_ASSERT_EQUAL(byte_at(&w, 0), 0x46); /* (+1, -1) */
+  CU_ASSERT_EQUAL(byte_at(&w, 1), 0x44); /* (0, 0) */
+  CU_ASSERT_EQUAL(byte_at(&w, 2), 0x40); /* (-1, -1) */
+  CU_ASSERT_EQUAL(byte_at(&w, 3), 0x48); /* (+1, +1) */
+  for (int j = 4; j < 64; j++) CU_ASSERT_EQUAL(byte_at(&w, j), 0x44); /* zero pairs, padding row */
   fixture_free(&w);
 }
 
 static void test_tl2_known_answers(void) {
   fixture_weights w;
-  const int8_t row[] = {1, -1, -1, -1, 1, 1};
+  int8_t row[96] = {0};
+  row[0] = 1, row[32] = -1, row[64] = -1; /* triple 0: v = 9 - 3 - 1 = 5 */
+  row[1] = -1, row[33] = 1, row[65] = 1;  /* triple 1: v = -5 */
+  row[16] = 1;                            /* triple 16: v = 9 */
   pack_row(&w, CLQL_QTYPE_TL2, 96, row, sizeof row);
-  /* one granule, Np = 16: MAG words 0..63 (word j of row n at j*16 + n), then SGN */
-  CU_ASSERT_EQUAL(word(&w, 0) & 15, 5);        /* (+1, -1, -1): magnitude 5 */
-  CU_ASSERT_EQUAL((word(&w, 0) >> 4) & 15, 5); /* (-1, +1, +1): magnitude 5 */
-  CU_ASSERT_EQUAL(word(&w, 0) >> 8, 0);
-  CU_ASSERT_EQUAL(word(&w, 64), 2); /* sign 0 for the first, 1 for the second */
+  /* one granule of a 16-row tile: magnitudes (byte j: triple j in bits 0-3,
+   * triple 16 + j in bits 4-7), row n's at 16n; sign words (bit i: triple i
+   * negative), row n's at 256 + 4n */
+  CU_ASSERT_EQUAL(byte_at(&w, 0), 0x95);
+  CU_ASSERT_EQUAL(byte_at(&w, 1), 0x05);
+  for (int j = 2; j < 256; j++) CU_ASSERT_EQUAL(byte_at(&w, j), 0);
+  CU_ASSERT_EQUAL(word(&w, 64), 2); /* sign 0 for triple 0, 1 for triple 1 */
+  for (int j = 65; j < 80; j++) CU_ASSERT_EQUAL(word(&w, j), 0);
   fixture_free(&w);
 }
 
@@ -216,13 +244,14 @@ static void test_bad_input(void) {
 static void test_corrupt_packed(void) {
   const struct {
     clql_qtype q;
-    uint64_t index;      /* word to corrupt (1x32 layer: Np = 16, word u of row n at u*16 + n) */
+    uint64_t index;      /* word to corrupt (1x32 layer, Np = 16: I2S and TL1 row n at
+                            words 8n..8n+7; TL2 magnitudes at 4n..4n+3, signs at 64 + n) */
     uint32_t clear, set; /* bits changed in it */
   } cases[] = {
       {CLQL_QTYPE_I2S, 0, 0, 0x3u << 6},  /* code 11 */
-      {CLQL_QTYPE_I2S, 1, 0x1u, 0},       /* padding row: 01 -> 00 (-1) */
+      {CLQL_QTYPE_I2S, 8, 0x1u, 0},       /* padding row: 01 -> 00 (-1) */
       {CLQL_QTYPE_TL1, 0, 0, 0xFu << 28}, /* index 15 */
-      {CLQL_QTYPE_TL1, 16 * 4, 0, 0x1u},  /* K padding: index 4 -> 5 */
+      {CLQL_QTYPE_TL1, 0, 0, 0x1u << 4},  /* K padding: index 4 -> 5 */
       {CLQL_QTYPE_TL2, 0, 0, 0xEu << 28}, /* magnitude 14 or 15 */
       {CLQL_QTYPE_TL2, 64 + 5, 0, 0x1u},  /* a sign on magnitude 0 (padding row 5) */
   };

@@ -256,8 +256,8 @@ static void test_oom_nth_allocation(void) {
 static void test_oom_mid_pass(void) {
   clql_budget_options opts = {.set = CLQL_BUDGET_MAX_BATCH, .max_batch = 16};
   for (int q = 0; q < 3; q++) {
-    /* per host chunk: write x, quantize, [tables,] product */
-    int per_chunk = q == CLQL_QTYPE_I2S ? 3 : 4;
+    /* per host chunk: write x, quantize, product */
+    int per_chunk = 3;
     faults f = {.fail_enqueue_at = per_chunk + 2, .error = CL_OUT_OF_RESOURCES};
     clql_layer_stats s = run_with_faults((clql_qtype)q, 64, &f, &opts, CLQL_SUCCESS);
     CU_ASSERT_EQUAL(s.halvings, 1);

@@ -5,20 +5,26 @@
  * They are pure (no OpenCL calls) and overflow-checked in 64-bit arithmetic.
  *
  * Device layouts. K is padded to Kp and N to Np = round_up(N, 16) with zero
- * weights, so a work-item may load up to 16 adjacent rows as one vector
- * without a bounds check; padding never changes a result.
- *   I2S  uint32 words W[Kp/16][Np]: word w of row n holds k = 16w..16w+15,
- *        2-bit code c = t + 1 of element 16w+i at bits 2i..2i+1 (zero: 01).
- *        Kp = round_up(K, lcm(128, G)).
- *   TL1  the same word grid; nibble j (bits 4j..4j+3) of a word holds the pair
- *        (16w+2j, 16w+2j+1) as index 3*t0 + t1 + 4 (0..8; zero pair: 4).
+ * weights; padding never changes a result.
+ *   I2S  tiles of 16 rows (CLQL_ROW_MULTIPLE); per tile and 128-weight block
+ *        b, the 32-byte blocks of its 16 rows in row order: row n's block b
+ *        at byte ((n/16 * Kp/128 + b) * 16 + n%16) * 32. Byte j of a block
+ *        holds the codes c = t + 1 of weights 128b + 32m + j at bits 2m..2m+1
+ *        (m = 0..3; zero: 01), as in a TQ2_0 half-block: one shift and mask
+ *        of a word gives four consecutive codes. Kp = round_up(K, lcm(128, G)).
+ *   TL1  the same tiles and blocks; byte j of a block holds the pair index
+ *        3*t0 + t1 + 4 (0..8; zero pair: 4) of weights (128b + 2j, +1) in
+ *        bits 0..3 and of weights (128b + 64 + 2j, +1) in bits 4..7.
  *   TL2  per granule of 96 weights (32 triples) per row, triple i holding
  *        k = 96g+3i..96g+3i+2 as v = 9*t0 + 3*t1 + t2: a magnitude plane of
  *        uint32 words MAG[Kp/96][4][Np] (|v| of triple i in nibble i%8 of word
  *        i/8), then a sign plane SGN[Kp/96][Np] (bit i set when v < 0; never
  *        set with |v| = 0). Kp = round_up(K, lcm(96, G)); G a multiple of 96.
- * Adjacent rows are adjacent in memory, so work-items that each own a row
- * make coalesced loads on GPUs and unit-stride vector loads on CPUs.
+ * I2S and TL1: a work-item that owns rows of one tile reads one contiguous
+ * stream, adjacent work-items read adjacent bytes (coalesced on GPUs), and a
+ * 512-bit vector holds a row pair's block. TL2: adjacent rows are adjacent,
+ * so work-items that each own a row coalesce and CPUs load row blocks as
+ * unit-stride vectors.
  * Scales (float32, own buffer): one (tensor), S[Np] (row), or S[Kp/G][Np]
  * (group g of row n at g*Np + n); padded rows and groups hold 0.
  */
@@ -35,8 +41,8 @@ extern "C" {
 
 typedef enum clql_qtype {
   CLQL_QTYPE_I2S = 0, /**< 2-bit codes, decode and multiply-add */
-  CLQL_QTYPE_TL1 = 1, /**< pair indices, per-token 16-entry tables */
-  CLQL_QTYPE_TL2 = 2, /**< sign + magnitude of triples, per-token 16-entry tables */
+  CLQL_QTYPE_TL1 = 1, /**< pair indices 3*t0 + t1 + 4 */
+  CLQL_QTYPE_TL2 = 2, /**< sign + magnitude of triples 9*t0 + 3*t1 + t2 */
   CLQL_QTYPE_COUNT_
 } clql_qtype;
 
@@ -73,7 +79,8 @@ typedef enum clql_workspace_part {
   CLQL_WS_INPUT = 0,       /**< float x[B][K], only when clql stages the input */
   CLQL_WS_ACTIVATIONS = 1, /**< int8 q[B][Kp] */
   CLQL_WS_ACT_SCALES = 2,  /**< float s[B] */
-  CLQL_WS_TABLES = 3,      /**< TL1 / TL2 per-token tables (int16) */
+  CLQL_WS_TABLES = 3,      /**< per-token lookup tables: 0 bytes (the kernels decode TL1 and
+                                TL2 indices themselves); kept so part numbers stay stable */
   CLQL_WS_PARTIALS = 4,    /**< split-K partial sums, when a kernel uses them */
   CLQL_WS_OUTPUT = 5,      /**< float y[B][N], only when clql stages the output */
   CLQL_WS_PART_COUNT
