@@ -96,15 +96,16 @@ static clql_status device_rows(clql_context *ctx, unsigned *rows) {
   return CLQL_SUCCESS;
 }
 
-/* Hidden knob for tests: force the portable kernels with this block (rows a
- * power of two <= 16), the path GPUs and other devices take. */
+/* Hidden knob for tests: force a block (rows a power of two <= 16, tokens per
+ * work-item of GEMM passes) of the portable kernels, or of the K-split ones
+ * when those run (rows do not matter to them). */
 clql_status clql_layer_set_block(clql_layer *layer, unsigned rows, unsigned tokens) {
   if (!layer || rows == 0 || rows > CLQL_ROW_MULTIPLE || (rows & (rows - 1)) || tokens == 0 ||
       tokens > 16)
     return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "block of %u rows x %u tokens", rows, tokens);
   layer->rows = rows;
   layer->tokens = tokens;
-  layer->family = KERNELS_PORTABLE;
+  if (layer->family != KERNELS_SPLIT) layer->family = KERNELS_PORTABLE;
   return CLQL_SUCCESS;
 }
 
@@ -192,7 +193,8 @@ static size_t split_local(clql_layer *L, cl_kernel k, cl_uint batch) {
 static clql_status choose_family(clql_layer *L, kernel_family *out) {
   *out = KERNELS_PORTABLE;
   const char *choice = getenv("CLQL_KERNELS");
-  if (choice && *choice) {
+  if (choice && !*choice) choice = NULL;
+  if (choice) {
     if (strcmp(choice, "portable") == 0) return CLQL_SUCCESS;
     if (strcmp(choice, "split") != 0)
       return clql_fail(CLQL_ERR_INVALID_ENV, "CLQL_KERNELS='%.32s': not portable or split", choice);
