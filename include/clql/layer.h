@@ -70,7 +70,9 @@ CLQL_API clql_status clql_layer_forward_mem(clql_layer *layer, cl_mem x, cl_mem 
  * and chunks, enqueued back to back on the context's (in-order) queue after
  * whatever was enqueued before, and nothing waited for. Passes enqueued one
  * after another, y of one the x of the next, run in order; wait for them
- * with clFinish on clql_context_queue() or with the event.
+ * with clFinish on clql_context_queue() or with the event (both flush the
+ * queue; nothing else here does, so a caller polling the event's status
+ * calls clFlush first).
  *
  * done (may be NULL) receives a new event, the last command's, complete
  * when y is fully written; the caller releases it. It is NULL after a
