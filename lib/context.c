@@ -52,6 +52,17 @@ clql_status clql_context_wrap(cl_context context, cl_device_id device, cl_comman
   if (!out || !context || !device)
     return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "context, device and out are required");
   *out = NULL;
+  /* Chunks and passes follow each other without events between them. */
+  if (queue) {
+    cl_command_queue_properties props = 0;
+    cl_int err = clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, sizeof props, &props, NULL);
+    if (err != CL_SUCCESS)
+      return clql_fail((clql_status)err, "CL_QUEUE_PROPERTIES query: %s", clql_status_name(err));
+    if (props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE)
+      return clql_fail(CLQL_ERR_UNSUPPORTED,
+                       "the queue runs out of order; clql needs an in-order queue "
+                       "(CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE not set)");
+  }
   cl_platform_id platform = NULL;
   cl_int err = clGetDeviceInfo(device, CL_DEVICE_PLATFORM, sizeof platform, &platform, NULL);
   if (err != CL_SUCCESS) return clql_fail((clql_status)err, "CL_DEVICE_PLATFORM query failed");

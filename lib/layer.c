@@ -121,11 +121,12 @@ static clql_status set_args(cl_kernel k, const char *name, size_t count, const s
   return CLQL_SUCCESS;
 }
 
+/* event (NULL: none) receives the kernel's event. */
 static clql_status enqueue(clql_context *ctx, cl_kernel k, const char *name, const size_t *global,
-                           const size_t *local) {
+                           const size_t *local, cl_event *event) {
   cl_int err = clql_fault_check(ctx, CLQL_FAULT_ENQUEUE, 0);
   if (err == CL_SUCCESS)
-    err = clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, local, 0, NULL, NULL);
+    err = clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, local, 0, NULL, event);
   if (err != CL_SUCCESS)
     return clql_fail((clql_status)err, "enqueue of %s: %s", name, clql_status_name(err));
   return CLQL_SUCCESS;
@@ -224,9 +225,10 @@ static size_t rows_local(clql_layer *L, cl_kernel k) {
   return clql_work_group_size(L->ctx, k, (L->ctx->info.type & CL_DEVICE_TYPE_GPU) ? 128 : 4);
 }
 
-/* y[y_off + b*N + n] for batch tokens from int8 activations and their scales. */
+/* y[y_off + b*N + n] for batch tokens from int8 activations and their scales;
+ * event (NULL: none) receives the product kernel's event. */
 static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_mem y,
-                               uint64_t y_off, cl_uint batch) {
+                               uint64_t y_off, cl_uint batch, cl_event *event) {
   const int simd = L->family == KERNELS_X86;
   const char *name = kernel_names[L->family][L->shape.qtype];
   const unsigned tokens = batch == 1 ? 1 : simd ? X86_GEMM_TOKENS : L->tokens;
@@ -256,12 +258,13 @@ static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_
     items = (size_t)np / 16 * local[0];
   }
   size_t global[2] = {round_up_size(items, local[0]), (batch + tokens - 1) / tokens};
-  return enqueue(L->ctx, k, name, global, local);
+  return enqueue(L->ctx, k, name, global, local, event);
 }
 
-/* One chunk: quantize x (from element x_off), product into y. */
+/* One chunk: quantize x (from element x_off), product into y; event (NULL:
+ * none) receives the event of the product, its last command. */
 static clql_status run_chunk(clql_layer *L, cl_mem *part, cl_mem x, uint64_t x_off, cl_mem y,
-                             uint64_t y_off, uint64_t batch) {
+                             uint64_t y_off, uint64_t batch, cl_event *event) {
   if (batch > UINT_MAX)
     return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "chunk of %llu tokens", (unsigned long long)batch);
   cl_uint b = (cl_uint)batch;
@@ -269,7 +272,7 @@ static clql_status run_chunk(clql_layer *L, cl_mem *part, cl_mem x, uint64_t x_o
                                                 part[CLQL_WS_ACTIVATIONS], (size_t)L->wb.k_padded,
                                                 part[CLQL_WS_ACT_SCALES]);
   if (st == CLQL_SUCCESS)
-    st = run_product(L, part[CLQL_WS_ACTIVATIONS], part[CLQL_WS_ACT_SCALES], y, y_off, b);
+    st = run_product(L, part[CLQL_WS_ACTIVATIONS], part[CLQL_WS_ACT_SCALES], y, y_off, b, event);
   return st;
 }
 
@@ -277,6 +280,17 @@ static clql_status finish(clql_context *ctx) {
   cl_int err = clFinish(ctx->queue);
   if (err != CL_SUCCESS) return clql_fail((clql_status)err, "clFinish: %s", clql_status_name(err));
   return CLQL_SUCCESS;
+}
+
+/* Wait for the queue after a failure, so that nothing clql enqueued still
+ * reads x or writes y when the caller sees it; the failure (and its detail)
+ * is what the caller gets. */
+static clql_status settle(clql_context *ctx, clql_status failure) {
+  cl_int err = clFinish(ctx->queue);
+  if (err != CL_SUCCESS)
+    clql_log(CLQL_LOG_WARN, "clFinish after %s: %s", clql_status_name(failure),
+             clql_status_name(err));
+  return failure;
 }
 
 /* ---- creation ---- */
@@ -399,7 +413,9 @@ static clql_status make_plan(clql_layer *L, uint64_t tokens, unsigned flags) {
   return CLQL_SUCCESS;
 }
 
-/* Hold a workspace of exactly the plan's parts for batch tokens. */
+/* Hold a workspace of exactly the plan's parts for batch tokens. Passes
+ * enqueued earlier may still use the buffers replaced here: OpenCL keeps a
+ * released buffer until the commands that use it complete. */
 static clql_status ensure_workspace(clql_layer *L, uint64_t batch, unsigned flags) {
   if (L->ws_batch == batch && L->ws_flags == flags) return CLQL_SUCCESS;
   clql_layer_release_workspace(L);
@@ -451,8 +467,10 @@ typedef struct {
   cl_mem x, y; /* caller buffers when not staging */
 } io_spec;
 
-/* Chunk [done, done + nb): stage in, run, stage out, wait. */
-static clql_status chunk(clql_layer *L, const io_spec *io, uint64_t done, uint64_t nb) {
+/* Chunk [done, done + nb): stage in, run, stage out. event (NULL: none)
+ * receives the event of its last command; only unstaged passes ask. */
+static clql_status chunk(clql_layer *L, const io_spec *io, uint64_t done, uint64_t nb,
+                         cl_event *event) {
   clql_context *ctx = L->ctx;
   const uint64_t k = L->shape.k, n = L->shape.n;
   clql_status st = CLQL_SUCCESS;
@@ -464,7 +482,7 @@ static clql_status chunk(clql_layer *L, const io_spec *io, uint64_t done, uint64
                                  NULL);
     if (err != CL_SUCCESS) st = clql_fail((clql_status)err, "staging x: %s", clql_status_name(err));
     if (st == CLQL_SUCCESS)
-      st = run_chunk(L, L->part, L->part[CLQL_WS_INPUT], 0, L->part[CLQL_WS_OUTPUT], 0, nb);
+      st = run_chunk(L, L->part, L->part[CLQL_WS_INPUT], 0, L->part[CLQL_WS_OUTPUT], 0, nb, NULL);
     if (st == CLQL_SUCCESS) {
       err = clEnqueueReadBuffer(ctx->queue, L->part[CLQL_WS_OUTPUT], CL_TRUE, 0,
                                 (size_t)(nb * n * sizeof(float)), io->y_host + done * n, 0, NULL,
@@ -473,28 +491,36 @@ static clql_status chunk(clql_layer *L, const io_spec *io, uint64_t done, uint64
         st = clql_fail((clql_status)err, "reading y: %s", clql_status_name(err));
     }
   } else {
-    st = run_chunk(L, L->part, io->x, done * k, io->y, done * n, nb);
+    st = run_chunk(L, L->part, io->x, done * k, io->y, done * n, nb, event);
   }
-  /* Wait even after a failure: nothing may still read x or write y. */
-  clql_status fst = finish(ctx);
-  return st != CLQL_SUCCESS ? st : fst;
+  return st;
 }
 
-static clql_status forward(clql_layer *L, const io_spec *io, uint64_t batch) {
+/* The chunk loop of the passes on the layer's own workspace. wait: finish
+ * each chunk before the next (the synchronous passes), so that out of memory
+ * while running a chunk is retried too; otherwise the chunks go back to back
+ * and event (NULL: none) receives the event of the last one's last command.
+ * Out of memory at allocation or enqueue is retried either way. */
+static clql_status forward(clql_layer *L, const io_spec *io, uint64_t batch, int wait,
+                           cl_event *event) {
   const unsigned flags = io->x_host ? CLQL_WS_WITH_INPUT | CLQL_WS_WITH_OUTPUT : 0;
   uint64_t done = 0;
   clql_status st = CLQL_SUCCESS;
   L->chunks = 0;
   while (st == CLQL_SUCCESS && done < batch) {
     st = make_plan(L, batch, flags);
-    if (st != CLQL_SUCCESS) break;
     const uint64_t planned = L->plan.batch;
-    st = ensure_workspace(L, planned, flags);
+    if (st == CLQL_SUCCESS) st = ensure_workspace(L, planned, flags);
     while (st == CLQL_SUCCESS && done < batch) {
       uint64_t nb = batch - done < planned ? batch - done : planned;
-      st = chunk(L, io, done, nb);
+      st = chunk(L, io, done, nb, done + nb == batch ? event : NULL);
+      if (st == CLQL_SUCCESS && wait) st = finish(L->ctx);
       if (st == CLQL_SUCCESS) done += nb, L->chunks++;
     }
+    /* Wait after a failure even without wait: the caller's buffers, and the
+     * memory halving releases, must be free of clql's commands before it
+     * returns or retries. */
+    if (st != CLQL_SUCCESS) st = settle(L->ctx, st);
     if (is_oom(st)) st = halve(L, planned, st);
   }
   if (st != CLQL_SUCCESS) clql_layer_release_workspace(L); /* a failed pass holds nothing */
@@ -546,14 +572,25 @@ clql_status clql_layer_forward(clql_layer *layer, const float *x, uint64_t batch
   if (st != CLQL_SUCCESS) return st;
   if (!x || !y) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "x and y are required");
   io_spec io = {.x_host = x, .y_host = y};
-  return forward(layer, &io, batch);
+  return forward(layer, &io, batch, 1, NULL);
 }
 
 clql_status clql_layer_forward_mem(clql_layer *layer, cl_mem x, cl_mem y, uint64_t batch) {
   clql_status st = check_io_mem(layer, x, y, batch);
   if (st != CLQL_SUCCESS) return st;
   io_spec io = {.x = x, .y = y};
-  return forward(layer, &io, batch);
+  return forward(layer, &io, batch, 1, NULL);
+}
+
+clql_status clql_layer_enqueue(clql_layer *layer, cl_mem x, cl_mem y, uint64_t batch,
+                               cl_event *done) {
+  if (done) *done = NULL;
+  clql_status st = check_io_mem(layer, x, y, batch);
+  /* Bad input waits too: no failed call leaves passes in flight, such as
+   * the one enqueued before that writes x. */
+  if (st != CLQL_SUCCESS) return layer ? settle(layer->ctx, st) : st;
+  io_spec io = {.x = x, .y = y};
+  return forward(layer, &io, batch, 0, done);
 }
 
 clql_status clql_layer_workspace_size(const clql_layer *layer, uint64_t batch, uint64_t *bytes) {
@@ -603,7 +640,7 @@ clql_status clql_layer_forward_workspace(clql_layer *layer, cl_mem x, cl_mem y, 
     offset += (ws.part[i] + CLQL_WORKSPACE_ALIGN - 1) / CLQL_WORKSPACE_ALIGN * CLQL_WORKSPACE_ALIGN;
   }
   if (st == CLQL_SUCCESS) {
-    st = run_chunk(layer, part, x, 0, y, 0, batch);
+    st = run_chunk(layer, part, x, 0, y, 0, batch, NULL);
     clql_status fst = finish(layer->ctx);
     if (st == CLQL_SUCCESS) st = fst;
   }

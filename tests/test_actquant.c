@@ -128,10 +128,41 @@ static void test_wrapped_context(void) {
   clql_context_destroy(NULL);
 }
 
+/* clql orders its commands by the queue alone: a caller's out-of-order queue
+ * is refused, and left as it was. */
+static void test_out_of_order_queue(void) {
+  cl_context cl = clql_context_cl_context(clql_test_ctx);
+  cl_device_id dev = clql_context_device(clql_test_ctx);
+  cl_int err = CL_SUCCESS;
+  cl_command_queue ooo =
+      clCreateCommandQueue(cl, dev, CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE, &err);
+  if (!ooo) {
+    printf("\n  the device has no out-of-order queues (%d): nothing to reject\n", (int)err);
+    return;
+  }
+  clql_context *wrapped = clql_test_ctx; /* a failure must clear it */
+  CU_ASSERT_EQUAL(clql_context_wrap(cl, dev, ooo, &wrapped), CLQL_ERR_UNSUPPORTED);
+  CU_ASSERT_PTR_NULL(wrapped);
+  CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), "in-order"));
+  cl_uint refs = 0;
+  CU_ASSERT_EQUAL(clGetCommandQueueInfo(ooo, CL_QUEUE_REFERENCE_COUNT, sizeof refs, &refs, NULL),
+                  CL_SUCCESS);
+  CU_ASSERT_EQUAL(refs, 1); /* not retained */
+  clReleaseCommandQueue(ooo);
+  /* An in-order queue with other properties is taken. */
+  cl_command_queue ordered = clCreateCommandQueue(cl, dev, CL_QUEUE_PROFILING_ENABLE, &err);
+  CLQL_REQUIRE(ordered != NULL);
+  CU_ASSERT_EQUAL(clql_context_wrap(cl, dev, ordered, &wrapped), CLQL_SUCCESS);
+  CU_ASSERT_PTR_EQUAL(clql_context_queue(wrapped), ordered);
+  clql_context_destroy(wrapped);
+  clReleaseCommandQueue(ordered);
+}
+
 static CU_TestInfo actquant_tests[] = {
                                        {"wrapped_context", test_wrapped_context},{"random_rows", test_random_rows},
                                        {"adversarial_rows", test_adversarial_rows},
                                        {"bad_arguments", test_bad_arguments},
+                                       {"out_of_order_queue", test_out_of_order_queue},
                                        CU_TEST_INFO_NULL};
 
 CU_SuiteInfo clql_test_suites[] = {

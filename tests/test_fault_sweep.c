@@ -1,8 +1,8 @@
 /* Every OpenCL call (through the fault-injection loader layer) and every host
  * allocation (through libclql's allocator hook) of device enumeration,
  * probing, context creation, activation quantization, layer creation and
- * forward passes (host pointers, caller cl_mem, caller workspace; GEMV and a
- * chunked GEMM; every qtype) is failed in turn. Each run returns a clear
+ * forward passes (host pointers, caller cl_mem, caller workspace, enqueued
+ * without a wait; GEMV and a chunked GEMM; every qtype) is failed in turn. Each run returns a clear
  * status or succeeds with the exact reference result, the caller's inputs are
  * intact, and after a failed forward the same layer retried without faults
  * gives the exact reference. Leaks are caught by the asan preset. */
@@ -187,8 +187,9 @@ static void test_quantize_path(void) {
 
 /* ---- layers: creation and forward passes ---- */
 
-typedef enum { HOST, MEM, WORKSPACE } io_mode;
-static const char *const mode_names[] = {"host pointers", "caller cl_mem", "caller workspace"};
+typedef enum { HOST, MEM, WORKSPACE, ENQUEUE } io_mode;
+static const char *const mode_names[] = {"host pointers", "caller cl_mem", "caller workspace",
+                                         "caller cl_mem enqueued"};
 
 typedef struct {
   clql_qtype qtype;
@@ -205,10 +206,29 @@ typedef struct {
 enum { N = 37, KL = 300 };
 static clql_context *ctx;
 
+/* clql_layer_enqueue, then the caller's wait for its event (a call of the
+ * scenario, failed in turn like clql's). */
+static clql_status enqueue_and_wait(variant *v, clql_layer *L) {
+  cl_event done = NULL;
+  clql_status st = clql_layer_enqueue(L, v->dx, v->dy, v->batch, &done);
+  if (st != CLQL_SUCCESS) {
+    CU_ASSERT_PTR_NULL(done);
+    clql_layer_stats s;
+    CU_ASSERT_EQUAL(clql_layer_get_stats(L, &s), CLQL_SUCCESS);
+    CU_ASSERT_EQUAL(s.workspace_allocated, 0); /* a failed pass holds nothing */
+    return st;
+  }
+  cl_int err = clWaitForEvents(1, &done);
+  clReleaseEvent(done);
+  return err == CL_SUCCESS ? CLQL_SUCCESS
+                           : clql_fail((clql_status)err, "waiting for the enqueued pass");
+}
+
 static clql_status run_forward(variant *v, clql_layer *L) {
   switch (v->mode) {
   case HOST: return clql_layer_forward(L, v->x, v->batch, v->y);
   case MEM: return clql_layer_forward_mem(L, v->dx, v->dy, v->batch);
+  case ENQUEUE: return enqueue_and_wait(v, L);
   default: return clql_layer_forward_workspace(L, v->dx, v->dy, v->batch, v->ws);
   }
 }
@@ -346,19 +366,27 @@ static void test_tl2_gemm_workspace(void) {
       (variant){.qtype = CLQL_QTYPE_TL2, .group = CLQL_GROUP_TENSOR, .batch = 2, .mode = WORKSPACE});
 }
 
-/* 6 tokens in chunks of 4 and 2; out-of-memory errors also take the halving path. */
-static void test_i2s_chunked_host(void) {
-  variant v = {.qtype = CLQL_QTYPE_I2S, .group = 96, .batch = 6, .max_batch = 4};
+/* A chunked pass under every fault, then with each buffer out of device
+ * memory and each kernel out of resources, which also take the halving path. */
+static void sweep_chunked(variant v) {
   variant_init(&v);
   clql_fault_sweep_all(v.label, forward_scenario, &v);
-  clql_fault_sweep_result r = clql_fault_sweep("I2S chunked, buffers out of device memory",
-                                               "clCreateBuffer", CL_MEM_OBJECT_ALLOCATION_FAILURE,
+  char label[160];
+  snprintf(label, sizeof label, "%s, buffers out of device memory", v.label);
+  clql_fault_sweep_result r = clql_fault_sweep(label, "clCreateBuffer",
+                                               CL_MEM_OBJECT_ALLOCATION_FAILURE,
                                                forward_scenario, &v);
   CU_ASSERT(r.recovered > 0); /* workspace failures halve the batch and succeed */
-  r = clql_fault_sweep("I2S chunked, kernels out of resources", "clEnqueueNDRangeKernel",
-                       CL_OUT_OF_RESOURCES, forward_scenario, &v);
+  snprintf(label, sizeof label, "%s, kernels out of resources", v.label);
+  r = clql_fault_sweep(label, "clEnqueueNDRangeKernel", CL_OUT_OF_RESOURCES, forward_scenario,
+                       &v);
   CU_ASSERT(r.recovered > 0);
   variant_free(&v);
+}
+
+/* 6 tokens in chunks of 4 and 2. */
+static void test_i2s_chunked_host(void) {
+  sweep_chunked((variant){.qtype = CLQL_QTYPE_I2S, .group = 96, .batch = 6, .max_batch = 4});
 }
 
 static void test_tl1_gemv_workspace(void) {
@@ -369,6 +397,17 @@ static void test_tl1_gemv_workspace(void) {
 static void test_tl2_chunked_mem(void) {
   sweep_variant((variant){.qtype = CLQL_QTYPE_TL2, .group = 192, .batch = 5, .max_batch = 2,
                           .mode = MEM});
+}
+
+static void test_i2s_gemv_enqueue(void) {
+  sweep_variant(
+      (variant){.qtype = CLQL_QTYPE_I2S, .group = CLQL_GROUP_ROW, .batch = 1, .mode = ENQUEUE});
+}
+
+/* 7 tokens in chunks of 3, 3 and 1, back to back. */
+static void test_tl1_chunked_enqueue(void) {
+  sweep_chunked((variant){.qtype = CLQL_QTYPE_TL1, .group = 128, .batch = 7, .max_batch = 3,
+                          .mode = ENQUEUE});
 }
 
 /* ---- a fresh context's first forward: the programs are built ---- */
@@ -424,6 +463,8 @@ static CU_TestInfo layer_tests[] = {{"i2s_gemv_host", test_i2s_gemv_host},
                                     {"tl1_gemv_workspace", test_tl1_gemv_workspace},
                                     {"tl2_gemm_workspace", test_tl2_gemm_workspace},
                                     {"tl2_chunked_mem", test_tl2_chunked_mem},
+                                    {"i2s_gemv_enqueue", test_i2s_gemv_enqueue},
+                                    {"tl1_chunked_enqueue", test_tl1_chunked_enqueue},
                                     {"first_forward", test_first_forward},
                                     CU_TEST_INFO_NULL};
 

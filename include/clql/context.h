@@ -25,7 +25,10 @@ CLQL_API clql_status clql_context_create(const char *selector, clql_context **ou
 /**
  * Wrap a caller's OpenCL objects. queue may be NULL (clql then creates one on
  * context/device). clql retains what it is given and releases it on destroy;
- * the caller keeps its own references.
+ * the caller keeps its own references. clql orders its commands by the
+ * queue alone (a layer's chunks, and passes enqueued one after another with
+ * clql_layer_enqueue), so a queue created with
+ * CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE gives CLQL_ERR_UNSUPPORTED.
  */
 CLQL_API clql_status clql_context_wrap(cl_context context, cl_device_id device,
                                        cl_command_queue queue, clql_context **out);

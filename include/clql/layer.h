@@ -17,8 +17,10 @@
  * leaves no workspace held.
  *
  * Each new plan decision is logged once at info level (CLQL_LOG=info).
- * Forward passes return when the output is complete. A layer is used by one
- * thread at a time, like its context, which must outlive it. */
+ * The forward passes return when the output is complete; clql_layer_enqueue
+ * returns once its commands are enqueued, so that a whole token (many layers,
+ * y of one the x of the next) waits only once. A layer is used by one thread
+ * at a time, like its context, which must outlive it. */
 #ifndef CLQL_LAYER_H
 #define CLQL_LAYER_H
 
@@ -62,6 +64,33 @@ CLQL_API clql_status clql_layer_forward(clql_layer *layer, const float *x, uint6
  * caller enqueued before.
  */
 CLQL_API clql_status clql_layer_forward_mem(clql_layer *layer, cl_mem x, cl_mem y, uint64_t batch);
+
+/**
+ * clql_layer_forward_mem without the wait: the same checks, plan, workspace
+ * and chunks, enqueued back to back on the context's (in-order) queue after
+ * whatever was enqueued before, and nothing waited for. Passes enqueued one
+ * after another, y of one the x of the next, run in order; wait for them
+ * with clFinish on clql_context_queue() or with the event (both flush the
+ * queue; nothing else here does, so a caller polling the event's status
+ * calls clFlush first).
+ *
+ * done (may be NULL) receives a new event, the last command's, complete
+ * when y is fully written; the caller releases it. It is NULL after a
+ * failure.
+ *
+ * Out of memory when allocating the workspace or enqueueing a chunk is
+ * retried by halving, as in the forward passes. Errors the device reports
+ * after the call returned surface from the caller's clFinish or
+ * clWaitForEvents and are not retried; y is then undefined. Any failure
+ * (bad input included, unless layer is NULL) returns after a clFinish, so
+ * that no command clql enqueued still reads x or writes y, and leaves no
+ * workspace held. Releasing the workspace or destroying the layer while
+ * passes are in flight is safe: OpenCL keeps a released buffer until the
+ * commands that use it complete. Commands enqueued on the same queue later
+ * see y complete; the host, or another queue, waits for done first.
+ */
+CLQL_API clql_status clql_layer_enqueue(clql_layer *layer, cl_mem x, cl_mem y, uint64_t batch,
+                                        cl_event *done);
 
 /**
  * The caller-owned workspace variant. Ask the size for a batch, then pass a
