@@ -190,6 +190,90 @@ __kernel void clql_tl2(PRODUCT_ARGS(char)) {
                    act_stride, batch, y_off, 2);
 }
 
+/* ---- K-split (GPUs) ----
+ * A GEMV row is too little work for one GPU work-item: 2560 rows are 2560
+ * work-items, a fraction of what a GPU runs at once, each walking all of K.
+ * Here a work-group owns one 16-row tile and TOKENS tokens, and its 16 * S
+ * work-items (S = local size / 16) split K: work-item (r, s) takes row r and
+ * every S-th step (a 128-weight block of I2S / TL1, a TL2 granule). Adjacent
+ * work-items read adjacent bytes of a tile's block, so loads coalesce as in
+ * the portable kernels. Each group's int32 sum meets in local memory through
+ * atomic adds, exact in any order; then work-item s = 0 of each row adds the
+ * groups' float products in group order, the reference's float steps.
+ * Groups are taken SPLIT_GROUPS at a time so the local array stays 16 KiB
+ * whatever K and TOKENS. Every work-item reaches every barrier: rows past n
+ * (the padded tile) compute on zero weights but never load a scale or store. */
+#define SPLIT_GROUPS (256 / TOKENS)
+#define SPLIT_LOCAL (TOKENS * 16 * SPLIT_GROUPS)
+
+static void split_flush(__local int *lacc, uint r, uint j, int16 *acc) {
+  for (uint t = 0; t < TOKENS; t++) {
+    atomic_add(&lacc[(t * 16 + r) * SPLIT_GROUPS + j], hsum16(acc[t]));
+    acc[t] = (int16)(0);
+  }
+}
+
+static void split_product(PRODUCT_ARGS(char), const int qt, __local int *lacc) {
+  const uint lid = (uint)get_local_id(0), r = lid % 16, s = lid / 16;
+  const uint nsplit = (uint)get_local_size(0) / 16, tile = (uint)get_group_id(0);
+  const uint row = tile * 16 + r, b0 = (uint)get_global_id(1) * TOKENS;
+  const uint nunits = ngroups * upg, step = qt == 2 ? 1 : 4; /* units per step */
+  const int live = row < n && b0 < batch;
+  __global const char *at[TOKENS];
+  for (uint t = 0; t < TOKENS; t++) at[t] = act + (size_t)min(b0 + t, batch - 1) * act_stride;
+  __global const uint *rb = qt == 2 ? w + (size_t)tile * nunits * 80
+                                    : row_blocks(w, row, nunits / 4);
+  float sum[TOKENS];
+  int16 acc[TOKENS];
+  for (uint t = 0; t < TOKENS; t++) sum[t] = 0.0f, acc[t] = (int16)(0);
+  for (uint g0 = 0; g0 < ngroups; g0 += SPLIT_GROUPS) {
+    const uint gn = min(ngroups - g0, (uint)SPLIT_GROUPS), u0 = g0 * upg, u1 = (g0 + gn) * upg;
+    for (uint i = lid; i < SPLIT_LOCAL; i += get_local_size(0)) lacc[i] = 0;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    uint cur = 0; /* acc's group, relative to g0 */
+    for (uint st = u0 / step + s; st * step < u1; st += nsplit) {
+      const uint ue = min(st * step + step, u1);
+      for (uint u = max(st * step, u0); u < ue; u++) {
+        const uint j = u / upg - g0;
+        if (j != cur) split_flush(lacc, r, cur, acc), cur = j;
+        unit_products(rb, r, u, qt, at, acc);
+      }
+    }
+    split_flush(lacc, r, cur, acc);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (s == 0 && live)
+      for (uint j = 0; j < gn; j++) {
+        const float gamma = load_scale(scales, g0 + j, scale_g, scale_n, row);
+        for (uint t = 0; t < TOKENS; t++) {
+          const float p = (float)lacc[(t * 16 + r) * SPLIT_GROUPS + j] * gamma;
+          sum[t] = sum[t] + p;
+        }
+      }
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  if (s == 0 && live)
+    for (uint t = 0; t < TOKENS && b0 + t < batch; t++)
+      y[y_off + (size_t)(b0 + t) * n + row] = clql_div_rn(sum[t], act_scales[b0 + t]);
+}
+
+__kernel void clql_i2s_split(PRODUCT_ARGS(char)) {
+  __local int lacc[SPLIT_LOCAL];
+  split_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n, act_stride,
+                batch, y_off, 0, lacc);
+}
+
+__kernel void clql_tl1_split(PRODUCT_ARGS(char)) {
+  __local int lacc[SPLIT_LOCAL];
+  split_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n, act_stride,
+                batch, y_off, 1, lacc);
+}
+
+__kernel void clql_tl2_split(PRODUCT_ARGS(char)) {
+  __local int lacc[SPLIT_LOCAL];
+  split_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n, act_stride,
+                batch, y_off, 2, lacc);
+}
+
 /* ---- x86 CPUs (AVX-512BW) ----
  * A 512-bit register holds one block of two adjacent rows (I2S, TL1: 32
  * bytes each) or four (TL2: 16 magnitude bytes each): a row vector; rows of

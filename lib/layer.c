@@ -17,6 +17,18 @@
 #define X86_GEMM_ROWS 8u
 #define X86_GEMM_TOKENS 4u
 
+/* The product kernels' families (cl_kernels/ternary.cl). */
+typedef enum {
+  KERNELS_PORTABLE, /* a work-item per row(s): CPUs without the x86 kernels */
+  KERNELS_SPLIT,    /* a work-group per tile, K split over its work-items: GPUs */
+  KERNELS_X86       /* AVX-512BW vectors: x86 CPUs under PoCL */
+} kernel_family;
+
+/* Work-items of a K-split work-group: 16 rows x 16 splits for GEMV; for GEMM
+ * the tokens give parallelism too, and 8 splits leave more groups in flight. */
+#define SPLIT_GEMV_LOCAL 256u
+#define SPLIT_GEMM_LOCAL 128u
+
 struct clql_layer {
   clql_context *ctx;
   clql_layer_shape shape;
@@ -25,7 +37,7 @@ struct clql_layer {
   clql_budget_options opts;
   int has_opts;
   unsigned rows, tokens; /* portable kernel block: rows and GEMM tokens per work-item */
-  int simd;              /* the x86 kernels (ternary.cl) run */
+  kernel_family family;  /* which product kernels run */
   int div_rn;            /* the device divides correctly rounded when asked */
   uint64_t group_len;    /* weights per scale group (Kp for row and tensor scales) */
   cl_uint ngroups, scale_g, scale_n;
@@ -84,15 +96,16 @@ static clql_status device_rows(clql_context *ctx, unsigned *rows) {
   return CLQL_SUCCESS;
 }
 
-/* Hidden knob for tests: force the portable kernels with this block (rows a
- * power of two <= 16), the path GPUs and other devices take. */
+/* Hidden knob for tests: force a block (rows a power of two <= 16, tokens per
+ * work-item of GEMM passes) of the portable kernels, or of the K-split ones
+ * when those run (rows do not matter to them). */
 clql_status clql_layer_set_block(clql_layer *layer, unsigned rows, unsigned tokens) {
   if (!layer || rows == 0 || rows > CLQL_ROW_MULTIPLE || (rows & (rows - 1)) || tokens == 0 ||
       tokens > 16)
     return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "block of %u rows x %u tokens", rows, tokens);
   layer->rows = rows;
   layer->tokens = tokens;
-  layer->simd = 0;
+  if (layer->family != KERNELS_SPLIT) layer->family = KERNELS_PORTABLE;
   return CLQL_SUCCESS;
 }
 
@@ -121,8 +134,8 @@ static clql_status enqueue(clql_context *ctx, cl_kernel k, const char *name, con
 
 static size_t round_up_size(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
-/* The portable kernels' program (ROWS x TOKENS block), or with simd the x86
- * kernels' (VECS row vectors x TOKENS). */
+/* The portable and K-split kernels' program (ROWS x TOKENS block), or with
+ * simd the x86 kernels' (VECS row vectors x TOKENS). */
 static clql_status kernel_for(clql_layer *L, const char *name, int simd, unsigned block,
                               unsigned tokens, cl_kernel *out) {
   char opts[128];
@@ -145,7 +158,11 @@ static clql_status device_div_rn(clql_context *ctx, int *out) {
   return CLQL_SUCCESS;
 }
 
-static const char *const x86_names[] = {"clql_i2s_x86", "clql_tl1_x86", "clql_tl2_x86"};
+static const char *const kernel_names[][3] = {
+    [KERNELS_PORTABLE] = {"clql_i2s", "clql_tl1", "clql_tl2"},
+    [KERNELS_SPLIT] = {"clql_i2s_split", "clql_tl1_split", "clql_tl2_split"},
+    [KERNELS_X86] = {"clql_i2s_x86", "clql_tl1_x86", "clql_tl2_x86"},
+};
 
 /* Weights per unit of the kernels' group loops: a 96-weight TL2 granule; a
  * 128-weight block (x86) or 32 weights (portable) for I2S and TL1. */
@@ -158,26 +175,46 @@ static unsigned x86_row_vector(const clql_layer *L) {
   return L->shape.qtype == CLQL_QTYPE_TL2 ? 4 : 2;
 }
 
-/* The x86 kernels where they apply: a CPU device whose kernel compiler has
- * them (they are only defined there: elsewhere the program builds without
- * them and the kernel is not found) and scale groups of whole blocks.
- * Anything else runs the portable kernels, and so does CLQL_KERNELS=portable
- * (how the tests cover the portable path on x86). Failures other than a
- * missing kernel are errors. */
-static clql_status use_simd(clql_layer *L, int *out) {
-  *out = 0;
+/* Work-items of a K-split work-group for a pass of `batch` tokens: a multiple
+ * of 16 (one tile's rows) within what the device and kernel allow; 0 when
+ * that is less than 16. */
+static size_t split_local(clql_layer *L, cl_kernel k, cl_uint batch) {
+  size_t local = clql_work_group_size(L->ctx, k, batch == 1 ? SPLIT_GEMV_LOCAL : SPLIT_GEMM_LOCAL);
+  return local >= 16 ? local : 0;
+}
+
+/* Which kernels run. CLQL_KERNELS=portable or split forces a family (how
+ * the tests cover both on PoCL); otherwise GPUs and other accelerators take
+ * the K-split kernels where the device runs work-groups of 16 or more, and
+ * CPUs the x86 kernels where they apply: a kernel compiler that has them
+ * (they are only defined there: elsewhere the program builds without them
+ * and the kernel is not found) and scale groups of whole blocks. Anything
+ * else runs the portable kernels. Failures other than a missing kernel are
+ * errors. */
+static clql_status choose_family(clql_layer *L, kernel_family *out) {
+  *out = KERNELS_PORTABLE;
   const char *choice = getenv("CLQL_KERNELS");
-  if (choice && strcmp(choice, "portable") == 0) return CLQL_SUCCESS;
-  if (!(L->ctx->info.type & CL_DEVICE_TYPE_CPU) || L->group_len % kernel_unit(L, 1) != 0)
-    return CLQL_SUCCESS;
+  if (choice && !*choice) choice = NULL;
+  if (choice) {
+    if (strcmp(choice, "portable") == 0) return CLQL_SUCCESS;
+    if (strcmp(choice, "split") != 0)
+      return clql_fail(CLQL_ERR_INVALID_ENV, "CLQL_KERNELS='%.32s': not portable or split", choice);
+  }
+  const clql_qtype q = L->shape.qtype;
   cl_kernel k;
-  clql_status st =
-      kernel_for(L, x86_names[L->shape.qtype], 1, X86_GEMV_ROWS / x86_row_vector(L), 1, &k);
+  clql_status st;
+  if (choice || !(L->ctx->info.type & CL_DEVICE_TYPE_CPU)) {
+    st = kernel_for(L, kernel_names[KERNELS_SPLIT][q], 0, L->rows, 1, &k);
+    if (st == CLQL_SUCCESS && (choice || split_local(L, k, 1))) *out = KERNELS_SPLIT;
+    return st;
+  }
+  if (L->group_len % kernel_unit(L, 1) != 0) return CLQL_SUCCESS;
+  st = kernel_for(L, kernel_names[KERNELS_X86][q], 1, X86_GEMV_ROWS / x86_row_vector(L), 1, &k);
   if (st == CLQL_STATUS_CL_INVALID_KERNEL_NAME) {
     clql_clear_error();
     return CLQL_SUCCESS;
   }
-  *out = st == CLQL_SUCCESS;
+  if (st == CLQL_SUCCESS) *out = KERNELS_X86;
   return st;
 }
 
@@ -192,17 +229,16 @@ static size_t rows_local(clql_layer *L, cl_kernel k) {
  * event (NULL: none) receives the product kernel's event. */
 static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_mem y,
                                uint64_t y_off, cl_uint batch, cl_event *event) {
-  static const char *const names[] = {"clql_i2s", "clql_tl1", "clql_tl2"};
-  const clql_qtype q = L->shape.qtype;
-  const char *name = L->simd ? x86_names[q] : names[q];
-  const unsigned tokens = batch == 1 ? 1 : L->simd ? X86_GEMM_TOKENS : L->tokens;
-  const unsigned rows = L->simd ? (batch == 1 ? X86_GEMV_ROWS : X86_GEMM_ROWS) : L->rows;
-  const unsigned block = L->simd ? rows / x86_row_vector(L) : rows;
+  const int simd = L->family == KERNELS_X86;
+  const char *name = kernel_names[L->family][L->shape.qtype];
+  const unsigned tokens = batch == 1 ? 1 : simd ? X86_GEMM_TOKENS : L->tokens;
+  const unsigned rows = simd ? (batch == 1 ? X86_GEMV_ROWS : X86_GEMM_ROWS) : L->rows;
+  const unsigned block = simd ? rows / x86_row_vector(L) : rows;
   cl_kernel k;
-  clql_status st = kernel_for(L, name, L->simd, block, tokens, &k);
+  clql_status st = kernel_for(L, name, simd, block, tokens, &k);
   if (st != CLQL_SUCCESS) return st;
   cl_uint n = (cl_uint)L->shape.n, np = (cl_uint)L->wb.n_padded, kp = (cl_uint)L->wb.k_padded;
-  cl_uint upg = (cl_uint)(L->group_len / kernel_unit(L, L->simd));
+  cl_uint upg = (cl_uint)(L->group_len / kernel_unit(L, simd));
   cl_uint stride = kp;
   cl_ulong off = y_off;
   const size_t sizes[] = {sizeof(cl_mem), sizeof(cl_mem),    sizeof(cl_mem),    sizeof(cl_mem),
@@ -215,6 +251,12 @@ static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_
   if ((st = set_args(k, name, 14, sizes, values)) != CLQL_SUCCESS) return st;
   size_t items = (L->shape.n + rows - 1) / rows;
   size_t local[2] = {rows_local(L, k), 1};
+  if (L->family == KERNELS_SPLIT) {
+    /* a work-group per tile: the padded rows' work-items compute too */
+    if ((local[0] = split_local(L, k, batch)) == 0)
+      return clql_fail(CLQL_ERR_UNSUPPORTED, "%s: work-groups of fewer than 16 work-items", name);
+    items = (size_t)np / 16 * local[0];
+  }
   size_t global[2] = {round_up_size(items, local[0]), (batch + tokens - 1) / tokens};
   return enqueue(L->ctx, k, name, global, local, event);
 }
@@ -296,7 +338,7 @@ clql_status clql_layer_create(clql_context *ctx, const clql_packed *packed,
   L->scale_g = grouped ? (cl_uint)wb.n_padded : 0;
   L->scale_n = s->group_size == CLQL_GROUP_TENSOR ? 0 : 1;
   st = device_div_rn(ctx, &L->div_rn);
-  if (st == CLQL_SUCCESS) st = use_simd(L, &L->simd);
+  if (st == CLQL_SUCCESS) st = choose_family(L, &L->family);
   if (st == CLQL_SUCCESS)
     st = clql_buffer_create(ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, wb.weights, packed->weights,
                           "weights", &L->weights);

@@ -1,5 +1,6 @@
 /* clql-bench --quick as CI runs it: it finishes, its JSON has the documented
- * keys, and every timed configuration matched the reference. No timing is
+ * keys (synchronous and pipelined figures), and every timed configuration
+ * matched the reference (the pipelined passes' output too). No timing is
  * asserted. */
 #include <jansson.h>
 #include <string.h>
@@ -30,10 +31,14 @@ static void test_quick_json(void) {
       CU_ASSERT_PTR_NOT_NULL(json_object_get(r, keys[j]));
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(r, "mismatches")), 0);
     CU_ASSERT(json_number_value(json_object_get(r, "median_us")) > 0);
+    CU_ASSERT(json_number_value(json_object_get(r, "pipelined_us")) > 0);
+    CU_ASSERT(json_is_number(json_object_get(r, "pipelined_pct_of_copy")));
   }
   json_t *token = json_object_get(root, "token");
   CU_ASSERT(json_is_object(token));
   CU_ASSERT(json_number_value(json_object_get(token, "ms")) > 0);
+  CU_ASSERT(json_number_value(json_object_get(token, "pipelined_ms")) > 0);
+  CU_ASSERT(json_is_number(json_object_get(token, "pipelined_pct_of_copy")));
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(token, "qtype")), "I2S");
   CU_ASSERT(json_is_array(json_object_get(root, "peers")));
   json_decref(root);

@@ -87,8 +87,9 @@ static void test_tiny_and_ragged(void) {
   }
 }
 
-/* Other kernel blocks: one row per work-item (what GPUs get), a 4-row vector,
- * and token counts that do not divide the batch. */
+/* Other kernel blocks: one row per work-item, a 4-row vector, and token
+ * counts that do not divide the batch (with CLQL_KERNELS=split: the K-split
+ * kernels with those token counts). */
 static void test_blocks(void) {
   const unsigned blocks[][2] = {{1, 1}, {1, 3}, {4, 3}, {4, 8}};
   for (size_t qi = 0; qi < 3; qi++) {
@@ -114,10 +115,41 @@ static void test_adversarial(void) {
   }
 }
 
+/* More scale groups than the K-split kernels hold in local memory at once
+ * (256 for GEMV, 64 for GEMM of 4 tokens): their group chunks, and the
+ * portable and x86 kernels' long group loops. */
+static void test_many_groups(void) {
+  const uint64_t batches[] = {1, 5};
+  for (size_t qi = 0; qi < 3; qi++) {
+    const uint32_t g = qtypes[qi] == CLQL_QTYPE_TL2 ? 96 : 32;
+    run_shape(qtypes[qi], 21, 261 * g - 5, g, W_RANDOM, batches, 2, X_FLOAT);
+  }
+}
+
+/* A CLQL_KERNELS value that names no kernel family stops layer creation. */
+static void test_kernels_env(void) {
+  const char *was = getenv("CLQL_KERNELS");
+  char *saved = was ? strdup(was) : NULL;
+  fixture_weights w;
+  fixture_make(&w, fixture_shape(16, 128, CLQL_QTYPE_I2S, CLQL_GROUP_ROW), W_RANDOM);
+  setenv("CLQL_KERNELS", "fastest", 1);
+  clql_layer *layer = (clql_layer *)&w; /* must be reset to NULL */
+  CU_ASSERT_EQUAL(clql_layer_create(clql_test_ctx, &w.packed, NULL, &layer), CLQL_ERR_INVALID_ENV);
+  CU_ASSERT_PTR_NULL(layer);
+  CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), "CLQL_KERNELS"));
+  if (saved)
+    setenv("CLQL_KERNELS", saved, 1);
+  else
+    unsetenv("CLQL_KERNELS");
+  free(saved);
+  fixture_free(&w);
+}
+
 static CU_TestInfo kernel_tests[] = {
     {"model_shapes", test_model_shapes},       {"integer_exact", test_integer_exact},
     {"tiny_and_ragged", test_tiny_and_ragged}, {"blocks", test_blocks},
-    {"adversarial", test_adversarial},         CU_TEST_INFO_NULL};
+    {"adversarial", test_adversarial},         {"many_groups", test_many_groups},
+    {"kernels_env", test_kernels_env},         CU_TEST_INFO_NULL};
 
 CU_SuiteInfo clql_test_suites[] = {{.pName = "kernels",
                                     .pInitFunc = clql_test_context_open,

@@ -42,6 +42,7 @@ typedef struct {
   bench_shape s;
   double median_us, min_us, max_us, device_us;
   double weight_bytes, weight_gbs, pct_of_copy, gops;
+  double pipelined_us, pipelined_gbs, pipelined_pct; /* per pass, enqueued back to back */
   int copies;
   size_t mismatches;
 } kernel_result;
@@ -50,6 +51,7 @@ typedef struct {
   const char *name;
   bench_shape s;
   double median_us, ratio; /* ratio = peer time / clql I2S time on the same shape */
+  double pipelined_us, pipelined_ratio; /* the same, passes enqueued back to back */
   int ran;
   char note[96];
 } peer_result;
@@ -215,6 +217,33 @@ static double marker_span_us(cl_event a, cl_event b) {
   return (double)(t1 - t0) / 1e3;
 }
 
+/* Percent of the copy bandwidth that bytes moved in us microseconds make. */
+static double pct_of(double bytes, double us, double copy_gbs) {
+  return isnan(copy_gbs) ? NAN : 100.0 * bytes / (us * 1e3) / copy_gbs;
+}
+
+/* Pipelined passes, as a token runs its layers: `count` passes over the
+ * layers in turn (inputs rotated through nx buffers) enqueued with
+ * clql_layer_enqueue and one clFinish; the median over `reps` sequences of
+ * the time per pass. */
+static clql_status time_pipelined(clql_context *ctx, clql_layer **layers, int nlayers,
+                                  const cl_mem *xs, int nx, cl_mem y, uint64_t batch, int count,
+                                  int reps, double *us_per_pass) {
+  double t[8];
+  clql_status st = CLQL_SUCCESS;
+  if (reps > 8) reps = 8;
+  for (int r = 0; r < reps && st == CLQL_SUCCESS; r++) {
+    double t0 = now_us();
+    for (int i = 0; i < count && st == CLQL_SUCCESS; i++)
+      st = clql_layer_enqueue(layers[i % nlayers], xs[i % nx], y, batch, NULL);
+    cl_int err = clFinish(clql_context_queue(ctx));
+    if (st == CLQL_SUCCESS && err != CL_SUCCESS) st = (clql_status)err;
+    t[r] = (now_us() - t0) / count;
+  }
+  *us_per_pass = st == CLQL_SUCCESS ? median(t, reps) : NAN;
+  return st;
+}
+
 /* Time forward passes of one configuration: `copies` layers with the same
  * weights cycled so that their total exceeds the caches, inputs rotated
  * through several buffers. */
@@ -296,6 +325,19 @@ static clql_status bench_kernel(clql_context *ctx, const options *o, clql_qtype 
   r->weight_gbs = r->weight_bytes / (r->median_us * 1e3);
   r->pct_of_copy = isnan(copy_gbs) ? NAN : 100.0 * r->weight_gbs / copy_gbs;
   r->gops = 2.0 * (double)s.n * (double)s.k * (double)s.b / (r->median_us * 1e3);
+  /* Pipelined: every copy once per sequence (at least 20 passes), ending on
+   * the input checked above, whose output is checked again. */
+  int count = copies < 20 ? 20 : copies;
+  count = (count + NX - 1) / NX * NX;
+  st = time_pipelined(ctx, layers, copies, xs, NX, y, s.b, count, o->quick ? 3 : 5,
+                      &r->pipelined_us);
+  if (st == CLQL_SUCCESS)
+    st = (clql_status)clEnqueueReadBuffer(queue, y, CL_TRUE, 0, s.b * s.n * sizeof(float), hy, 0,
+                                          NULL, NULL);
+  if (st != CLQL_SUCCESS) goto done;
+  for (uint64_t j = 0; j < s.b * s.n; j++) r->mismatches += memcmp(&hy[j], &ref[j], sizeof(float)) != 0;
+  r->pipelined_gbs = r->weight_bytes / (r->pipelined_us * 1e3);
+  r->pipelined_pct = pct_of(r->weight_bytes, r->pipelined_us, copy_gbs);
 done:
   for (int i = 0; layers && i < copies; i++) clql_layer_destroy(layers[i]);
   for (int i = 0; i < NX; i++)
@@ -311,6 +353,7 @@ done:
 typedef struct {
   clql_qtype qtype;
   double ms, weight_bytes, weight_gbs, pct_of_copy;
+  double pipelined_ms, pipelined_gbs, pipelined_pct; /* 210 enqueues, one clFinish */
   int layers, ran;
 } token_result;
 
@@ -372,6 +415,18 @@ static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q
     r->weight_gbs = r->weight_bytes / (r->ms * 1e6);
     r->pct_of_copy = isnan(copy_gbs) ? NAN : 100.0 * r->weight_gbs / copy_gbs;
   }
+  /* The same token with one clFinish: the layers' inputs alternate between
+   * the two widths in the order of token_shapes. */
+  cl_mem xs[7];
+  for (int i = 0; i < per_block; i++) xs[i] = token_shapes[i].k == 2560 ? x2560 : x6912;
+  double us = NAN;
+  if (st == CLQL_SUCCESS)
+    st = time_pipelined(ctx, layers, total, xs, per_block, y, 1, total, reps, &us);
+  if (st == CLQL_SUCCESS && r->ran) {
+    r->pipelined_ms = us * total / 1e3;
+    r->pipelined_gbs = r->weight_bytes / (r->pipelined_ms * 1e6);
+    r->pipelined_pct = pct_of(r->weight_bytes, us * total, copy_gbs);
+  }
   for (int i = 0; layers && i < total; i++) clql_layer_destroy(layers[i]);
   free(layers);
   free(times);
@@ -406,7 +461,21 @@ static double bench_reference(bench_shape s, int repeats) {
 #ifdef CLQL_HAVE_CLBLAST
 /* The equivalent dense fp32 layer through CLBlast: sgemv for B = 1, else
  * sgemm Y[B][N] = X[B][K] * W[N][K]^T. */
-static double bench_clblast(clql_context *ctx, bench_shape s, int repeats, char *note, size_t nsize) {
+/* One call of CLBlast's sgemv (B = 1) or sgemm on the dense fp32 layer. */
+static CLBlastStatusCode clblast_call(bench_shape s, cl_mem a, cl_mem x, cl_mem y,
+                                      cl_command_queue *queue) {
+  return s.b == 1 ? CLBlastSgemv(CLBlastLayoutRowMajor, CLBlastTransposeNo, s.n, s.k, 1.0f, a, 0,
+                                 s.k, x, 0, 1, 0.0f, y, 0, 1, queue, NULL)
+                  : CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes,
+                                 s.b, s.n, s.k, 1.0f, x, 0, s.k, a, 0, s.k, 0.0f, y, 0, s.n, queue,
+                                 NULL);
+}
+
+/* Median time of a synchronous call; *pipelined: per call of `repeats`
+ * calls enqueued back to back with one clFinish. */
+static double bench_clblast(clql_context *ctx, bench_shape s, int repeats, double *pipelined,
+                            char *note, size_t nsize) {
+  *pipelined = NAN;
   cl_context cl = clql_context_cl_context(ctx);
   cl_command_queue queue = clql_context_queue(ctx);
   cl_int err = CL_SUCCESS;
@@ -428,12 +497,7 @@ static double bench_clblast(clql_context *ctx, bench_shape s, int repeats, char 
     clFinish(queue);
     for (int i = -1; i < repeats; i++) {
       double t0 = now_us();
-      CLBlastStatusCode sc =
-          s.b == 1 ? CLBlastSgemv(CLBlastLayoutRowMajor, CLBlastTransposeNo, s.n, s.k, 1.0f, a, 0,
-                                  s.k, x, 0, 1, 0.0f, y, 0, 1, &queue, NULL)
-                   : CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes,
-                                  s.b, s.n, s.k, 1.0f, x, 0, s.k, a, 0, s.k, 0.0f, y, 0, s.n,
-                                  &queue, NULL);
+      CLBlastStatusCode sc = clblast_call(s, a, x, y, &queue);
       clFinish(queue);
       if (sc != CLBlastSuccess) {
         snprintf(note, nsize, "CLBlast status %d", (int)sc);
@@ -442,6 +506,13 @@ static double bench_clblast(clql_context *ctx, bench_shape s, int repeats, char 
       if (i >= 0) t[got++] = now_us() - t0;
     }
     if (got) med = median(t, got);
+    if (got == repeats) {
+      double t0 = now_us();
+      CLBlastStatusCode sc = CLBlastSuccess;
+      for (int i = 0; i < repeats && sc == CLBlastSuccess; i++) sc = clblast_call(s, a, x, y, &queue);
+      clFinish(queue);
+      if (sc == CLBlastSuccess) *pipelined = (now_us() - t0) / repeats;
+    }
   } else {
     snprintf(note, nsize, "allocation failed");
   }
@@ -624,8 +695,8 @@ int main(int argc, char **argv) {
 
   kernel_result results[MAX_SHAPES * CLQL_QTYPE_COUNT_];
   int nres = 0, bad = 0;
-  double gemv_2560_us = NAN, i2s_us[MAX_SHAPES];
-  for (int i = 0; i < o.nshapes; i++) i2s_us[i] = NAN;
+  double gemv_2560_us = NAN, i2s_us[MAX_SHAPES], i2s_pipelined_us[MAX_SHAPES];
+  for (int i = 0; i < o.nshapes; i++) i2s_us[i] = i2s_pipelined_us[i] = NAN;
   for (int i = 0; i < o.nshapes; i++) {
     for (int q = 0; q < CLQL_QTYPE_COUNT_; q++) {
       if (!(o.qtypes & (1u << q))) continue;
@@ -643,6 +714,7 @@ int main(int argc, char **argv) {
       bad += r->mismatches != 0;
       if (q == CLQL_QTYPE_I2S) {
         i2s_us[i] = r->median_us;
+        i2s_pipelined_us[i] = r->pipelined_us;
         if (o.shapes[i].n == 2560 && o.shapes[i].k == 2560 && o.shapes[i].b == 1)
           gemv_2560_us = r->median_us;
       }
@@ -666,18 +738,21 @@ int main(int argc, char **argv) {
     p->name = "reference-c";
     p->s = o.shapes[i];
     progress("host reference %llux%llu", (unsigned long long)p->s.n, (unsigned long long)p->s.k);
-    p->median_us = bench_reference(p->s, o.quick ? 3 : 5);
+    p->median_us = p->pipelined_us = bench_reference(p->s, o.quick ? 3 : 5); /* no queue */
     p->ran = !isnan(p->median_us);
     p->ratio = p->median_us / i2s_us[i];
+    p->pipelined_ratio = p->median_us / i2s_pipelined_us[i];
 #ifdef CLQL_HAVE_CLBLAST
     p = &peers[npeers++];
     memset(p, 0, sizeof *p);
     p->name = "clblast-fp32";
     p->s = o.shapes[i];
     progress("CLBlast %llux%llu", (unsigned long long)p->s.n, (unsigned long long)p->s.k);
-    p->median_us = bench_clblast(ctx, p->s, o.quick ? 3 : 10, p->note, sizeof p->note);
+    p->median_us = bench_clblast(ctx, p->s, o.quick ? 3 : 10, &p->pipelined_us, p->note,
+                                 sizeof p->note);
     p->ran = !isnan(p->median_us);
     p->ratio = p->median_us / i2s_us[i];
+    p->pipelined_ratio = p->pipelined_us / i2s_pipelined_us[i];
 #endif
   }
 #ifndef CLQL_HAVE_CLBLAST
@@ -695,23 +770,32 @@ int main(int argc, char **argv) {
     json_t *res = json_array(), *pj = json_array();
     for (int i = 0; i < nres; i++) {
       const kernel_result *r = &results[i];
-      json_array_append_new(res, json_pack("{s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i,s:I}",
+      json_t *one = json_pack("{s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i,s:I}",
           "qtype", clql_qtype_name(r->qtype), "n", (json_int_t)r->s.n, "k", (json_int_t)r->s.k,
           "b", (json_int_t)r->s.b, "median_us", num(r->median_us), "min_us", num(r->min_us),
           "max_us", num(r->max_us), "device_us", num(r->device_us), "weight_gbs", num(r->weight_gbs),
           "pct_of_copy", num(r->pct_of_copy), "gops", num(r->gops), "weight_copies", r->copies,
-          "mismatches", (json_int_t)r->mismatches));
+          "mismatches", (json_int_t)r->mismatches);
+      json_object_set_new(one, "pipelined_us", num(r->pipelined_us));
+      json_object_set_new(one, "pipelined_weight_gbs", num(r->pipelined_gbs));
+      json_object_set_new(one, "pipelined_pct_of_copy", num(r->pipelined_pct));
+      json_array_append_new(res, one);
     }
     for (int i = 0; i < npeers; i++) {
       const peer_result *p = &peers[i];
-      json_array_append_new(pj, json_pack("{s:s,s:I,s:I,s:I,s:o,s:o}", "name", p->name, "n",
-          (json_int_t)p->s.n, "k", (json_int_t)p->s.k, "b", (json_int_t)p->s.b, "median_us",
-          num(p->median_us), "ratio", num(p->ratio)));
+      json_array_append_new(pj, json_pack("{s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:o}", "name", p->name,
+          "n", (json_int_t)p->s.n, "k", (json_int_t)p->s.k, "b", (json_int_t)p->s.b, "median_us",
+          num(p->median_us), "ratio", num(p->ratio), "pipelined_us", num(p->pipelined_us),
+          "pipelined_ratio", num(p->pipelined_ratio)));
     }
-    json_t *tok = token.ran ? json_pack("{s:s,s:o,s:o,s:o,s:i,s:o}", "qtype", clql_qtype_name(token.qtype),
-                                        "ms", num(token.ms), "weight_gbs", num(token.weight_gbs),
-                                        "pct_of_copy", num(token.pct_of_copy), "layers", token.layers,
-                                        "weight_bytes", num(token.weight_bytes))
+    json_t *tok = token.ran ? json_pack("{s:s,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o}", "qtype",
+                                        clql_qtype_name(token.qtype), "ms", num(token.ms),
+                                        "weight_gbs", num(token.weight_gbs), "pct_of_copy",
+                                        num(token.pct_of_copy), "layers", token.layers,
+                                        "weight_bytes", num(token.weight_bytes), "pipelined_ms",
+                                        num(token.pipelined_ms), "pipelined_weight_gbs",
+                                        num(token.pipelined_gbs), "pipelined_pct_of_copy",
+                                        num(token.pipelined_pct))
                             : json_null();
     json_t *root = json_pack("{s:s,s:o,s:I,s:o,s:o,s:o,s:o,s:b}", "device", dev->name, "copy_gbs",
         num(copy_gbs), "copy_bytes", (json_int_t)copy_bytes, "results", res, "token", tok, "peers", pj,
@@ -726,43 +810,53 @@ int main(int argc, char **argv) {
     free(text);
     json_decref(root);
   } else if (o.csv) {
-    printf("kind,qtype,n,k,b,median_us,min_us,max_us,weight_gbs,pct_of_copy,ratio\n");
+    printf("kind,qtype,n,k,b,median_us,min_us,max_us,weight_gbs,pct_of_copy,ratio,"
+           "pipelined_us,pipelined_pct_of_copy,pipelined_ratio\n");
     for (int i = 0; i < nres; i++) {
       const kernel_result *r = &results[i];
-      printf("kernel,%s,%llu,%llu,%llu,%.2f,%.2f,%.2f,%.3f,%.1f,\n", clql_qtype_name(r->qtype),
-             (unsigned long long)r->s.n, (unsigned long long)r->s.k, (unsigned long long)r->s.b,
-             r->median_us, r->min_us, r->max_us, r->weight_gbs, r->pct_of_copy);
+      printf("kernel,%s,%llu,%llu,%llu,%.2f,%.2f,%.2f,%.3f,%.1f,,%.2f,%.1f,\n",
+             clql_qtype_name(r->qtype), (unsigned long long)r->s.n, (unsigned long long)r->s.k,
+             (unsigned long long)r->s.b, r->median_us, r->min_us, r->max_us, r->weight_gbs,
+             r->pct_of_copy, r->pipelined_us, r->pipelined_pct);
     }
     for (int i = 0; i < npeers; i++)
-      printf("%s,,%llu,%llu,%llu,%.2f,,,,,%.2f\n", peers[i].name, (unsigned long long)peers[i].s.n,
-             (unsigned long long)peers[i].s.k, (unsigned long long)peers[i].s.b, peers[i].median_us,
-             peers[i].ratio);
+      printf("%s,,%llu,%llu,%llu,%.2f,,,,,%.2f,%.2f,,%.2f\n", peers[i].name,
+             (unsigned long long)peers[i].s.n, (unsigned long long)peers[i].s.k,
+             (unsigned long long)peers[i].s.b, peers[i].median_us, peers[i].ratio,
+             peers[i].pipelined_us, peers[i].pipelined_ratio);
     if (token.ran)
-      printf("token,%s,210,,1,%.2f,,,%.3f,%.1f,\n", clql_qtype_name(token.qtype), token.ms * 1e3,
-             token.weight_gbs, token.pct_of_copy);
+      printf("token,%s,210,,1,%.2f,,,%.3f,%.1f,,%.2f,%.1f,\n", clql_qtype_name(token.qtype),
+             token.ms * 1e3, token.weight_gbs, token.pct_of_copy, token.pipelined_ms * 1e3,
+             token.pipelined_pct);
   } else {
     printf("device: %s\n", dev->name);
     printf("copy bandwidth: %.2f GB/s (read + write of %llu MiB, median of %d)\n\n", copy_gbs,
            (unsigned long long)(copy_bytes / MIB), o.repeats);
-    printf("%-4s %6s %6s %5s %11s %11s %9s %7s %8s %5s\n", "QT", "N", "K", "B", "median_us",
-           "min..max", "GB/s", "%copy", "GOP/s", "exact");
+    printf("%-4s %6s %6s %5s %11s %11s %9s %7s %8s %9s %7s %5s\n", "QT", "N", "K", "B",
+           "median_us", "min..max", "GB/s", "%copy", "GOP/s", "piped_us", "%copy", "exact");
     for (int i = 0; i < nres; i++) {
       const kernel_result *r = &results[i];
       char range[32];
       snprintf(range, sizeof range, "%.0f..%.0f", r->min_us, r->max_us);
-      printf("%-4s %6llu %6llu %5llu %11.1f %11s %9.2f %6.1f%% %8.1f %5s\n", clql_qtype_name(r->qtype),
-             (unsigned long long)r->s.n, (unsigned long long)r->s.k, (unsigned long long)r->s.b,
-             r->median_us, range, r->weight_gbs, r->pct_of_copy, r->gops, r->mismatches ? "NO" : "yes");
+      printf("%-4s %6llu %6llu %5llu %11.1f %11s %9.2f %6.1f%% %8.1f %9.1f %6.1f%% %5s\n",
+             clql_qtype_name(r->qtype), (unsigned long long)r->s.n, (unsigned long long)r->s.k,
+             (unsigned long long)r->s.b, r->median_us, range, r->weight_gbs, r->pct_of_copy, r->gops,
+             r->pipelined_us, r->pipelined_pct, r->mismatches ? "NO" : "yes");
     }
     if (token.ran)
-      printf("\ntoken (%d layers of 2B4T, %s, %.0f MB of weights): %.2f ms, %.2f GB/s, %.1f%% of copy\n",
+      printf("\ntoken (%d layers of 2B4T, %s, %.0f MB of weights):\n"
+             "  synchronous per layer %8.2f ms, %8.2f GB/s, %5.1f%% of copy\n"
+             "  pipelined (one finish) %7.2f ms, %8.2f GB/s, %5.1f%% of copy\n",
              token.layers, clql_qtype_name(token.qtype), token.weight_bytes / 1e6, token.ms,
-             token.weight_gbs, token.pct_of_copy);
-    if (npeers) printf("\npeers (ratio = peer time / clql I2S time, same shape):\n");
+             token.weight_gbs, token.pct_of_copy, token.pipelined_ms, token.pipelined_gbs,
+             token.pipelined_pct);
+    if (npeers)
+      printf("\npeers (ratio = peer time / clql I2S time, same shape; synchronous, pipelined):\n");
     for (int i = 0; i < npeers; i++)
-      printf("  %-13s %6llu %6llu %5llu %11.1f us  %7.2fx %s\n", peers[i].name,
+      printf("  %-13s %6llu %6llu %5llu %11.1f us %7.2fx %11.1f us %7.2fx %s\n", peers[i].name,
              (unsigned long long)peers[i].s.n, (unsigned long long)peers[i].s.k,
-             (unsigned long long)peers[i].s.b, peers[i].median_us, peers[i].ratio, peers[i].note);
+             (unsigned long long)peers[i].s.b, peers[i].median_us, peers[i].ratio,
+             peers[i].pipelined_us, peers[i].pipelined_ratio, peers[i].note);
     if (clblast_note) printf("  %s\n", clblast_note);
     printf("\nmemory logic per forward: probe %.2f us cached, %.1f us uncached; plan %.2f us;\n"
            "  = %.3f%% (cached) / %.2f%% (uncached) of a 2560x2560 I2S GEMV (%.1f us)\n",
