@@ -7,8 +7,13 @@
  * operations per element); only as many work-items as the row needs take
  * part, and the maximum is combined by work-item 0 alone: on a CPU device a
  * work-group runs on one core, where every extra work-item and every barrier
- * step costs time, and a row is a few thousand elements. */
+ * step costs time, and a row is a few thousand elements. GPUs build with
+ * -DCHUNK=16u -DACT_TREE: there a work-item's serial loads are what costs, so
+ * every work-item takes a short run and the maximum is combined as a tree.
+ * The maximum of the same values is the same float either way. */
+#ifndef CHUNK
 #define CHUNK 256u
+#endif
 
 __kernel void clql_quantize_activations(__global const float *x, ulong x_off, uint k,
                                         __global char *q, uint q_stride,
@@ -18,7 +23,6 @@ __kernel void clql_quantize_activations(__global const float *x, ulong x_off, ui
   __global const float *row = x + x_off + b * k;
   __global char *out = q + b * q_stride;
   const uint per = max(CHUNK, ((q_stride + lsz - 1) / lsz + 15) & ~15u);
-  const uint active = (q_stride + per - 1) / per;
   /* this work-item's outputs [i0, iend), of which [i0, xend) are inputs */
   const uint i0 = min(lid * per, q_stride), iend = min(i0 + per, q_stride);
   const uint xend = max(i0, min(iend, k)), full = i0 + (xend - i0) / 16 * 16;
@@ -31,11 +35,20 @@ __kernel void clql_quantize_activations(__global const float *x, ulong x_off, ui
   const float4 m4 = fmax(m8.lo, m8.hi);
   scratch[lid] = fmax(m, fmax(fmax(m4.x, m4.y), fmax(m4.z, m4.w)));
   barrier(CLK_LOCAL_MEM_FENCE);
+#ifdef ACT_TREE
+  for (uint span = lsz / 2; span > 0; span /= 2) {
+    if (lid < span) scratch[lid] = fmax(scratch[lid], scratch[lid + span]);
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  if (lid == 0) scratch[0] = clql_div_rn(127.0f, fmax(scratch[0], 1e-5f));
+#else
+  const uint active = (q_stride + per - 1) / per;
   if (lid == 0) {
     float amax = 0.0f;
     for (uint i = 0; i < active; i++) amax = fmax(amax, scratch[i]);
     scratch[0] = clql_div_rn(127.0f, fmax(amax, 1e-5f));
   }
+#endif
   barrier(CLK_LOCAL_MEM_FENCE);
   const float s = scratch[0];
 

@@ -195,11 +195,13 @@ __kernel void clql_tl2(PRODUCT_ARGS(char)) {
  * work-items, a fraction of what a GPU runs at once, each walking all of K.
  * Here a work-group owns one 16-row tile and TOKENS tokens, and its 16 * S
  * work-items (S = local size / 16) split K: work-item (r, s) takes row r and
- * every S-th step (a 128-weight block of I2S / TL1, a TL2 granule). Adjacent
- * work-items read adjacent bytes of a tile's block, so loads coalesce as in
- * the portable kernels. Each group's int32 sum meets in local memory through
- * atomic adds, exact in any order; then work-item s = 0 of each row adds the
- * groups' float products in group order, the reference's float steps.
+ * every S-th unit of each scale group, in a loop of loads and integer work
+ * alone, so the compiler can keep several loads in flight. Adjacent
+ * work-items read adjacent bytes of a tile's block (I2S and TL1: four units
+ * share a block's bytes), so loads coalesce as in the portable kernels.
+ * Each group's int32 sum meets in local memory through atomic adds, exact in
+ * any order; then work-item s = 0 of each row adds the groups' float
+ * products in group order, the reference's float steps.
  * Groups are taken SPLIT_GROUPS at a time so the local array stays 16 KiB
  * whatever K and TOKENS. Every work-item reaches every barrier: rows past n
  * (the padded tile) compute on zero weights but never load a scale or store. */
@@ -217,7 +219,7 @@ static void split_product(PRODUCT_ARGS(char), const int qt, __local int *lacc) {
   const uint lid = (uint)get_local_id(0), r = lid % 16, s = lid / 16;
   const uint nsplit = (uint)get_local_size(0) / 16, tile = (uint)get_group_id(0);
   const uint row = tile * 16 + r, b0 = (uint)get_global_id(1) * TOKENS;
-  const uint nunits = ngroups * upg, step = qt == 2 ? 1 : 4; /* units per step */
+  const uint nunits = ngroups * upg;
   const int live = row < n && b0 < batch;
   __global const char *at[TOKENS];
   for (uint t = 0; t < TOKENS; t++) at[t] = act + (size_t)min(b0 + t, batch - 1) * act_stride;
@@ -227,19 +229,18 @@ static void split_product(PRODUCT_ARGS(char), const int qt, __local int *lacc) {
   int16 acc[TOKENS];
   for (uint t = 0; t < TOKENS; t++) sum[t] = 0.0f, acc[t] = (int16)(0);
   for (uint g0 = 0; g0 < ngroups; g0 += SPLIT_GROUPS) {
-    const uint gn = min(ngroups - g0, (uint)SPLIT_GROUPS), u0 = g0 * upg, u1 = (g0 + gn) * upg;
+    const uint gn = min(ngroups - g0, (uint)SPLIT_GROUPS);
     for (uint i = lid; i < SPLIT_LOCAL; i += get_local_size(0)) lacc[i] = 0;
     barrier(CLK_LOCAL_MEM_FENCE);
-    uint cur = 0; /* acc's group, relative to g0 */
-    for (uint st = u0 / step + s; st * step < u1; st += nsplit) {
-      const uint ue = min(st * step + step, u1);
-      for (uint u = max(st * step, u0); u < ue; u++) {
-        const uint j = u / upg - g0;
-        if (j != cur) split_flush(lacc, r, cur, acc), cur = j;
-        unit_products(rb, r, u, qt, at, acc);
-      }
+    /* units u = g0 * upg + s (mod S): the first of group j is past its start
+     * by (s - j * upg) mod S */
+    for (uint j = 0; j < gn; j++) {
+      const uint start = (g0 + j) * upg, end = start + upg;
+      uint u = start + (s + nsplit - (j * upg) % nsplit) % nsplit;
+      if (u >= end) continue;
+      for (; u < end; u += nsplit) unit_products(rb, r, u, qt, at, acc);
+      split_flush(lacc, r, j, acc);
     }
-    split_flush(lacc, r, cur, acc);
     barrier(CLK_LOCAL_MEM_FENCE);
     if (s == 0 && live)
       for (uint j = 0; j < gn; j++) {

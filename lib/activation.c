@@ -61,7 +61,11 @@ clql_status clql_quantize_activations_at(clql_context *ctx, cl_mem x, uint64_t x
     return clql_fail(CLQL_ERR_INVALID_SHAPE, "k must be in 1..2^32-1 and q_stride >= k");
   if (tokens == 0) return CLQL_SUCCESS;
   cl_kernel kern = NULL;
-  clql_status st = clql_kernel_get(ctx, "actquant", "clql_quantize_activations", NULL, &kern);
+  int gpu, forced;
+  clql_status st = clql_kernels_gpu(ctx, &gpu, &forced);
+  if (st == CLQL_SUCCESS)
+    st = clql_kernel_get(ctx, "actquant", "clql_quantize_activations",
+                         gpu ? "-DCHUNK=16u -DACT_TREE" : NULL, &kern);
   if (st != CLQL_SUCCESS) return st;
   size_t local = clql_work_group_size(ctx, kern, 256);
   uint64_t global64;

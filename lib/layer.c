@@ -24,10 +24,13 @@ typedef enum {
   KERNELS_X86       /* AVX-512BW vectors: x86 CPUs under PoCL */
 } kernel_family;
 
-/* Work-items of a K-split work-group: 16 rows x 16 splits for GEMV; for GEMM
- * the tokens give parallelism too, and 8 splits leave more groups in flight. */
-#define SPLIT_GEMV_LOCAL 256u
-#define SPLIT_GEMM_LOCAL 128u
+/* Splits of K in a K-split work-group (16 rows each): for GEMV enough that
+ * every work-item has about SPLIT_GEMV_UNITS units (of 32 weights, TL2 96),
+ * at most 32; for GEMM the tokens give parallelism too, and 8 splits leave
+ * more work-groups in flight. */
+#define SPLIT_GEMV_UNITS 4u
+#define SPLIT_GEMV_MAX 32u
+#define SPLIT_GEMM 8u
 
 struct clql_layer {
   clql_context *ctx;
@@ -179,7 +182,10 @@ static unsigned x86_row_vector(const clql_layer *L) {
  * of 16 (one tile's rows) within what the device and kernel allow; 0 when
  * that is less than 16. */
 static size_t split_local(clql_layer *L, cl_kernel k, cl_uint batch) {
-  size_t local = clql_work_group_size(L->ctx, k, batch == 1 ? SPLIT_GEMV_LOCAL : SPLIT_GEMM_LOCAL);
+  const uint64_t units = L->wb.k_padded / kernel_unit(L, 0);
+  const unsigned splits = batch == 1 ? floor_pow2(units / SPLIT_GEMV_UNITS, SPLIT_GEMV_MAX)
+                                     : SPLIT_GEMM;
+  size_t local = clql_work_group_size(L->ctx, k, 16 * (size_t)splits);
   return local >= 16 ? local : 0;
 }
 
@@ -193,19 +199,14 @@ static size_t split_local(clql_layer *L, cl_kernel k, cl_uint batch) {
  * errors. */
 static clql_status choose_family(clql_layer *L, kernel_family *out) {
   *out = KERNELS_PORTABLE;
-  const char *choice = getenv("CLQL_KERNELS");
-  if (choice && !*choice) choice = NULL;
-  if (choice) {
-    if (strcmp(choice, "portable") == 0) return CLQL_SUCCESS;
-    if (strcmp(choice, "split") != 0)
-      return clql_fail(CLQL_ERR_INVALID_ENV, "CLQL_KERNELS='%.32s': not portable or split", choice);
-  }
+  int gpu, forced;
+  clql_status st = clql_kernels_gpu(L->ctx, &gpu, &forced);
+  if (st != CLQL_SUCCESS || (forced && !gpu)) return st;
   const clql_qtype q = L->shape.qtype;
   cl_kernel k;
-  clql_status st;
-  if (choice || !(L->ctx->info.type & CL_DEVICE_TYPE_CPU)) {
+  if (gpu) {
     st = kernel_for(L, kernel_names[KERNELS_SPLIT][q], 0, L->rows, 1, &k);
-    if (st == CLQL_SUCCESS && (choice || split_local(L, k, 1))) *out = KERNELS_SPLIT;
+    if (st == CLQL_SUCCESS && (forced || split_local(L, k, 1))) *out = KERNELS_SPLIT;
     return st;
   }
   if (L->group_len % kernel_unit(L, 1) != 0) return CLQL_SUCCESS;

@@ -163,6 +163,18 @@ void clql_program_cache_clear(clql_context *ctx) {
   ctx->programs = NULL;
 }
 
+clql_status clql_kernels_gpu(const clql_context *ctx, int *gpu, int *forced) {
+  const char *choice = getenv("CLQL_KERNELS");
+  *forced = choice && *choice;
+  *gpu = !(ctx->info.type & CL_DEVICE_TYPE_CPU);
+  if (!*forced) return CLQL_SUCCESS;
+  if (strcmp(choice, "portable") == 0 || strcmp(choice, "split") == 0) {
+    *gpu = choice[0] == 's';
+    return CLQL_SUCCESS;
+  }
+  return clql_fail(CLQL_ERR_INVALID_ENV, "CLQL_KERNELS='%.32s': not portable or split", choice);
+}
+
 size_t clql_work_group_size(clql_context *ctx, cl_kernel kernel, size_t wanted) {
   size_t dev_max = 1, kern_max = 1;
   if (clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof dev_max, &dev_max,
