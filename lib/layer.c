@@ -284,13 +284,21 @@ static clql_status finish(clql_context *ctx) {
 }
 
 /* Wait for the queue after a failure, so that nothing clql enqueued still
- * reads x or writes y when the caller sees it; the failure (and its detail)
- * is what the caller gets. */
-static clql_status settle(clql_context *ctx, clql_status failure) {
+ * reads x or writes y when the caller sees it, and what a retry frees is
+ * free. The failure (and its detail) is what the caller gets, unless chunks
+ * counted as done were never waited for (!waited) and the wait reports an
+ * error: one of them failed on the device, which no retry of the failed
+ * chunk mends, so that error is returned and *retry cleared. */
+static clql_status settle(clql_context *ctx, clql_status failure, int waited, int *retry) {
   cl_int err = clFinish(ctx->queue);
-  if (err != CL_SUCCESS)
-    clql_log(CLQL_LOG_WARN, "clFinish after %s: %s", clql_status_name(failure),
-             clql_status_name(err));
+  if (err == CL_SUCCESS) return failure;
+  if (!waited) {
+    *retry = 0;
+    return clql_fail((clql_status)err, "clFinish after %s: %s (an enqueued chunk failed)",
+                     clql_status_name(failure), clql_status_name(err));
+  }
+  clql_log(CLQL_LOG_WARN, "clFinish after %s: %s", clql_status_name(failure),
+           clql_status_name(err));
   return failure;
 }
 
@@ -521,8 +529,11 @@ static clql_status forward(clql_layer *L, const io_spec *io, uint64_t batch, int
     /* Wait after a failure even without wait: the caller's buffers, and the
      * memory halving releases, must be free of clql's commands before it
      * returns or retries. */
-    if (st != CLQL_SUCCESS) st = settle(L->ctx, st);
-    if (is_oom(st)) st = halve(L, planned, st);
+    if (st != CLQL_SUCCESS) {
+      int retry = is_oom(st);
+      st = settle(L->ctx, st, wait, &retry);
+      if (retry) st = halve(L, planned, st);
+    }
   }
   if (st != CLQL_SUCCESS) clql_layer_release_workspace(L); /* a failed pass holds nothing */
   return st;
@@ -589,7 +600,7 @@ clql_status clql_layer_enqueue(clql_layer *layer, cl_mem x, cl_mem y, uint64_t b
   clql_status st = check_io_mem(layer, x, y, batch);
   /* Bad input waits too: no failed call leaves passes in flight, such as
    * the one enqueued before that writes x. */
-  if (st != CLQL_SUCCESS) return layer ? settle(layer->ctx, st) : st;
+  if (st != CLQL_SUCCESS) return layer ? settle(layer->ctx, st, 1, &(int){0}) : st;
   io_spec io = {.x = x, .y = y};
   return forward(layer, &io, batch, 0, done);
 }

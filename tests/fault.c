@@ -52,7 +52,12 @@ static int foreign;
 
 void clql_fault_foreign(void) { foreign = 1; }
 
+void clql_fault_arm_call(const char *call, unsigned long nth, cl_int error) {
+  layer.configure(call, nth, 0, error);
+}
+
 void clql_fault_pause(void) {
+  if (layer.disarm) layer.disarm();
   if (active) active->disarm();
   active = NULL;
 }

@@ -43,6 +43,9 @@ clql_fault_sweep_result clql_fault_sweep_alloc(const char *label, clql_fault_sce
  * layer is loaded), then every host allocation. */
 void clql_fault_sweep_all(const char *label, clql_fault_scenario scenario, void *user);
 
+/* Outside a sweep: fail the nth call of entry point `call` from now on with
+ * error, once; clql_fault_pause() disarms it. */
+void clql_fault_arm_call(const char *call, unsigned long nth, cl_int error);
 /* Stop counting and failing until the next run of the sweep. */
 void clql_fault_pause(void);
 

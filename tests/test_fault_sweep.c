@@ -410,6 +410,45 @@ static void test_tl1_chunked_enqueue(void) {
                           .mode = ENQUEUE});
 }
 
+/* An enqueued pass whose second chunk cannot be enqueued (out of resources)
+ * while its first, never waited for, failed on the device (the wait after
+ * the failure reports it, as NVIDIA's driver reports a faulted kernel): the
+ * device's error comes back, and no retry or halving claims success over
+ * the chunk that failed. */
+static cl_int fail_fourth_enqueue(void *user, clql_fault_site site, size_t bytes) {
+  (void)bytes;
+  int *count = user;
+  return site == CLQL_FAULT_ENQUEUE && ++*count == 4 ? CL_OUT_OF_RESOURCES : CL_SUCCESS;
+}
+
+static void test_enqueue_device_error(void) {
+  variant v = {.qtype = CLQL_QTYPE_TL1, .group = 128, .batch = 7, .max_batch = 3,
+               .mode = ENQUEUE};
+  variant_init(&v);
+  clql_layer *L = NULL;
+  CU_ASSERT_EQUAL_FATAL(make_layer(&v, &L), CLQL_SUCCESS);
+  int enqueues = 0; /* chunk 1: activations, product; chunk 2: activations, product */
+  ctx->fault_hook = fail_fourth_enqueue;
+  ctx->fault_user = &enqueues;
+  clql_fault_arm_call("clFinish", 1, CL_OUT_OF_RESOURCES);
+  clql_status st = clql_layer_enqueue(L, v.dx, v.dy, v.batch, NULL);
+  clql_fault_pause();
+  ctx->fault_hook = NULL;
+  CU_ASSERT_EQUAL(st, (clql_status)CL_OUT_OF_RESOURCES);
+  CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), "clFinish"));
+  CU_ASSERT_EQUAL(enqueues, 4); /* nothing enqueued after the failure */
+  clql_layer_stats s;
+  CU_ASSERT_EQUAL(clql_layer_get_stats(L, &s), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(s.halvings, 0);
+  CU_ASSERT_EQUAL(s.batch_cap, 0);
+  CU_ASSERT_EQUAL(s.workspace_allocated, 0);
+  poison(&v);
+  CU_ASSERT_EQUAL(clql_layer_enqueue(L, v.dx, v.dy, v.batch, NULL), CLQL_SUCCESS);
+  expect_reference(&v);
+  clql_layer_destroy(L);
+  variant_free(&v);
+}
+
 /* ---- a fresh context's first forward: the programs are built ---- */
 
 static variant first;
@@ -465,6 +504,7 @@ static CU_TestInfo layer_tests[] = {{"i2s_gemv_host", test_i2s_gemv_host},
                                     {"tl2_chunked_mem", test_tl2_chunked_mem},
                                     {"i2s_gemv_enqueue", test_i2s_gemv_enqueue},
                                     {"tl1_chunked_enqueue", test_tl1_chunked_enqueue},
+                                    {"enqueue_device_error", test_enqueue_device_error},
                                     {"first_forward", test_first_forward},
                                     CU_TEST_INFO_NULL};
 
