@@ -4,10 +4,12 @@
  * are exact in any order, so the kernels are free in how they add products;
  * only the float steps per group and the final division are fixed.
  *
- * Two families, both reading the int8 activations directly (no tables):
+ * Three families, all reading the int8 activations directly (no tables):
  *   - portable kernels (clql_i2s, clql_tl1, clql_tl2): OpenCL C 1.2 only,
- *     what GPUs and other devices run. Build options -DROWS (rows per
+ *     what CPUs without the x86 kernels run. Build options -DROWS (rows per
  *     work-item) and -DTOKENS (tokens per work-item, 1 for GEMV).
+ *   - K-split kernels (clql_*_split): the portable decode with K split over
+ *     a work-group per 16-row tile, for GPUs; -DTOKENS.
  *   - x86 kernels (clql_*_x86, at the end of the file): the same arithmetic
  *     in 8- and 16-bit lanes of 512-bit vectors through clang's vector
  *     extensions and AVX-512BW builtins, for CPU devices whose compiler
@@ -16,8 +18,9 @@
  *     -DTOKENS.
  * Weights are tiled by 16 rows (include/clql/layout.h): a work-item owns
  * rows of one tile and reads them as one stream, and adjacent work-items
- * read adjacent bytes, so a GPU's loads coalesce. Each work-item writes its
- * own outputs exactly once: no barriers, no local memory. Tokens past the
+ * read adjacent bytes, so a GPU's loads coalesce. Each output is written
+ * exactly once; only the K-split kernels use barriers and local memory
+ * (their section says why). Tokens past the
  * batch read the last token and are never stored, so inner loops carry no
  * bounds checks. Products with the division built with
  * -cl-fp32-correctly-rounded-divide-sqrt use '/' (common.cl). */

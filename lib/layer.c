@@ -189,6 +189,35 @@ static size_t split_local(clql_layer *L, cl_kernel k, cl_uint batch) {
   return local >= 16 ? local : 0;
 }
 
+/* Whether the device runs the K-split kernels of the layer, GEMV and GEMM:
+ * work-groups of at least 16 work-items, and their local array within the
+ * device's local memory (else every pass would fail with out of resources,
+ * which the layer would take for out of memory). */
+static clql_status split_fits(clql_layer *L, int *fits) {
+  *fits = 0;
+  cl_ulong have = 0;
+  cl_int err = clGetDeviceInfo(L->ctx->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof have, &have, NULL);
+  if (err != CL_SUCCESS)
+    return clql_fail((clql_status)err, "CL_DEVICE_LOCAL_MEM_SIZE query: %s",
+                     clql_status_name(err));
+  const unsigned tokens[2] = {1, L->tokens};
+  for (int i = 0; i < 2; i++) {
+    cl_kernel k;
+    cl_ulong used = 0;
+    clql_status st = kernel_for(L, kernel_names[KERNELS_SPLIT][L->shape.qtype], 0, L->rows,
+                                tokens[i], &k);
+    if (st != CLQL_SUCCESS) return st;
+    err = clGetKernelWorkGroupInfo(k, L->ctx->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof used, &used,
+                                   NULL);
+    if (err != CL_SUCCESS)
+      return clql_fail((clql_status)err, "CL_KERNEL_LOCAL_MEM_SIZE query: %s",
+                       clql_status_name(err));
+    if (used > have || !split_local(L, k, tokens[i])) return CLQL_SUCCESS;
+  }
+  *fits = 1;
+  return CLQL_SUCCESS;
+}
+
 /* Which kernels run. CLQL_KERNELS=portable or split forces a family (how
  * the tests cover both on PoCL); otherwise GPUs and other accelerators take
  * the K-split kernels where the device runs work-groups of 16 or more, and
@@ -205,8 +234,12 @@ static clql_status choose_family(clql_layer *L, kernel_family *out) {
   const clql_qtype q = L->shape.qtype;
   cl_kernel k;
   if (gpu) {
-    st = kernel_for(L, kernel_names[KERNELS_SPLIT][q], 0, L->rows, 1, &k);
-    if (st == CLQL_SUCCESS && (forced || split_local(L, k, 1))) *out = KERNELS_SPLIT;
+    int fits = 0;
+    st = split_fits(L, &fits);
+    if (st == CLQL_SUCCESS && fits) *out = KERNELS_SPLIT;
+    if (st == CLQL_SUCCESS && !fits && forced)
+      st = clql_fail(CLQL_ERR_UNSUPPORTED, "CLQL_KERNELS=split: the device cannot run them "
+                                           "(work-groups of 16, 16 KiB of local memory)");
     return st;
   }
   if (L->group_len % kernel_unit(L, 1) != 0) return CLQL_SUCCESS;

@@ -81,7 +81,8 @@ static void chain_make(chain *c, uint64_t batch, uint64_t budget_tokens) {
     in = out;
   }
   c->ref = in;
-  /* One layer on the portable kernels, the path GPUs take. */
+  /* One layer on another kernel block (the portable kernels; with
+   * CLQL_KERNELS=split, the K-split ones with 2 tokens per work-item). */
   CU_ASSERT_EQUAL(clql_layer_set_block(c->layer[2], 4, 2), CLQL_SUCCESS);
   c->act[0] = buffer_of(batch * dims[0], c->x);
   for (int i = 1; i <= LAYERS; i++) c->act[i] = buffer_of(batch * dims[i], NULL);
@@ -240,6 +241,11 @@ static void test_release_in_flight(void) {
   float *one = fixture_poisoned(dims[1]);
   CU_ASSERT_EQUAL(clql_ref_forward(&c.w[0].shape, c.w[0].t, c.w[0].scales, c.x, 1, one),
                   CLQL_SUCCESS);
+  /* Held behind a user event, so that nothing has run when the buffers go. */
+  cl_int err = CL_SUCCESS;
+  cl_event gate = clCreateUserEvent(clql_context_cl_context(clql_test_ctx), &err);
+  CLQL_REQUIRE(gate != NULL);
+  CU_ASSERT_EQUAL(clEnqueueMarkerWithWaitList(queue(), 1, &gate, NULL), CL_SUCCESS);
   chain_enqueue(&c, NULL);
   /* A pass of another batch replaces layer 0's workspace behind the first. */
   CU_ASSERT_EQUAL(clql_layer_enqueue(c.layer[0], c.act[0], extra, 1, NULL), CLQL_SUCCESS);
@@ -247,7 +253,9 @@ static void test_release_in_flight(void) {
   clql_layer_release_workspace(c.layer[1]);
   clql_layer_destroy(c.layer[LAYERS - 1]);
   c.layer[LAYERS - 1] = NULL;
+  CU_ASSERT_EQUAL(clSetUserEventStatus(gate, CL_COMPLETE), CL_SUCCESS);
   CU_ASSERT_EQUAL(clFinish(queue()), CL_SUCCESS);
+  clReleaseEvent(gate);
   expect_reference(&c, queue());
   float *y = fixture_poisoned(dims[1]);
   CU_ASSERT_EQUAL(
