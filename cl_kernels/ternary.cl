@@ -278,7 +278,7 @@ __kernel void clql_tl2_split(PRODUCT_ARGS(char)) {
                 batch, y_off, 2, lacc);
 }
 
-/* ---- x86 CPUs (AVX-512BW) ----
+/* ---- x86 CPUs (AVX-512BW, AVX2) ----
  * A 512-bit register holds one block of two adjacent rows (I2S, TL1: 32
  * bytes each) or four (TL2: 16 magnitude bytes each): a row vector; rows of
  * a tile are adjacent, so it is one load. Per block the weights become four
@@ -298,8 +298,13 @@ __kernel void clql_tl2_split(PRODUCT_ARGS(char)) {
  *   TL1  the pair index in each nibble maps to (c0, c1) by two 16-entry
  *        byte tables (pshufb); c0 meets the even activations, c1 the odd.
  *   TL2  the magnitude in each nibble maps to its three digits + 1 by three
- *        tables; a set sign bit turns c into 2 - c. */
-#if defined(CLQL_SIMD) && defined(__clang__) && defined(__x86_64__) && defined(__AVX512BW__)
+ *        tables; a set sign bit turns c into 2 - c.
+ * CPUs with AVX2 but not AVX-512BW (or any, built with -DCLQL_X86_256) run
+ * each 512-bit multiply-add and byte shuffle as two 256-bit ones: pmaddubsw,
+ * pmaddwd and pshufb work within 128-bit lanes, so the halves compute the
+ * same lanes. */
+#if defined(CLQL_SIMD) && defined(__clang__) && defined(__x86_64__) && \
+    (defined(__AVX512BW__) || defined(__AVX2__))
 #ifndef VECS
 #define VECS 1
 #endif
@@ -311,13 +316,47 @@ typedef uchar x_u64 __attribute__((ext_vector_type(64)));
 typedef char x_c32 __attribute__((ext_vector_type(32)));
 typedef short x_s32 __attribute__((ext_vector_type(32)));
 
-#define X_MUB(c, q) __builtin_ia32_pmaddubsw512(c, q)
-#define X_WIDEN(s) __builtin_ia32_pmaddwd512(s, (x_s32)(1))
 #define X_I32 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, \
               23, 24, 25, 26, 27, 28, 29, 30, 31
 #define X_I32_HI 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, \
                  51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63
 #define X_I16 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+#define X_I16_HI 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+
+#if defined(__AVX512BW__) && !defined(CLQL_X86_256)
+#define X_MUB(c, q) __builtin_ia32_pmaddubsw512(c, q)
+#define X_WIDEN(s) __builtin_ia32_pmaddwd512(s, (x_s32)(1))
+#define X_PSHUFB(t, i) __builtin_ia32_pshufb512(t, i)
+#else
+typedef short x_s16 __attribute__((ext_vector_type(16)));
+typedef int x_i8 __attribute__((ext_vector_type(8)));
+
+static x_s32 x_mub256(x_c64 c, x_c64 q) {
+  const x_s16 lo = __builtin_ia32_pmaddubsw256(__builtin_shufflevector(c, c, X_I32),
+                                               __builtin_shufflevector(q, q, X_I32));
+  const x_s16 hi = __builtin_ia32_pmaddubsw256(__builtin_shufflevector(c, c, X_I32_HI),
+                                               __builtin_shufflevector(q, q, X_I32_HI));
+  return __builtin_shufflevector(lo, hi, X_I32);
+}
+
+static int16 x_widen256(x_s32 s) {
+  const x_s16 one = (x_s16)(1);
+  const x_i8 lo = __builtin_ia32_pmaddwd256(__builtin_shufflevector(s, s, X_I16), one);
+  const x_i8 hi = __builtin_ia32_pmaddwd256(__builtin_shufflevector(s, s, X_I16_HI), one);
+  return __builtin_shufflevector(lo, hi, X_I16);
+}
+
+static x_c64 x_pshufb256(x_c64 t, x_c64 i) {
+  const x_c32 lo = __builtin_ia32_pshufb256(__builtin_shufflevector(t, t, X_I32),
+                                            __builtin_shufflevector(i, i, X_I32));
+  const x_c32 hi = __builtin_ia32_pshufb256(__builtin_shufflevector(t, t, X_I32_HI),
+                                            __builtin_shufflevector(i, i, X_I32_HI));
+  return __builtin_shufflevector(lo, hi, X_I32, X_I32_HI);
+}
+#define X_MUB(c, q) x_mub256(c, q)
+#define X_WIDEN(s) x_widen256(s)
+#define X_PSHUFB(t, i) x_pshufb256(t, i)
+#endif
 /* Bytes 0..31 (LO) or 32..63 (HI) of a 64-byte vector, twice; 16 bytes four
  * times; a 16-entry table in every 128-bit lane. */
 #define X_LO(a) __builtin_shufflevector(a, a, X_I32, X_I32)
@@ -361,10 +400,10 @@ static void x_decode(__global const uchar *blk, uint v, const int qt, x_c64 *c) 
     const x_c64 lut1 = x_table((char16)(0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0));
     const x_c64 lo = __builtin_astype(w & (uchar)15, x_c64);
     const x_c64 hi = __builtin_astype(w >> (uchar)4, x_c64);
-    c[0] = __builtin_ia32_pshufb512(lut0, lo);
-    c[1] = __builtin_ia32_pshufb512(lut1, lo);
-    c[2] = __builtin_ia32_pshufb512(lut0, hi);
-    c[3] = __builtin_ia32_pshufb512(lut1, hi);
+    c[0] = X_PSHUFB(lut0, lo);
+    c[1] = X_PSHUFB(lut1, lo);
+    c[2] = X_PSHUFB(lut0, hi);
+    c[3] = X_PSHUFB(lut1, hi);
   } else {
     /* digit k + 1 of each magnitude: triples 0..15 of a row (lo nibbles)
      * are c[k], triples 16..31 (hi nibbles) c[3 + k] */
@@ -390,12 +429,12 @@ static void x_decode(__global const uchar *blk, uint v, const int qt, x_c64 *c) 
         x_table((char16)(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128));
     const x_c64 nlo = (slo & bits) != (char)0, nhi = (shi & bits) != (char)0;
     const x_c64 two = (x_c64)(2);
-    c[0] = __builtin_ia32_pshufb512(l0, lo);
-    c[1] = __builtin_ia32_pshufb512(l1, lo);
-    c[2] = __builtin_ia32_pshufb512(l2, lo);
-    c[3] = __builtin_ia32_pshufb512(l0, hi);
-    c[4] = __builtin_ia32_pshufb512(l1, hi);
-    c[5] = __builtin_ia32_pshufb512(l2, hi);
+    c[0] = X_PSHUFB(l0, lo);
+    c[1] = X_PSHUFB(l1, lo);
+    c[2] = X_PSHUFB(l2, lo);
+    c[3] = X_PSHUFB(l0, hi);
+    c[4] = X_PSHUFB(l1, hi);
+    c[5] = X_PSHUFB(l2, hi);
     for (uint k = 0; k < 3; k++) {
       c[k] = nlo ? two - c[k] : c[k];
       c[3 + k] = nhi ? two - c[3 + k] : c[3 + k];

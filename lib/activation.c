@@ -61,7 +61,8 @@ clql_status clql_quantize_activations_at(clql_context *ctx, cl_mem x, uint64_t x
     return clql_fail(CLQL_ERR_INVALID_SHAPE, "k must be in 1..2^32-1 and q_stride >= k");
   if (tokens == 0) return CLQL_SUCCESS;
   cl_kernel kern = NULL;
-  int gpu, forced;
+  int gpu;
+  clql_kernels_choice forced;
   clql_status st = clql_kernels_gpu(ctx, &gpu, &forced);
   if (st == CLQL_SUCCESS)
     st = clql_kernel_get(ctx, "actquant", "clql_quantize_activations",

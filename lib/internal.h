@@ -178,12 +178,19 @@ extern const size_t clql_kernel_source_count;
  * built with `options`, cached in ctx. The kernel is owned by the cache. */
 clql_status clql_kernel_get(clql_context *ctx, const char *program, const char *kernel,
                             const char *options, cl_kernel *out);
+/* CLQL_KERNELS: unset or empty (AUTO), or the family it forces. */
+typedef enum {
+  CLQL_KERNELS_AUTO,
+  CLQL_KERNELS_PORTABLE, /* "portable" */
+  CLQL_KERNELS_SPLIT,    /* "split" */
+  CLQL_KERNELS_AVX2      /* "avx2": the x86 kernels in 256-bit form */
+} clql_kernels_choice;
 /* Which kernels run on ctx's device: the GPU variants (K-split products,
  * the activation quantization spread over the work-group) on devices that
- * are not CPUs, or everywhere with CLQL_KERNELS=split; never with
- * CLQL_KERNELS=portable. *forced: CLQL_KERNELS named a family. Any other
+ * are not CPUs, or everywhere with CLQL_KERNELS=split; never with another
+ * CLQL_KERNELS family. *forced: the CLQL_KERNELS choice. Any other
  * CLQL_KERNELS value is CLQL_ERR_INVALID_ENV. */
-clql_status clql_kernels_gpu(const clql_context *ctx, int *gpu, int *forced);
+clql_status clql_kernels_gpu(const clql_context *ctx, int *gpu, clql_kernels_choice *forced);
 /* Largest usable power-of-two work-group size for kernel on ctx's device. */
 size_t clql_work_group_size(clql_context *ctx, cl_kernel kernel, size_t wanted);
 

@@ -41,6 +41,7 @@ struct clql_layer {
   int has_opts;
   unsigned rows, tokens; /* portable kernel block: rows and GEMM tokens per work-item */
   kernel_family family;  /* which product kernels run */
+  int x86_256;           /* the x86 kernels in 256-bit form (CLQL_KERNELS=avx2) */
   int div_rn;            /* the device divides correctly rounded when asked */
   uint64_t group_len;    /* weights per scale group (Kp for row and tensor scales) */
   cl_uint ngroups, scale_g, scale_n;
@@ -141,9 +142,9 @@ static size_t round_up_size(size_t v, size_t m) { return (v + m - 1) / m * m; }
  * simd the x86 kernels' (VECS row vectors x TOKENS). */
 static clql_status kernel_for(clql_layer *L, const char *name, int simd, unsigned block,
                               unsigned tokens, cl_kernel *out) {
-  char opts[128];
-  snprintf(opts, sizeof opts, "%s=%u -DTOKENS=%u%s", simd ? "-DCLQL_SIMD -DVECS" : "-DROWS", block,
-           tokens,
+  char opts[160];
+  snprintf(opts, sizeof opts, "%s=%u -DTOKENS=%u%s%s", simd ? "-DCLQL_SIMD -DVECS" : "-DROWS",
+           block, tokens, simd && L->x86_256 ? " -DCLQL_X86_256" : "",
            L->div_rn ? " -cl-fp32-correctly-rounded-divide-sqrt -DCLQL_DIV_IS_RN" : "");
   return clql_kernel_get(L->ctx, "ternary", name, opts, out);
 }
@@ -218,8 +219,9 @@ static clql_status split_fits(clql_layer *L, int *fits) {
   return CLQL_SUCCESS;
 }
 
-/* Which kernels run. CLQL_KERNELS=portable or split forces a family (how
- * the tests cover both on PoCL); otherwise GPUs and other accelerators take
+/* Which kernels run. CLQL_KERNELS=portable, split or avx2 forces a family
+ * (how the tests cover them all on PoCL; avx2: the x86 kernels in their
+ * 256-bit form, where they apply); otherwise GPUs and other accelerators take
  * the K-split kernels where the device runs work-groups of 16 or more, and
  * CPUs the x86 kernels where they apply: a kernel compiler that has them
  * (they are only defined there: elsewhere the program builds without them
@@ -228,22 +230,27 @@ static clql_status split_fits(clql_layer *L, int *fits) {
  * errors. */
 static clql_status choose_family(clql_layer *L, kernel_family *out) {
   *out = KERNELS_PORTABLE;
-  int gpu, forced;
+  int gpu;
+  clql_kernels_choice forced;
   clql_status st = clql_kernels_gpu(L->ctx, &gpu, &forced);
-  if (st != CLQL_SUCCESS || (forced && !gpu)) return st;
+  if (st != CLQL_SUCCESS || forced == CLQL_KERNELS_PORTABLE) return st;
+  L->x86_256 = forced == CLQL_KERNELS_AVX2;
   const clql_qtype q = L->shape.qtype;
   cl_kernel k;
   if (gpu) {
     int fits = 0;
     st = split_fits(L, &fits);
     if (st == CLQL_SUCCESS && fits) *out = KERNELS_SPLIT;
-    if (st == CLQL_SUCCESS && !fits && forced)
+    if (st == CLQL_SUCCESS && !fits && forced == CLQL_KERNELS_SPLIT)
       st = clql_fail(CLQL_ERR_UNSUPPORTED, "CLQL_KERNELS=split: the device cannot run them "
                                            "(work-groups of 16, 16 KiB of local memory)");
     return st;
   }
   if (L->group_len % kernel_unit(L, 1) != 0) return CLQL_SUCCESS;
   st = kernel_for(L, kernel_names[KERNELS_X86][q], 1, X86_GEMV_ROWS / x86_row_vector(L), 1, &k);
+  if (st == CLQL_STATUS_CL_INVALID_KERNEL_NAME && L->x86_256)
+    return clql_fail(CLQL_ERR_UNSUPPORTED, "CLQL_KERNELS=avx2: the device's kernel compiler "
+                                           "has no AVX2 (or is not clang on x86-64)");
   if (st == CLQL_STATUS_CL_INVALID_KERNEL_NAME) {
     clql_clear_error();
     return CLQL_SUCCESS;

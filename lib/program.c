@@ -163,16 +163,22 @@ void clql_program_cache_clear(clql_context *ctx) {
   ctx->programs = NULL;
 }
 
-clql_status clql_kernels_gpu(const clql_context *ctx, int *gpu, int *forced) {
+clql_status clql_kernels_gpu(const clql_context *ctx, int *gpu, clql_kernels_choice *forced) {
+  static const char *const names[] = {[CLQL_KERNELS_PORTABLE] = "portable",
+                                      [CLQL_KERNELS_SPLIT] = "split",
+                                      [CLQL_KERNELS_AVX2] = "avx2"};
   const char *choice = getenv("CLQL_KERNELS");
-  *forced = choice && *choice;
+  *forced = CLQL_KERNELS_AUTO;
   *gpu = !(ctx->info.type & CL_DEVICE_TYPE_CPU);
-  if (!*forced) return CLQL_SUCCESS;
-  if (strcmp(choice, "portable") == 0 || strcmp(choice, "split") == 0) {
-    *gpu = choice[0] == 's';
-    return CLQL_SUCCESS;
-  }
-  return clql_fail(CLQL_ERR_INVALID_ENV, "CLQL_KERNELS='%.32s': not portable or split", choice);
+  if (!choice || !*choice) return CLQL_SUCCESS;
+  for (int i = CLQL_KERNELS_PORTABLE; i <= CLQL_KERNELS_AVX2; i++)
+    if (strcmp(choice, names[i]) == 0) {
+      *forced = (clql_kernels_choice)i;
+      *gpu = i == CLQL_KERNELS_SPLIT;
+      return CLQL_SUCCESS;
+    }
+  return clql_fail(CLQL_ERR_INVALID_ENV, "CLQL_KERNELS='%.32s': not portable, split or avx2",
+                   choice);
 }
 
 size_t clql_work_group_size(clql_context *ctx, cl_kernel kernel, size_t wanted) {
