@@ -79,8 +79,10 @@ CLQL_API clql_status clql_layer_forward_mem(clql_layer *layer, cl_mem x, cl_mem 
  * failure.
  *
  * Out of memory when allocating the workspace or enqueueing a chunk is
- * retried by halving, as in the forward passes. Errors the device reports
- * after the call returned surface from the caller's clFinish or
+ * retried by halving, as in the forward passes, unless the wait after that
+ * failure reports an error of a chunk enqueued before it: that error is
+ * returned, since redoing one chunk cannot mend another. Errors the device
+ * reports after the call returned surface from the caller's clFinish or
  * clWaitForEvents and are not retried; y is then undefined. Any failure
  * (bad input included, unless layer is NULL) returns after a clFinish, so
  * that no command clql enqueued still reads x or writes y, and leaves no
