@@ -4,7 +4,8 @@
 #   2. the OpenCL-free unit tests again under valgrind;
 #   3. the asan workflow (AddressSanitizer + UBSan + LeakSanitizer, every test);
 #   4. the tsan workflow (ThreadSanitizer, the threads label);
-#   5. the fuzz workflow (clang + libFuzzer, bounded runs), when clang is installed.
+#   5. the fuzz workflow (clang + libFuzzer, bounded runs).
+# Every package these need is installed first (tools/install-deps.sh).
 # The gguf Python package (PyPI) writes fresh GGUF files for unit/gguf_python:
 # it is installed into .cache/clql-venv when pip can reach PyPI, else that
 # test is skipped.
@@ -17,7 +18,7 @@ case "${1:-}" in
   "") ;;
   *) echo "usage: tools/test.sh [--quick]" >&2; exit 2 ;;
 esac
-tools/install-deps.sh valgrind
+tools/install-deps.sh valgrind clang libclang-rt-dev python3-venv
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
 
 step() { printf '\n=== %s\n' "$*"; }
@@ -45,9 +46,5 @@ cmake --workflow --preset asan
 step "tsan workflow"
 cmake --workflow --preset tsan
 
-if command -v clang >/dev/null 2>&1; then
-  step "fuzz workflow (bounded libFuzzer runs)"
-  cmake --workflow --preset fuzz
-else
-  echo "note: clang not installed; fuzz targets not run"
-fi
+step "fuzz workflow (bounded libFuzzer runs)"
+cmake --workflow --preset fuzz
