@@ -60,15 +60,20 @@ clql_status clql_quantize_activations_at(clql_context *ctx, cl_mem x, uint64_t x
   if (k == 0 || q_stride < k || k > UINT_MAX || q_stride > UINT_MAX)
     return clql_fail(CLQL_ERR_INVALID_SHAPE, "k must be in 1..2^32-1 and q_stride >= k");
   if (tokens == 0) return CLQL_SUCCESS;
-  cl_kernel kern = NULL;
-  int gpu;
-  clql_kernels_choice forced;
-  clql_status st = clql_kernels_gpu(ctx, &gpu, &forced);
-  if (st == CLQL_SUCCESS)
-    st = clql_kernel_get(ctx, "actquant", "clql_quantize_activations",
-                         gpu ? "-DCHUNK=16u -DACT_TREE" : NULL, &kern);
-  if (st != CLQL_SUCCESS) return st;
-  size_t local = clql_work_group_size(ctx, kern, 256);
+  if (!ctx->actquant) {
+    int gpu;
+    clql_kernels_choice forced;
+    cl_kernel kern = NULL;
+    clql_status st = clql_kernels_gpu(ctx, &gpu, &forced);
+    if (st == CLQL_SUCCESS)
+      st = clql_kernel_get(ctx, "actquant", "clql_quantize_activations",
+                           gpu ? "-DCHUNK=16u -DACT_TREE" : NULL, &kern);
+    if (st != CLQL_SUCCESS) return st;
+    ctx->actquant_local = clql_work_group_size(ctx, kern, 256);
+    ctx->actquant = kern;
+  }
+  cl_kernel kern = ctx->actquant;
+  size_t local = ctx->actquant_local;
   uint64_t global64;
   size_t global;
   if (!clql_mul_u64(tokens, local, &global64) || !clql_to_size(global64, &global))

@@ -212,6 +212,10 @@ struct clql_context {
   struct clql_program_entry *programs;
   clql_fault_fn fault_hook;
   void *fault_user;
+  /* The activation kernel (owned by the program cache) and its local size,
+   * chosen at the first quantization: not re-queried per pass. */
+  cl_kernel actquant;
+  size_t actquant_local;
 };
 
 static inline cl_int clql_fault_check(clql_context *ctx, clql_fault_site site, size_t bytes) {

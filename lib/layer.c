@@ -41,6 +41,8 @@ struct clql_layer {
   int has_opts;
   unsigned rows, tokens; /* portable kernel block: rows and GEMM tokens per work-item */
   kernel_family family;  /* which product kernels run */
+  cl_kernel product[2];  /* GEMV, GEMM kernels (owned by the program cache), found at first use */
+  size_t product_local[2]; /* and their work-group sizes along the rows */
   int x86_256;           /* the x86 kernels in 256-bit form (CLQL_KERNELS=avx2) */
   int div_rn;            /* the device divides correctly rounded when asked */
   uint64_t group_len;    /* weights per scale group (Kp for row and tensor scales) */
@@ -109,6 +111,7 @@ clql_status clql_layer_set_block(clql_layer *layer, unsigned rows, unsigned toke
     return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "block of %u rows x %u tokens", rows, tokens);
   layer->rows = rows;
   layer->tokens = tokens;
+  memset(layer->product, 0, sizeof layer->product);
   if (layer->family != KERNELS_SPLIT) layer->family = KERNELS_PORTABLE;
   return CLQL_SUCCESS;
 }
@@ -196,11 +199,7 @@ static size_t split_local(clql_layer *L, cl_kernel k, cl_uint batch) {
  * which the layer would take for out of memory). */
 static clql_status split_fits(clql_layer *L, int *fits) {
   *fits = 0;
-  cl_ulong have = 0;
-  cl_int err = clGetDeviceInfo(L->ctx->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof have, &have, NULL);
-  if (err != CL_SUCCESS)
-    return clql_fail((clql_status)err, "CL_DEVICE_LOCAL_MEM_SIZE query: %s",
-                     clql_status_name(err));
+  const cl_ulong have = L->ctx->info.local_mem;
   const unsigned tokens[2] = {1, L->tokens};
   for (int i = 0; i < 2; i++) {
     cl_kernel k;
@@ -208,8 +207,8 @@ static clql_status split_fits(clql_layer *L, int *fits) {
     clql_status st = kernel_for(L, kernel_names[KERNELS_SPLIT][L->shape.qtype], 0, L->rows,
                                 tokens[i], &k);
     if (st != CLQL_SUCCESS) return st;
-    err = clGetKernelWorkGroupInfo(k, L->ctx->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof used, &used,
-                                   NULL);
+    cl_int err = clGetKernelWorkGroupInfo(k, L->ctx->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof used,
+                                          &used, NULL);
     if (err != CL_SUCCESS)
       return clql_fail((clql_status)err, "CL_KERNEL_LOCAL_MEM_SIZE query: %s",
                        clql_status_name(err));
@@ -270,14 +269,21 @@ static size_t rows_local(clql_layer *L, cl_kernel k) {
  * event (NULL: none) receives the product kernel's event. */
 static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_mem y,
                                uint64_t y_off, cl_uint batch, cl_event *event) {
-  const int simd = L->family == KERNELS_X86;
+  const int simd = L->family == KERNELS_X86, gemm = batch > 1;
   const char *name = kernel_names[L->family][L->shape.qtype];
   const unsigned tokens = batch == 1 ? 1 : simd ? X86_GEMM_TOKENS : L->tokens;
   const unsigned rows = simd ? (batch == 1 ? X86_GEMV_ROWS : X86_GEMM_ROWS) : L->rows;
   const unsigned block = simd ? rows / x86_row_vector(L) : rows;
-  cl_kernel k;
-  clql_status st = kernel_for(L, name, simd, block, tokens, &k);
-  if (st != CLQL_SUCCESS) return st;
+  clql_status st = CLQL_SUCCESS;
+  if (!L->product[gemm]) {
+    cl_kernel found;
+    if ((st = kernel_for(L, name, simd, block, tokens, &found)) != CLQL_SUCCESS) return st;
+    /* K-split: a work-group per tile (split_fits checked 16 or more) */
+    L->product_local[gemm] =
+        L->family == KERNELS_SPLIT ? split_local(L, found, batch) : rows_local(L, found);
+    L->product[gemm] = found;
+  }
+  cl_kernel k = L->product[gemm];
   cl_uint n = (cl_uint)L->shape.n, np = (cl_uint)L->wb.n_padded, kp = (cl_uint)L->wb.k_padded;
   cl_uint upg = (cl_uint)(L->group_len / kernel_unit(L, simd));
   cl_uint stride = kp;
@@ -290,14 +296,10 @@ static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_
                                 &n,          &np,        &L->ngroups, &upg,        &L->scale_g,
                                 &L->scale_n, &stride,    &batch,      &off};
   if ((st = set_args(k, name, 14, sizes, values)) != CLQL_SUCCESS) return st;
-  size_t items = (L->shape.n + rows - 1) / rows;
-  size_t local[2] = {rows_local(L, k), 1};
-  if (L->family == KERNELS_SPLIT) {
-    /* a work-group per tile: the padded rows' work-items compute too */
-    if ((local[0] = split_local(L, k, batch)) == 0)
-      return clql_fail(CLQL_ERR_UNSUPPORTED, "%s: work-groups of fewer than 16 work-items", name);
-    items = (size_t)np / 16 * local[0];
-  }
+  size_t local[2] = {L->product_local[gemm], 1};
+  /* K-split: a work-group per tile, the padded rows' work-items included */
+  size_t items = L->family == KERNELS_SPLIT ? (size_t)np / 16 * local[0]
+                                            : (L->shape.n + rows - 1) / rows;
   size_t global[2] = {round_up_size(items, local[0]), (batch + tokens - 1) / tokens};
   return enqueue(L->ctx, k, name, global, local, event);
 }
