@@ -37,13 +37,17 @@
  *   act        int8 activations q[b][act_stride], token b at b * act_stride
  *   act_scales s[b]
  *   y          output, y[y_off + b * n + row]
- *   n, np      rows and padded rows; ngroups scale groups of upg units each
+ *   n          rows; ngroups scale groups of upg units each
  *              (units: 96-weight granules for TL2; for I2S and TL1 32
  *              weights in the portable kernels, 128 in the x86 ones) */
 #define PRODUCT_ARGS(act_type)                                                              \
   __global const uint *w, __global const float *scales, __global const act_type *act,       \
-      __global const float *act_scales, __global float *y, uint n, uint np, uint ngroups,   \
+      __global const float *act_scales, __global float *y, uint n, uint ngroups,            \
       uint upg, uint scale_g, uint scale_n, uint act_stride, uint batch, ulong y_off
+
+/* The arguments, passed on to a kernel's shared body. */
+#define PRODUCT_PASS                                                                           \
+  w, scales, act, act_scales, y, n, ngroups, upg, scale_g, scale_n, act_stride, batch, y_off
 
 static float load_scale(__global const float *scales, uint g, uint scale_g, uint scale_n,
                         uint row) {
@@ -174,13 +178,11 @@ static void portable_product(PRODUCT_ARGS(char), const int qt) {
 }
 
 __kernel void clql_i2s(PRODUCT_ARGS(char)) {
-  portable_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n,
-                   act_stride, batch, y_off, 0);
+  portable_product(PRODUCT_PASS, 0);
 }
 
 __kernel void clql_tl1(PRODUCT_ARGS(char)) {
-  portable_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n,
-                   act_stride, batch, y_off, 1);
+  portable_product(PRODUCT_PASS, 1);
 }
 
 /* TL2 layout: tiles of 16 rows; per tile and 96-weight granule the rows' 16
@@ -189,8 +191,7 @@ __kernel void clql_tl1(PRODUCT_ARGS(char)) {
  * Triple i holds weights i, 32 + i, 64 + i of the granule, so each digit of
  * 16 triples multiplies 16 consecutive activations. */
 __kernel void clql_tl2(PRODUCT_ARGS(char)) {
-  portable_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n,
-                   act_stride, batch, y_off, 2);
+  portable_product(PRODUCT_PASS, 2);
 }
 
 /* ---- K-split (GPUs) ----
@@ -211,9 +212,13 @@ __kernel void clql_tl2(PRODUCT_ARGS(char)) {
 #define SPLIT_GROUPS (256 / TOKENS)
 #define SPLIT_LOCAL (TOKENS * 16 * SPLIT_GROUPS)
 
+/* Group j's sum for token t and row r: the 16 rows adjacent, so the rows of
+ * a warp meet different local-memory banks. */
+#define SPLIT_AT(j, t, r) (((j) * TOKENS + (t)) * 16 + (r))
+
 static void split_flush(__local int *lacc, uint r, uint j, int16 *acc) {
   for (uint t = 0; t < TOKENS; t++) {
-    atomic_add(&lacc[(t * 16 + r) * SPLIT_GROUPS + j], hsum16(acc[t]));
+    atomic_add(&lacc[SPLIT_AT(j, t, r)], hsum16(acc[t]));
     acc[t] = (int16)(0);
   }
 }
@@ -233,7 +238,7 @@ static void split_product(PRODUCT_ARGS(char), const int qt, __local int *lacc) {
   for (uint t = 0; t < TOKENS; t++) sum[t] = 0.0f, acc[t] = (int16)(0);
   for (uint g0 = 0; g0 < ngroups; g0 += SPLIT_GROUPS) {
     const uint gn = min(ngroups - g0, (uint)SPLIT_GROUPS);
-    for (uint i = lid; i < SPLIT_LOCAL; i += get_local_size(0)) lacc[i] = 0;
+    for (uint i = lid; i < gn * TOKENS * 16; i += get_local_size(0)) lacc[i] = 0;
     barrier(CLK_LOCAL_MEM_FENCE);
     /* units u = g0 * upg + s (mod S): the first of group j is past its start
      * by (s - j * upg) mod S */
@@ -249,7 +254,7 @@ static void split_product(PRODUCT_ARGS(char), const int qt, __local int *lacc) {
       for (uint j = 0; j < gn; j++) {
         const float gamma = load_scale(scales, g0 + j, scale_g, scale_n, row);
         for (uint t = 0; t < TOKENS; t++) {
-          const float p = (float)lacc[(t * 16 + r) * SPLIT_GROUPS + j] * gamma;
+          const float p = (float)lacc[SPLIT_AT(j, t, r)] * gamma;
           sum[t] = sum[t] + p;
         }
       }
@@ -262,20 +267,17 @@ static void split_product(PRODUCT_ARGS(char), const int qt, __local int *lacc) {
 
 __kernel void clql_i2s_split(PRODUCT_ARGS(char)) {
   __local int lacc[SPLIT_LOCAL];
-  split_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n, act_stride,
-                batch, y_off, 0, lacc);
+  split_product(PRODUCT_PASS, 0, lacc);
 }
 
 __kernel void clql_tl1_split(PRODUCT_ARGS(char)) {
   __local int lacc[SPLIT_LOCAL];
-  split_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n, act_stride,
-                batch, y_off, 1, lacc);
+  split_product(PRODUCT_PASS, 1, lacc);
 }
 
 __kernel void clql_tl2_split(PRODUCT_ARGS(char)) {
   __local int lacc[SPLIT_LOCAL];
-  split_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n, act_stride,
-                batch, y_off, 2, lacc);
+  split_product(PRODUCT_PASS, 2, lacc);
 }
 
 /* ---- x86 CPUs (AVX-512BW, AVX2) ----
@@ -598,17 +600,14 @@ static void x86_product(PRODUCT_ARGS(char), const int qt) {
 }
 
 __kernel void clql_i2s_x86(PRODUCT_ARGS(char)) {
-  x86_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n, act_stride,
-              batch, y_off, 0);
+  x86_product(PRODUCT_PASS, 0);
 }
 
 __kernel void clql_tl1_x86(PRODUCT_ARGS(char)) {
-  x86_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n, act_stride,
-              batch, y_off, 1);
+  x86_product(PRODUCT_PASS, 1);
 }
 
 __kernel void clql_tl2_x86(PRODUCT_ARGS(char)) {
-  x86_product(w, scales, act, act_scales, y, n, np, ngroups, upg, scale_g, scale_n, act_stride,
-              batch, y_off, 2);
+  x86_product(PRODUCT_PASS, 2);
 }
 #endif

@@ -284,21 +284,21 @@ static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_
     L->product[gemm] = found;
   }
   cl_kernel k = L->product[gemm];
-  cl_uint n = (cl_uint)L->shape.n, np = (cl_uint)L->wb.n_padded, kp = (cl_uint)L->wb.k_padded;
+  const size_t np = (size_t)L->wb.n_padded;
+  cl_uint n = (cl_uint)L->shape.n, stride = (cl_uint)L->wb.k_padded;
   cl_uint upg = (cl_uint)(L->group_len / kernel_unit(L, simd));
-  cl_uint stride = kp;
   cl_ulong off = y_off;
-  const size_t sizes[] = {sizeof(cl_mem), sizeof(cl_mem),    sizeof(cl_mem),    sizeof(cl_mem),
-                          sizeof(cl_mem), sizeof n,          sizeof np,         sizeof L->ngroups,
-                          sizeof upg,     sizeof L->scale_g, sizeof L->scale_n, sizeof stride,
-                          sizeof batch,   sizeof off};
-  const void *const values[] = {&L->weights, &L->scales, &act,        &act_scales, &y,
-                                &n,          &np,        &L->ngroups, &upg,        &L->scale_g,
-                                &L->scale_n, &stride,    &batch,      &off};
-  if ((st = set_args(k, name, 14, sizes, values)) != CLQL_SUCCESS) return st;
+  const size_t sizes[] = {sizeof(cl_mem),    sizeof(cl_mem),    sizeof(cl_mem), sizeof(cl_mem),
+                          sizeof(cl_mem),    sizeof n,          sizeof L->ngroups, sizeof upg,
+                          sizeof L->scale_g, sizeof L->scale_n, sizeof stride,  sizeof batch,
+                          sizeof off};
+  const void *const values[] = {&L->weights, &L->scales,  &act,    &act_scales, &y,
+                                &n,          &L->ngroups, &upg,    &L->scale_g, &L->scale_n,
+                                &stride,     &batch,      &off};
+  if ((st = set_args(k, name, 13, sizes, values)) != CLQL_SUCCESS) return st;
   size_t local[2] = {L->product_local[gemm], 1};
   /* K-split: a work-group per tile, the padded rows' work-items included */
-  size_t items = L->family == KERNELS_SPLIT ? (size_t)np / 16 * local[0]
+  size_t items = L->family == KERNELS_SPLIT ? np / 16 * local[0]
                                             : (L->shape.n + rows - 1) / rows;
   size_t global[2] = {round_up_size(items, local[0]), (batch + tokens - 1) / tokens};
   return enqueue(L->ctx, k, name, global, local, event);
