@@ -833,7 +833,7 @@ int main(int argc, char **argv) {
     printf("copy bandwidth: %.2f GB/s (read + write of %llu MiB, median of %d)\n\n", copy_gbs,
            (unsigned long long)(copy_bytes / MIB), o.repeats);
     printf("%-4s %6s %6s %5s %11s %11s %9s %7s %8s %9s %7s %5s\n", "QT", "N", "K", "B",
-           "median_us", "min..max", "GB/s", "%copy", "GOP/s", "piped_us", "%copy", "exact");
+           "sync_us", "min..max", "GB/s", "%copy", "GOP/s", "piped_us", "%copy", "exact");
     for (int i = 0; i < nres; i++) {
       const kernel_result *r = &results[i];
       char range[32];
@@ -845,13 +845,14 @@ int main(int argc, char **argv) {
     }
     if (token.ran)
       printf("\ntoken (%d layers of 2B4T, %s, %.0f MB of weights):\n"
-             "  synchronous per layer %8.2f ms, %8.2f GB/s, %5.1f%% of copy\n"
-             "  pipelined (one finish) %7.2f ms, %8.2f GB/s, %5.1f%% of copy\n",
+             "  a wait per layer       %7.2f ms, %8.2f GB/s, %5.1f%% of copy\n"
+             "  one wait per token     %7.2f ms, %8.2f GB/s, %5.1f%% of copy\n",
              token.layers, clql_qtype_name(token.qtype), token.weight_bytes / 1e6, token.ms,
              token.weight_gbs, token.pct_of_copy, token.pipelined_ms, token.pipelined_gbs,
              token.pipelined_pct);
     if (npeers)
-      printf("\npeers (ratio = peer time / clql I2S time, same shape; synchronous, pipelined):\n");
+      printf("\npeers (ratio = peer time / clql I2S time, same shape; synchronous, pipelined;\n"
+             "the peers reuse one copy of their weights, so they may run from cache):\n");
     for (int i = 0; i < npeers; i++)
       printf("  %-13s %6llu %6llu %5llu %11.1f us %7.2fx %11.1f us %7.2fx %s\n", peers[i].name,
              (unsigned long long)peers[i].s.n, (unsigned long long)peers[i].s.k,
