@@ -89,6 +89,7 @@ static clql_fault_sweep_result sweep(const char *label, const injector *inj,
   clql_status st = run(inj, 0, scenario, user);
   CU_ASSERT_EQUAL(st, CLQL_SUCCESS);
   r.calls = inj->calls();
+  CU_ASSERT(r.calls > 0); /* a scenario that reaches no point sweeps nothing */
   char where[4096] = "";
   if (inj->arm == cl_arm) layer.summary(where, sizeof where);
   for (unsigned long i = 1; i <= r.calls; i++) {

@@ -18,7 +18,7 @@ case "${1:-}" in
   "") ;;
   *) echo "usage: tools/test.sh [--quick]" >&2; exit 2 ;;
 esac
-tools/install-deps.sh valgrind clang libclang-rt-dev python3-venv
+tools/install-deps.sh valgrind clang libclang-rt-dev python3-venv gnuplot-nox
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
 
 step() { printf '\n=== %s\n' "$*"; }
