@@ -334,20 +334,12 @@ clql_status clql_split_mode_env(clql_split_mode *mode) {
   const char *b = value + strspn(value, " \t"), *e = b + strlen(b);
   while (e > b && (e[-1] == ' ' || e[-1] == '\t')) e--;
   if ((size_t)(e - b) < sizeof word) memcpy(word, b, (size_t)(e - b)), word[e - b] = '\0';
-  if (strcasecmp(word, "rows") == 0)
-    *mode = CLQL_SPLIT_ROWS;
-  else if (strcasecmp(word, "layers") == 0)
-    *mode = CLQL_SPLIT_LAYERS;
-  else {
-    char shown[CLQL_ENV_VALUE_MAX];
-    size_t i = 0;
-    for (; value[i] && i + 1 < sizeof shown; i++)
-      shown[i] = (unsigned char)value[i] < 0x20 || value[i] == 0x7f ? '?' : value[i];
-    shown[i] = '\0';
-    clql_log(CLQL_LOG_WARN, "ignoring CLQL_SPLIT='%s': not rows or layers", shown);
-    return clql_fail(CLQL_ERR_INVALID_ENV, "CLQL_SPLIT='%s': not rows or layers", shown);
-  }
-  return CLQL_SUCCESS;
+  if (clql_split_mode_parse(word, mode) == CLQL_SUCCESS) return CLQL_SUCCESS;
+  /* clql_log and clql_fail make the value printable */
+  clql_log(CLQL_LOG_WARN, "ignoring CLQL_SPLIT='%.*s': not rows or layers",
+           CLQL_ENV_VALUE_MAX, value);
+  return clql_fail(CLQL_ERR_INVALID_ENV, "CLQL_SPLIT='%.*s': not rows or layers",
+                   CLQL_ENV_VALUE_MAX, value);
 }
 
 clql_status clql_device_set_plan(const clql_device_set *set, const clql_model_layer *layers,
