@@ -17,6 +17,7 @@
 #include <clql/device.h>
 #include <clql/profile.h>
 #include <clql/numa.h>
+#include <clql/config.h>
 #include <clql/context.h>
 #include <clql/activation.h>
 #include <clql/ternary.h>

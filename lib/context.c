@@ -1,3 +1,6 @@
+/* Contexts and their ledger: what clql holds on the device, the budget it
+ * holds it against, and the workspace every layer of the context shares
+ * (include/clql/context.h). */
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -12,43 +15,85 @@ static clql_status create_queue(clql_context *ctx) {
   return CLQL_SUCCESS;
 }
 
-clql_status clql_context_create_on(const clql_device_info *info, clql_context **out) {
+/* The budget from report `mem`, taken while the context held `held`: those
+ * bytes are the context's own, not used by others, so free counts them. */
+static clql_status compute_budget(const clql_context *ctx, const clql_memory_report *mem,
+                                  uint64_t held, clql_budget *out) {
+  clql_memory_report own = *mem;
+  if (own.free_known) {
+    uint64_t f;
+    own.free = clql_add_u64(own.free, held, &f) && f < own.total ? f : own.total;
+  }
+  return clql_budget_compute(&own, &ctx->config.budget, out);
+}
+
+/* A new context (no OpenCL objects yet) with config resolved. */
+static clql_status context_new(const clql_config *config, clql_context **out) {
   *out = NULL;
   clql_context *ctx = clql_calloc(1, sizeof *ctx);
   if (!ctx) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "context");
-  ctx->info = *info;
-  ctx->device = ctx->info.device;
-  cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->info.platform,
-                                   0};
-  cl_int err = CL_SUCCESS;
-  ctx->context = clCreateContext(props, 1, &ctx->device, NULL, NULL, &err);
-  if (!ctx->context) {
-    clql_free(ctx);
-    return clql_fail((clql_status)err, "clCreateContext failed");
-  }
-  clql_status st = create_queue(ctx);
+  clql_status st = clql_config_resolve(config, &ctx->config);
   if (st != CLQL_SUCCESS) {
-    clReleaseContext(ctx->context);
     clql_free(ctx);
     return st;
   }
-  clql_log(CLQL_LOG_INFO, "context on device %u:%u '%s'", ctx->info.platform_index,
-           ctx->info.device_index, ctx->info.name);
   *out = ctx;
   return CLQL_SUCCESS;
 }
 
-clql_status clql_context_create(const char *selector, clql_context **out) {
+static void context_drop(clql_context *ctx) {
+  clql_config_clear(&ctx->config);
+  clql_free(ctx->layers);
+  clql_free(ctx->shapes);
+  clql_free(ctx);
+}
+
+/* ctx has its device, info and config: open the OpenCL side (unless
+ * wrapped) and compute the budget. */
+static clql_status context_open(clql_context *ctx) {
+  clql_status st = compute_budget(ctx, &ctx->info.memory, 0, &ctx->budget);
+  if (st != CLQL_SUCCESS || ctx->context) return st;
+  cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->info.platform,
+                                   0};
+  cl_int err = CL_SUCCESS;
+  ctx->context = clCreateContext(props, 1, &ctx->device, NULL, NULL, &err);
+  if (!ctx->context) return clql_fail((clql_status)err, "clCreateContext failed");
+  return create_queue(ctx);
+}
+
+clql_status clql_context_create_on(const clql_device_info *info, const clql_config *config,
+                                   clql_context **out) {
+  clql_context *ctx;
+  clql_status st = context_new(config, &ctx);
+  if (st != CLQL_SUCCESS) return st;
+  ctx->info = *info;
+  ctx->device = ctx->info.device;
+  if ((st = context_open(ctx)) != CLQL_SUCCESS) {
+    clql_context_destroy(ctx);
+    return st;
+  }
+  clql_log(CLQL_LOG_INFO, "context on device %u:%u '%s': budget %llu bytes", ctx->info.platform_index,
+           ctx->info.device_index, ctx->info.name, (unsigned long long)ctx->budget.bytes);
+  *out = ctx;
+  return CLQL_SUCCESS;
+}
+
+clql_status clql_context_create(const char *selector, const clql_config *config,
+                                clql_context **out) {
   if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "out is NULL");
   *out = NULL;
-  clql_device_info info;
-  clql_status st = clql_device_select(selector, &info);
+  clql_config cfg;
+  clql_status st = clql_config_resolve(config, &cfg);
   if (st != CLQL_SUCCESS) return st;
-  return clql_context_create_on(&info, out);
+  clql_device_info info;
+  st = clql_device_select_with(selector, &cfg, &info);
+  if (st == CLQL_SUCCESS) st = clql_context_create_on(&info, &cfg, out);
+  clql_config_clear(&cfg);
+  return st;
 }
 
 clql_status clql_context_wrap(cl_context context, cl_device_id device, cl_command_queue queue,
-                              clql_context **out) {
+                              const clql_config *config, clql_context **out) {
   if (!out || !context || !device)
     return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "context, device and out are required");
   *out = NULL;
@@ -66,22 +111,21 @@ clql_status clql_context_wrap(cl_context context, cl_device_id device, cl_comman
   cl_platform_id platform = NULL;
   cl_int err = clGetDeviceInfo(device, CL_DEVICE_PLATFORM, sizeof platform, &platform, NULL);
   if (err != CL_SUCCESS) return clql_fail((clql_status)err, "CL_DEVICE_PLATFORM query failed");
-  clql_context *ctx = clql_calloc(1, sizeof *ctx);
-  if (!ctx) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "context");
-  clql_status st = clql_device_fill(platform, device, &ctx->info);
-  if (st != CLQL_SUCCESS) {
-    clql_free(ctx);
-    return st;
-  }
+  clql_context *ctx;
+  clql_status st = context_new(config, &ctx);
+  if (st != CLQL_SUCCESS) return st;
   ctx->context = context;
   ctx->device = device;
   clRetainContext(context);
   if (queue) {
     ctx->queue = queue;
     clRetainCommandQueue(queue);
-  } else if ((st = create_queue(ctx)) != CLQL_SUCCESS) {
-    clReleaseContext(context);
-    clql_free(ctx);
+  }
+  st = clql_device_fill(platform, device, &ctx->config, &ctx->info);
+  if (st == CLQL_SUCCESS) st = context_open(ctx); /* the budget; the context is the caller's */
+  if (st == CLQL_SUCCESS && !queue) st = create_queue(ctx);
+  if (st != CLQL_SUCCESS) {
+    clql_context_destroy(ctx);
     return st;
   }
   *out = ctx;
@@ -90,10 +134,11 @@ clql_status clql_context_wrap(cl_context context, cl_device_id device, cl_comman
 
 void clql_context_destroy(clql_context *ctx) {
   if (!ctx) return;
+  clql_context_release_workspace(ctx);
   clql_program_cache_clear(ctx);
   if (ctx->queue) clReleaseCommandQueue(ctx->queue);
   if (ctx->context) clReleaseContext(ctx->context);
-  clql_free(ctx);
+  context_drop(ctx);
 }
 
 cl_context clql_context_cl_context(const clql_context *ctx) { return ctx ? ctx->context : NULL; }
@@ -101,4 +146,192 @@ cl_device_id clql_context_device(const clql_context *ctx) { return ctx ? ctx->de
 cl_command_queue clql_context_queue(const clql_context *ctx) { return ctx ? ctx->queue : NULL; }
 const clql_device_info *clql_context_device_info(const clql_context *ctx) {
   return ctx ? &ctx->info : NULL;
+}
+const clql_config *clql_context_config(const clql_context *ctx) {
+  return ctx ? &ctx->config : NULL;
+}
+
+/* ---- the ledger ---- */
+
+uint64_t clql_context_held(const clql_context *ctx) { return ctx->resident + ctx->ws_bytes; }
+
+static uint64_t remaining(const clql_context *ctx) {
+  uint64_t held = clql_context_held(ctx);
+  return ctx->budget.bytes > held ? ctx->budget.bytes - held : 0;
+}
+
+clql_status clql_context_get_memory(const clql_context *ctx, clql_context_memory *out) {
+  if (!ctx || !out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "context or output is NULL");
+  memset(out, 0, sizeof *out);
+  const clql_memory_report *m = &ctx->info.memory;
+  out->budget = ctx->budget;
+  out->total = m->total;
+  out->free_known = m->free_known;
+  out->free = m->free_known && m->free < m->total ? m->free : m->total;
+  out->free_source = m->free_known ? m->free_source : CLQL_MEM_SOURCE_NONE;
+  out->held_at_probe = ctx->held_at_probe;
+  if (m->free_known && out->free + ctx->held_at_probe < out->total)
+    out->others_at_probe = out->total - out->free - ctx->held_at_probe;
+  out->resident = ctx->resident;
+  out->workspace = ctx->ws_bytes;
+  out->held = clql_context_held(ctx);
+  out->remaining = remaining(ctx);
+  out->layers = ctx->nlayers;
+  out->batch = ctx->ws_batch;
+  out->workspace_flags = ctx->ws_flags;
+  out->limited_by = ctx->plan.limited_by;
+  out->batch_cap = ctx->batch_cap;
+  out->halvings = ctx->halvings;
+  return CLQL_SUCCESS;
+}
+
+clql_status clql_context_refresh(clql_context *ctx) {
+  if (!ctx) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "context is NULL");
+  clql_memory_report m;
+  clql_status st = clql_device_memory_with(ctx->device, &ctx->config, 0, &m, NULL, NULL);
+  if (st != CLQL_SUCCESS) return st;
+  const uint64_t held = clql_context_held(ctx);
+  clql_budget b;
+  if ((st = compute_budget(ctx, &m, held, &b)) != CLQL_SUCCESS) return st;
+  ctx->info.memory = m;
+  ctx->held_at_probe = held;
+  ctx->budget = b;
+  ctx->batch_cap = 0; /* learned from an earlier state of the device */
+  clql_log(CLQL_LOG_INFO, "context refreshed: %llu bytes free from %s, clql holds %llu, budget %llu",
+           (unsigned long long)m.free, clql_mem_source_name(m.free_source),
+           (unsigned long long)held, (unsigned long long)b.bytes);
+  return CLQL_SUCCESS;
+}
+
+void clql_context_release_workspace(clql_context *ctx) {
+  if (!ctx) return;
+  for (int i = 0; i < CLQL_WS_PART_COUNT; i++) {
+    if (ctx->part[i]) clReleaseMemObject(ctx->part[i]);
+    ctx->part[i] = NULL;
+  }
+  ctx->ws_batch = ctx->ws_bytes = 0;
+  ctx->ws_flags = 0;
+  ctx->ws_grows = 0;
+}
+
+clql_status clql_context_add_layer(clql_context *ctx, clql_layer *layer,
+                                   const clql_layer_shape *shape, uint64_t resident) {
+  uint64_t after;
+  if (!clql_add_u64(ctx->resident, resident, &after))
+    return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "resident bytes of the context overflow");
+  if (after > ctx->budget.bytes)
+    return clql_fail(CLQL_ERR_DOES_NOT_FIT,
+                     "%s %llux%llu: weights and scales need %llu bytes; %llu remain of the "
+                     "context's budget of %llu (layers hold %llu)",
+                     clql_qtype_name(shape->qtype), (unsigned long long)shape->n,
+                     (unsigned long long)shape->k, (unsigned long long)resident,
+                     (unsigned long long)(ctx->budget.bytes - ctx->resident),
+                     (unsigned long long)ctx->budget.bytes, (unsigned long long)ctx->resident);
+  if (ctx->nlayers == ctx->layers_capacity) {
+    size_t cap = ctx->layers_capacity ? ctx->layers_capacity * 2 : 16;
+    clql_layer **l = clql_realloc(ctx->layers, cap * sizeof *l);
+    if (l) ctx->layers = l;
+    clql_model_layer *s = l ? clql_realloc(ctx->shapes, cap * sizeof *s) : NULL;
+    if (s) ctx->shapes = s;
+    if (!l || !s) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "context layer list");
+    ctx->layers_capacity = cap;
+  }
+  /* The workspace is elastic: it makes room for weights, and its parts
+   * follow the layers present, so the next pass plans it again. */
+  clql_context_release_workspace(ctx);
+  clql_model_layer *m = &ctx->shapes[ctx->nlayers];
+  memset(m, 0, sizeof *m);
+  m->shape = *shape;
+  m->count = 1;
+  ctx->layers[ctx->nlayers++] = layer;
+  ctx->resident = after;
+  return CLQL_SUCCESS;
+}
+
+void clql_context_remove_layer(clql_context *ctx, clql_layer *layer, uint64_t resident) {
+  for (size_t i = 0; i < ctx->nlayers; i++) {
+    if (ctx->layers[i] != layer) continue;
+    memmove(&ctx->layers[i], &ctx->layers[i + 1], (ctx->nlayers - i - 1) * sizeof *ctx->layers);
+    memmove(&ctx->shapes[i], &ctx->shapes[i + 1], (ctx->nlayers - i - 1) * sizeof *ctx->shapes);
+    ctx->nlayers--;
+    ctx->resident -= resident;
+    clql_context_release_workspace(ctx);
+    return;
+  }
+}
+
+/* Allocate the parts of ws, each rounded up to CLQL_WORKSPACE_ALIGN as
+ * clql_workspace_sum counts it. */
+static clql_status allocate_parts(clql_context *ctx, const clql_workspace_bytes *ws) {
+  clql_status st = CLQL_SUCCESS;
+  uint64_t held = 0;
+  for (int i = 0; st == CLQL_SUCCESS && i < CLQL_WS_PART_COUNT; i++) {
+    if (ws->part[i] == 0) continue;
+    int ok = 1;
+    uint64_t bytes = clql_round_up_u64(ws->part[i], CLQL_WORKSPACE_ALIGN, &ok);
+    if (!ok) return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "workspace part");
+    st = clql_buffer_create(ctx, CL_MEM_READ_WRITE, bytes, NULL,
+                            clql_workspace_part_name((clql_workspace_part)i), &ctx->part[i]);
+    if (st == CLQL_SUCCESS) held += bytes;
+  }
+  ctx->ws_bytes = held;
+  return st;
+}
+
+clql_status clql_context_workspace(clql_context *ctx, uint64_t request, unsigned flags,
+                                   uint64_t *batch) {
+  const int held = ctx->ws_batch > 0;
+  if (held && (ctx->ws_flags & flags) == flags && (ctx->ws_batch >= request || !ctx->ws_grows)) {
+    *batch = ctx->ws_batch;
+    return CLQL_SUCCESS;
+  }
+  /* Plan again: never for fewer tokens or parts than the held workspace
+   * serves, and without it in the ledger. */
+  const unsigned want = flags | (held ? ctx->ws_flags : 0u);
+  if (held && ctx->ws_batch > request) request = ctx->ws_batch;
+  if (ctx->batch_cap && request > ctx->batch_cap) request = ctx->batch_cap;
+  clql_context_release_workspace(ctx);
+  clql_model_plan p;
+  clql_status st = clql_plan_model_in(&ctx->budget, ctx->shapes, ctx->nlayers, 0, request, want, &p);
+  if (st != CLQL_SUCCESS) return st;
+  if (!p.fits)
+    return clql_fail(CLQL_ERR_DOES_NOT_FIT,
+                     "%zu layers holding %llu bytes: the workspace of one token (%llu bytes%s) "
+                     "does not fit the context's budget of %llu bytes",
+                     ctx->nlayers, (unsigned long long)ctx->resident,
+                     (unsigned long long)p.workspace.total,
+                     p.limited_by == CLQL_LIMITED_BY_MAX_ALLOC ? ", a part over max_alloc" : "",
+                     (unsigned long long)ctx->budget.bytes);
+  ctx->plan = p;
+  *batch = p.batch; /* what an out-of-memory failure below halves */
+  if ((st = allocate_parts(ctx, &p.workspace)) != CLQL_SUCCESS) {
+    clql_context_release_workspace(ctx);
+    return st;
+  }
+  ctx->ws_batch = p.batch;
+  ctx->ws_flags = want;
+  ctx->ws_grows = p.limited_by == CLQL_LIMITED_BY_REQUEST && (!ctx->batch_cap || p.batch < ctx->batch_cap);
+  clql_log(CLQL_LOG_INFO,
+           "workspace of %zu layers: batch %llu (limited by %s%s), %llu bytes; the context holds "
+           "%llu of its budget of %llu bytes (free %llu from %s%s, max_alloc %llu)",
+           ctx->nlayers, (unsigned long long)p.batch, clql_limited_by_name(p.limited_by),
+           ctx->batch_cap ? ", out-of-memory cap" : "", (unsigned long long)ctx->ws_bytes,
+           (unsigned long long)clql_context_held(ctx), (unsigned long long)ctx->budget.bytes,
+           (unsigned long long)ctx->budget.free, clql_mem_source_name(ctx->budget.free_source),
+           ctx->budget.free_is_fallback ? ", fallback to total" : "",
+           (unsigned long long)ctx->budget.max_alloc);
+  *batch = p.batch;
+  return CLQL_SUCCESS;
+}
+
+clql_status clql_context_halve(clql_context *ctx, uint64_t batch, clql_status cause) {
+  clql_context_release_workspace(ctx);
+  if (batch <= 1)
+    return clql_fail(CLQL_ERR_OUT_OF_DEVICE_MEMORY, "%s at batch 1 (after %llu halvings)",
+                     clql_status_name(cause), (unsigned long long)ctx->halvings);
+  ctx->batch_cap = batch / 2;
+  ctx->halvings++;
+  clql_log(CLQL_LOG_WARN, "%s at batch %llu: retrying with batch %llu", clql_status_name(cause),
+           (unsigned long long)batch, (unsigned long long)ctx->batch_cap);
+  return CLQL_SUCCESS;
 }

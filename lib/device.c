@@ -63,7 +63,8 @@ clql_status clql_device_fill_target(const clql_probe_target *t, clql_device_info
   return st;
 }
 
-clql_status clql_device_fill(cl_platform_id platform, cl_device_id device, clql_device_info *out) {
+clql_status clql_device_fill(cl_platform_id platform, cl_device_id device, const clql_config *cfg,
+                             clql_device_info *out) {
   memset(out, 0, sizeof *out);
   out->platform = platform;
   out->device = device;
@@ -76,6 +77,7 @@ clql_status clql_device_fill(cl_platform_id platform, cl_device_id device, clql_
   out->platform_name[sizeof out->platform_name - 1] = '\0';
   clql_probe_target target;
   clql_status st = clql_probe_target_from_device(device, &target);
+  target.config = cfg;
   if (st == CLQL_SUCCESS) st = clql_device_fill_target(&target, out);
   if (st == CLQL_SUCCESS) st = clql_memory_cached(&target, device, &out->memory);
   clql_probe_target_release(&target);
@@ -123,9 +125,8 @@ static clql_status get_devices(cl_platform_id p, cl_device_id **out, cl_uint *co
   return CLQL_SUCCESS;
 }
 
-clql_status clql_devices_get(clql_device_info *devices, size_t capacity, size_t *count) {
-  if (!count) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "count is NULL");
-  if (!devices && capacity) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "devices is NULL");
+clql_status clql_devices_get_with(const clql_config *cfg, clql_device_info *devices,
+                                  size_t capacity, size_t *count) {
   cl_platform_id *plats = NULL;
   cl_uint nplat = 0;
   clql_status st = get_platforms(&plats, &nplat);
@@ -137,7 +138,7 @@ clql_status clql_devices_get(clql_device_info *devices, size_t capacity, size_t 
     st = get_devices(plats[p], &ids, &n);
     for (cl_uint d = 0; d < n && st == CLQL_SUCCESS; d++, total++) {
       if (!devices || total >= capacity) continue;
-      st = clql_device_fill(plats[p], ids[d], &devices[total]);
+      st = clql_device_fill(plats[p], ids[d], cfg, &devices[total]);
       devices[total].index = (unsigned)total;
       devices[total].platform_index = p;
       devices[total].device_index = d;
@@ -152,17 +153,28 @@ clql_status clql_devices_get(clql_device_info *devices, size_t capacity, size_t 
   return CLQL_SUCCESS;
 }
 
-clql_status clql_devices_all(clql_device_info **out, size_t *count) {
+clql_status clql_devices_get(clql_device_info *devices, size_t capacity, size_t *count) {
+  if (!count) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "count is NULL");
+  if (!devices && capacity) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "devices is NULL");
+  clql_config cfg;
+  clql_status st = clql_config_init_env(&cfg);
+  if (st != CLQL_SUCCESS) return st;
+  st = clql_devices_get_with(&cfg, devices, capacity, count);
+  clql_config_clear(&cfg);
+  return st;
+}
+
+clql_status clql_devices_all(const clql_config *cfg, clql_device_info **out, size_t *count) {
   *out = NULL;
   *count = 0;
   size_t n = 0;
-  clql_status st = clql_devices_get(NULL, 0, &n);
+  clql_status st = clql_devices_get_with(cfg, NULL, 0, &n);
   if (st != CLQL_SUCCESS) return st;
   if (n == 0) return clql_fail(CLQL_ERR_NO_DEVICE, "no OpenCL device on any platform");
   clql_device_info *all = clql_calloc(n, sizeof *all);
   if (!all) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device list");
   size_t got = 0;
-  st = clql_devices_get(all, n, &got);
+  st = clql_devices_get_with(cfg, all, n, &got);
   if (st != CLQL_SUCCESS && st != CLQL_ERR_BUFFER_TOO_SMALL) {
     clql_free(all);
     return st;
@@ -173,11 +185,11 @@ clql_status clql_devices_all(clql_device_info **out, size_t *count) {
   return CLQL_SUCCESS;
 }
 
-clql_status clql_selector_list_of(const char *selectors, clql_selector_list *out,
-                                  const char **source) {
+clql_status clql_selector_list_of(const char *selectors, const clql_config *cfg,
+                                  clql_selector_list *out, const char **source) {
   *source = "argument";
   if (!selectors || !*selectors) {
-    selectors = getenv("CLQL_DEVICE");
+    selectors = clql_config_text(cfg, CLQL_KNOB_DEVICE);
     *source = "CLQL_DEVICE";
   }
   clql_status st = clql_selector_list_parse(selectors, out);
@@ -189,16 +201,16 @@ clql_status clql_selector_list_of(const char *selectors, clql_selector_list *out
   return CLQL_SUCCESS;
 }
 
-clql_status clql_device_select(const char *selector, clql_device_info *out) {
-  if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "output is NULL");
+clql_status clql_device_select_with(const char *selector, const clql_config *cfg,
+                                    clql_device_info *out) {
   /* A list (the device sets' syntax) selects its first item. */
   clql_selector_list list;
   const char *source;
-  clql_status st = clql_selector_list_of(selector, &list, &source);
+  clql_status st = clql_selector_list_of(selector, cfg, &list, &source);
   if (st != CLQL_SUCCESS) return st;
   clql_device_info *all = NULL;
   size_t n = 0;
-  st = clql_devices_all(&all, &n);
+  st = clql_devices_all(cfg, &all, &n);
   if (st == CLQL_SUCCESS) {
     long i = clql_selector_match(&list.items[0], all, n);
     if (i < 0)
@@ -209,5 +221,15 @@ clql_status clql_device_select(const char *selector, clql_device_info *out) {
   }
   clql_free(all);
   clql_selector_list_free(&list);
+  return st;
+}
+
+clql_status clql_device_select(const char *selector, clql_device_info *out) {
+  if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "output is NULL");
+  clql_config cfg;
+  clql_status st = clql_config_init_env(&cfg);
+  if (st != CLQL_SUCCESS) return st;
+  st = clql_device_select_with(selector, &cfg, out);
+  clql_config_clear(&cfg);
   return st;
 }

@@ -1,7 +1,8 @@
-/* The budget knobs of the environment, parsed strictly: a value is either
- * taken whole or reported and ignored, never half-parsed (no strtoull, which
- * accepts "-1" and wraps, and no strtod, whose decimal point follows the
- * locale). README "Budget and plans" documents the grammar. */
+/* The one grammar of numbers and sizes for every knob (config.c) and tool
+ * option, parsed strictly: a value is taken whole or refused, never
+ * half-parsed (no strtoull, which accepts "-1" and wraps, and no strtod,
+ * whose decimal point follows the locale). README "Configuration" documents
+ * it. */
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -156,103 +157,4 @@ int clql_parse_reserve(const char *text, uint64_t *bytes, double *percent, int *
   *is_percent = 1;
   *percent = p;
   return 1;
-}
-
-/* ---- the four variables ---- */
-
-enum { KNOB_FRACTION, KNOB_LIMIT, KNOB_RESERVE, KNOB_MAX_BATCH, KNOB_COUNT };
-static const char *const knob_names[KNOB_COUNT] = {"CLQL_MEM_FRACTION", "CLQL_MEM_LIMIT",
-                                                   "CLQL_MEM_RESERVE", "CLQL_MAX_BATCH"};
-/* The clql_budget_options bits each variable can set. */
-static const unsigned knob_bits[KNOB_COUNT] = {
-    CLQL_BUDGET_FRACTION, CLQL_BUDGET_LIMIT,
-    CLQL_BUDGET_RESERVE_BYTES | CLQL_BUDGET_RESERVE_PERCENT, CLQL_BUDGET_MAX_BATCH};
-
-/* Parse one variable's value into *o; on failure *why says why and o is untouched. */
-static int parse_knob(int knob, const char *value, clql_budget_options *o, const char **why) {
-  clql_budget_options t = *o;
-  switch (knob) {
-  case KNOB_FRACTION:
-    if (!clql_parse_decimal(value, &t.fraction, why)) return 0;
-    if (!(t.fraction > 0.0 && t.fraction <= 1.0)) {
-      *why = "not in (0, 1]";
-      return 0;
-    }
-    t.set |= CLQL_BUDGET_FRACTION;
-    break;
-  case KNOB_LIMIT:
-    if (!clql_parse_bytes(value, &t.limit, why)) return 0;
-    if (t.limit == 0) {
-      *why = "0 is no limit (unset the variable for none)";
-      return 0;
-    }
-    t.set |= CLQL_BUDGET_LIMIT;
-    break;
-  case KNOB_RESERVE: {
-    int pct = 0;
-    if (!clql_parse_reserve(value, &t.reserve_bytes, &t.reserve_percent, &pct, why)) return 0;
-    t.set |= pct ? CLQL_BUDGET_RESERVE_PERCENT : CLQL_BUDGET_RESERVE_BYTES;
-    break;
-  }
-  default:
-    if (!clql_parse_u64(value, &t.max_batch, why)) return 0;
-    if (t.max_batch == 0) {
-      *why = "must be at least 1";
-      return 0;
-    }
-    t.set |= CLQL_BUDGET_MAX_BATCH;
-    break;
-  }
-  *o = t;
-  return 1;
-}
-
-/* A printable copy of value in dst: control bytes become '?', a cut ends in "...". */
-static void copy_value(char *dst, size_t size, const char *value) {
-  size_t n = strlen(value), i;
-  for (i = 0; i < n && i + 1 < size; i++) {
-    unsigned char c = (unsigned char)value[i];
-    dst[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-  }
-  dst[i] = '\0';
-  if (i < n && size > 4) memcpy(dst + size - 4, "...", 4);
-}
-
-void clql_env_budget_options(unsigned skip, clql_budget_options *out) {
-  clql_budget_options o;
-  memset(&o, 0, sizeof o);
-  for (int k = 0; k < KNOB_COUNT; k++) {
-    if (skip & knob_bits[k]) continue; /* the API set it: the variable is not used */
-    const char *value = getenv(knob_names[k]);
-    const char *why = NULL;
-    if (!value || parse_knob(k, value, &o, &why)) continue;
-    char shown[CLQL_ENV_VALUE_MAX];
-    copy_value(shown, sizeof shown, value);
-    clql_log(CLQL_LOG_WARN, "ignoring %s='%s': %s", knob_names[k], shown, why);
-  }
-  *out = o;
-}
-
-clql_status clql_env_problems(clql_env_problem *problems, size_t capacity, size_t *count) {
-  if (!count) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "count is NULL");
-  if (!problems && capacity) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "problems is NULL");
-  size_t n = 0;
-  clql_budget_options scratch;
-  memset(&scratch, 0, sizeof scratch);
-  for (int k = 0; k < KNOB_COUNT; k++) {
-    const char *value = getenv(knob_names[k]);
-    const char *why = NULL;
-    if (!value || parse_knob(k, value, &scratch, &why)) continue;
-    if (problems && n < capacity) {
-      problems[n].variable = knob_names[k];
-      copy_value(problems[n].value, sizeof problems[n].value, value);
-      problems[n].reason = why;
-    }
-    n++;
-  }
-  *count = n;
-  if (problems && n > capacity)
-    return clql_fail(CLQL_ERR_BUFFER_TOO_SMALL, "%zu environment problems, room for %zu", n,
-                     capacity);
-  return CLQL_SUCCESS;
 }

@@ -69,11 +69,6 @@ void clql_strlcpy(char *dst, const char *src, size_t size);
  * 1 when read, 0 when absent or unreadable, -1 when out of host memory (a
  * caller must not take that for a missing file). */
 int clql_read_text_file(const char *path, size_t max, char **text);
-/* A variable naming a file, directory or library that clql reads or loads:
- * its value when set and non-empty, NULL otherwise and always in a setuid or
- * setgid process, whose environment belongs to a less privileged user
- * (probes/files.c). */
-const char *clql_env_path(const char *var);
 /* snprintf for file paths: 0 (and buf "") when the path does not fit, so a
  * cut path (from a long CLQL_SYSFS_ROOT, say) never names another file. */
 int clql_path(char *buf, size_t size, const char *fmt, ...) CLQL_PRINTF(3, 4);
@@ -102,9 +97,78 @@ int clql_parse_decimal(const char *text, double *out, const char **why);
 /* Bytes as clql_parse_bytes, or a percentage "7.5%" (0..100). */
 int clql_parse_reserve(const char *text, uint64_t *bytes, double *percent, int *is_percent,
                        const char **why);
-/* The budget knobs of the environment whose bits are not in skip; each bad
- * value is logged (warn) with its variable and left out. */
-void clql_env_budget_options(unsigned skip, clql_budget_options *out);
+/* Budget options whose fields in `bits` (and set in o->set) hold valid
+ * values; 0 with *why (static) otherwise (plan.c). */
+int clql_budget_options_valid(const clql_budget_options *o, unsigned bits, const char **why);
+/* opts over base: each field whose bit is in opts->set replaces base's. */
+clql_budget_options clql_budget_options_over(const clql_budget_options *base,
+                                             const clql_budget_options *opts);
+
+/* ---- configuration (config.c) ---- */
+/* CLQL_KERNELS: unset, empty or "auto" (AUTO), or the family it forces. */
+typedef enum {
+  CLQL_KERNELS_AUTO,
+  CLQL_KERNELS_PORTABLE, /* "portable" */
+  CLQL_KERNELS_SPLIT,    /* "split" */
+  CLQL_KERNELS_AVX2      /* "avx2": the x86 kernels in 256-bit form */
+} clql_kernels_choice;
+
+/* The knobs, in the order clql_config_names lists them. */
+typedef enum {
+  CLQL_KNOB_MEM_FRACTION,
+  CLQL_KNOB_MEM_LIMIT,
+  CLQL_KNOB_MEM_RESERVE,
+  CLQL_KNOB_MAX_BATCH,
+  CLQL_KNOB_MEM_SOURCE,
+  CLQL_KNOB_PROBE_TTL_MS,
+  CLQL_KNOB_KERNELS,
+  CLQL_KNOB_LOG,
+  CLQL_KNOB_SPLIT,
+  CLQL_KNOB_LEVEL_ZERO,
+  CLQL_KNOB_PROFILE_MEASURE,
+  CLQL_KNOB_DEVICE,
+  CLQL_KNOB_KERNEL_DIR,
+  CLQL_KNOB_PROC_ROOT,
+  CLQL_KNOB_SYSFS_ROOT,
+  CLQL_KNOB_NVML_LIBRARY,
+  CLQL_KNOB_LEVEL_ZERO_LIBRARY,
+  CLQL_KNOB_COUNT
+} clql_knob;
+
+struct clql_config {
+  char *value[CLQL_KNOB_COUNT]; /* each set knob's text, trimmed; NULL: unset (default) */
+  unsigned from_env;            /* bit per knob read from the environment */
+  clql_budget_options budget;
+  unsigned sources_allowed, sources_named; /* CLQL_MEM_SOURCE, as clql_source_policy */
+  unsigned long probe_ttl_ms;
+  clql_kernels_choice kernels;
+  clql_log_level log_level;
+  clql_split_mode split; /* meaningful when value[CLQL_KNOB_SPLIT] is set */
+  int level_zero, profile_measure;
+  int zes_sysman; /* the user set ZES_ENABLE_SYSMAN (non-empty) */
+};
+
+/* The defaults (no environment): what a NULL configuration means below the
+ * public API. */
+const clql_config *clql_config_default(void);
+/* Knob k's text, or NULL when unset; c NULL: the defaults. */
+const char *clql_config_text(const clql_config *c, clql_knob k);
+/* Fill *c (no handle) from the defaults and the environment / as a deep
+ * copy; clear releases what it holds. On failure *c holds nothing. */
+clql_status clql_config_init_env(clql_config *c);
+clql_status clql_config_init_copy(clql_config *c, const clql_config *from);
+void clql_config_clear(clql_config *c);
+/* given copied, or NULL: the environment read now; the log level applied. */
+clql_status clql_config_resolve(const clql_config *given, clql_config *out);
+/* Make c's CLQL_LOG the process's level: always, or only when c sets it
+ * (log.c). */
+void clql_log_apply(const clql_config *c, int always);
+
+/* clql_plan_model against a budget already computed, with other_resident
+ * bytes held beside the layers' weights (plan.c). */
+clql_status clql_plan_model_in(const clql_budget *budget, const clql_model_layer *layers,
+                               size_t count, uint64_t other_resident, uint64_t requested_batch,
+                               unsigned ws_flags, clql_model_plan *out);
 
 /* ---- model sums (model.c) ---- */
 /* Resident bytes and the largest resident buffer (largest may be NULL). */
@@ -137,11 +201,11 @@ typedef struct {
 } clql_selector_list;
 clql_status clql_selector_list_parse(const char *text, clql_selector_list *out);
 void clql_selector_list_free(clql_selector_list *list);
-/* The list in selectors or, when that is NULL or "", in $CLQL_DEVICE;
+/* The list in selectors or, when that is NULL or "", in cfg's CLQL_DEVICE;
  * *source names where it came from ("argument", "CLQL_DEVICE") and starts
  * the detail of a failure. */
-clql_status clql_selector_list_of(const char *selectors, clql_selector_list *out,
-                                  const char **source);
+clql_status clql_selector_list_of(const char *selectors, const clql_config *cfg,
+                                  clql_selector_list *out, const char **source);
 
 /* ---- device queries ---- */
 /* A query that fails for lack of memory fails the whole report; any other
@@ -149,13 +213,25 @@ clql_status clql_selector_list_of(const char *selectors, clql_selector_list *out
 static inline int clql_cl_resource_error(cl_int err) {
   return err == CL_OUT_OF_HOST_MEMORY || err == CL_OUT_OF_RESOURCES;
 }
-clql_status clql_device_fill(cl_platform_id platform, cl_device_id device, clql_device_info *out);
+clql_status clql_device_fill(cl_platform_id platform, cl_device_id device, const clql_config *cfg,
+                             clql_device_info *out);
+/* The memory report of a live device under cfg; cached: through the cache
+ * (cfg's CLQL_PROBE_TTL_MS). A report measured here refreshes the cache. */
+clql_status clql_device_memory_with(cl_device_id device, const clql_config *cfg, int cached,
+                                    clql_memory_report *out, clql_mem_trace_fn trace,
+                                    void *user);
 /* Every device of every platform, in a malloc'd array (at least one device,
  * else CLQL_ERR_NO_DEVICE). */
-clql_status clql_devices_all(clql_device_info **out, size_t *count);
+clql_status clql_devices_all(const clql_config *cfg, clql_device_info **out, size_t *count);
+clql_status clql_devices_get_with(const clql_config *cfg, clql_device_info *devices,
+                                  size_t capacity, size_t *count);
+/* clql_device_select under cfg (its CLQL_DEVICE when selector is NULL or ""). */
+clql_status clql_device_select_with(const char *selector, const clql_config *cfg,
+                                    clql_device_info *out);
 /* A context with a new OpenCL context and queue on the device info describes
  * (clql_context_create after selection); info is copied into it. */
-clql_status clql_context_create_on(const clql_device_info *info, clql_context **out);
+clql_status clql_context_create_on(const clql_device_info *info, const clql_config *config,
+                                   clql_context **out);
 /* Identity fields of out (name, vendor, type, ids, PCI) from a probe target,
  * live or recorded; memory and platform fields are the caller's. */
 struct clql_probe_target;
@@ -178,18 +254,10 @@ extern const size_t clql_kernel_source_count;
  * built with `options`, cached in ctx. The kernel is owned by the cache. */
 clql_status clql_kernel_get(clql_context *ctx, const char *program, const char *kernel,
                             const char *options, cl_kernel *out);
-/* CLQL_KERNELS: unset or empty (AUTO), or the family it forces. */
-typedef enum {
-  CLQL_KERNELS_AUTO,
-  CLQL_KERNELS_PORTABLE, /* "portable" */
-  CLQL_KERNELS_SPLIT,    /* "split" */
-  CLQL_KERNELS_AVX2      /* "avx2": the x86 kernels in 256-bit form */
-} clql_kernels_choice;
 /* Which kernels run on ctx's device: the GPU variants (K-split products,
  * the activation quantization spread over the work-group) on devices that
  * are not CPUs, or everywhere with CLQL_KERNELS=split; never with another
- * CLQL_KERNELS family. *forced: the CLQL_KERNELS choice. Any other
- * CLQL_KERNELS value is CLQL_ERR_INVALID_ENV. */
+ * CLQL_KERNELS family. *forced: the context's CLQL_KERNELS choice. */
 clql_status clql_kernels_gpu(const clql_context *ctx, int *gpu, clql_kernels_choice *forced);
 /* Largest usable power-of-two work-group size for kernel on ctx's device. */
 size_t clql_work_group_size(clql_context *ctx, cl_kernel kernel, size_t wanted);
@@ -208,8 +276,27 @@ struct clql_context {
   cl_context context;
   cl_device_id device;
   cl_command_queue queue;
-  clql_device_info info;
+  clql_device_info info; /* info.memory: the report of the last probe */
+  clql_config config;    /* read once, at creation */
   struct clql_program_entry *programs;
+
+  /* The ledger: every device byte clql holds for this context. */
+  clql_budget budget;        /* the configured budget from the last probe, clql's own bytes included */
+  uint64_t held_at_probe;    /* what the context held when it was probed */
+  uint64_t resident;         /* weights + scales of its layers */
+  clql_layer **layers;       /* the layers on it, in creation order */
+  clql_model_layer *shapes;  /* their shapes, for the workspace plan */
+  size_t nlayers, layers_capacity;
+  /* The workspace every layer uses in turn: one buffer per part, each the
+   * part's bytes rounded to CLQL_WORKSPACE_ALIGN, so that it holds exactly
+   * clql_model_workspace_bytes(shapes, ws_batch, ws_flags).total. */
+  cl_mem part[CLQL_WS_PART_COUNT];
+  uint64_t ws_batch, ws_bytes;
+  unsigned ws_flags;
+  int ws_grows;              /* its plan stopped at the request: a larger one may fit */
+  clql_model_plan plan;      /* the plan of the held workspace (or the last one) */
+  uint64_t batch_cap, halvings; /* out-of-memory cap of the context's batch */
+
   clql_fault_fn fault_hook;
   void *fault_user;
   /* The activation kernel (owned by the program cache) and its local size,
@@ -221,6 +308,27 @@ struct clql_context {
 static inline cl_int clql_fault_check(clql_context *ctx, clql_fault_site site, size_t bytes) {
   return ctx->fault_hook ? ctx->fault_hook(ctx->fault_user, site, bytes) : CL_SUCCESS;
 }
+
+/* ---- the ledger (context.c) ---- */
+/* Bytes the context holds now: resident + workspace. */
+uint64_t clql_context_held(const clql_context *ctx);
+/* Account a layer of resident bytes on ctx: CLQL_ERR_DOES_NOT_FIT (naming
+ * needed and remaining bytes) when they do not fit what the budget leaves
+ * beside the other layers; the shared workspace is released when it must
+ * make room (it is planned again at the next pass). */
+clql_status clql_context_add_layer(clql_context *ctx, clql_layer *layer,
+                                   const clql_layer_shape *shape, uint64_t resident);
+void clql_context_remove_layer(clql_context *ctx, clql_layer *layer, uint64_t resident);
+/* The shared workspace for a pass of `request` tokens with ws flags `flags`
+ * (at least those parts): kept when it serves, else planned for the layers
+ * present from what the ledger leaves and allocated. *batch: the tokens one
+ * chunk may run (also set when allocating it fails: the batch that failed).
+ * CLQL_ERR_DOES_NOT_FIT when not even one token fits. */
+clql_status clql_context_workspace(clql_context *ctx, uint64_t request, unsigned flags,
+                                   uint64_t *batch);
+/* Out of memory at batch: release the workspace and cap the context's batch
+ * at half; CLQL_ERR_OUT_OF_DEVICE_MEMORY at batch 1. */
+clql_status clql_context_halve(clql_context *ctx, uint64_t batch, clql_status cause);
 
 /* clCreateBuffer through the fault hook; *out is NULL on failure, and the
  * status is the OpenCL error (detail recorded). */

@@ -48,15 +48,9 @@ struct clql_layer {
   uint64_t group_len;    /* weights per scale group (Kp for row and tensor scales) */
   cl_uint ngroups, scale_g, scale_n;
 
-  cl_mem part[CLQL_WS_PART_COUNT]; /* the held workspace, one buffer per part */
-  uint64_t ws_batch, ws_allocated;
-  unsigned ws_flags;
-
-  clql_layer_plan plan;
-  uint64_t batch_cap, chunks, halvings;
-  int logged;                  /* a plan decision has been logged */
-  clql_layer_plan logged_plan; /* the last one logged */
-  unsigned logged_flags;
+  clql_layer_plan plan;   /* the plan of the last pass */
+  uint64_t chunks;
+  int accounted;          /* the context's ledger counts the layer */
 };
 
 clql_status clql_buffer_create(clql_context *ctx, cl_mem_flags flags, uint64_t bytes, void *host,
@@ -363,15 +357,19 @@ clql_status clql_layer_create(clql_context *ctx, const clql_packed *packed,
     return clql_fail(CLQL_ERR_UNSUPPORTED, "shape %llux%llu exceeds the kernels' 32-bit indices",
                      (unsigned long long)s->n, (unsigned long long)s->k);
   if ((st = clql_packed_check(packed)) != CLQL_SUCCESS) return st;
-  clql_layer_plan p;
-  if ((st = clql_plan_layer(&ctx->info.memory, opts, s, 1, 0, &p)) != CLQL_SUCCESS) return st;
-  if (!p.fits)
-    return clql_fail(CLQL_ERR_DOES_NOT_FIT,
-                     "%s %llux%llu: %llu resident bytes + workspace of one token do not fit "
-                     "(budget %llu, max_alloc %llu)",
-                     clql_qtype_name(s->qtype), (unsigned long long)s->n, (unsigned long long)s->k,
-                     (unsigned long long)p.resident_bytes, (unsigned long long)p.budget.bytes,
-                     (unsigned long long)p.budget.max_alloc);
+  if (opts) { /* the layer's own budget must hold it and one token's workspace */
+    clql_budget_options o = clql_budget_options_over(&ctx->config.budget, opts);
+    clql_layer_plan p;
+    if ((st = clql_plan_layer(&ctx->info.memory, &o, s, 1, 0, &p)) != CLQL_SUCCESS) return st;
+    if (!p.fits)
+      return clql_fail(CLQL_ERR_DOES_NOT_FIT,
+                       "%s %llux%llu: %llu resident bytes + workspace of one token do not fit "
+                       "the layer's budget options (budget %llu, max_alloc %llu)",
+                       clql_qtype_name(s->qtype), (unsigned long long)s->n,
+                       (unsigned long long)s->k, (unsigned long long)p.resident_bytes,
+                       (unsigned long long)p.budget.bytes, (unsigned long long)p.budget.max_alloc);
+  }
+  const uint64_t resident = wb.weights + wb.scales; /* both bounded by layout's checks */
 
   unsigned rows = 1;
   if ((st = device_rows(ctx, &rows)) != CLQL_SUCCESS) return st;
@@ -390,6 +388,9 @@ clql_status clql_layer_create(clql_context *ctx, const clql_packed *packed,
   L->scale_n = s->group_size == CLQL_GROUP_TENSOR ? 0 : 1;
   st = device_div_rn(ctx, &L->div_rn);
   if (st == CLQL_SUCCESS) st = choose_family(L, &L->family);
+  /* The ledger first: nothing is allocated that the budget has no room for. */
+  if (st == CLQL_SUCCESS) st = clql_context_add_layer(ctx, L, s, resident);
+  if (st == CLQL_SUCCESS) L->accounted = 1;
   if (st == CLQL_SUCCESS)
     st = clql_buffer_create(ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, wb.weights, packed->weights,
                           "weights", &L->weights);
@@ -405,19 +406,13 @@ clql_status clql_layer_create(clql_context *ctx, const clql_packed *packed,
 }
 
 void clql_layer_release_workspace(clql_layer *layer) {
-  if (!layer) return;
-  for (int i = 0; i < CLQL_WS_PART_COUNT; i++) {
-    if (layer->part[i]) clReleaseMemObject(layer->part[i]);
-    layer->part[i] = NULL;
-  }
-  layer->ws_batch = 0;
-  layer->ws_allocated = 0;
-  layer->ws_flags = 0;
+  if (layer) clql_context_release_workspace(layer->ctx);
 }
 
 void clql_layer_destroy(clql_layer *layer) {
   if (!layer) return;
-  clql_layer_release_workspace(layer);
+  if (layer->accounted)
+    clql_context_remove_layer(layer->ctx, layer, layer->wb.weights + layer->wb.scales);
   if (layer->weights) clReleaseMemObject(layer->weights);
   if (layer->scales) clReleaseMemObject(layer->scales);
   clql_free(layer);
@@ -425,88 +420,48 @@ void clql_layer_destroy(clql_layer *layer) {
 
 /* ---- planning and the workspace ---- */
 
-static void log_plan(clql_layer *L, uint64_t tokens, unsigned flags) {
-  const clql_layer_plan *p = &L->plan;
-  if (L->logged && L->logged_flags == flags && L->logged_plan.batch == p->batch &&
-      L->logged_plan.limited_by == p->limited_by && L->logged_plan.fits == p->fits &&
-      L->logged_plan.budget.bytes == p->budget.bytes)
-    return;
-  L->logged = 1;
-  L->logged_plan = *p;
-  L->logged_flags = flags;
-  clql_log(CLQL_LOG_INFO,
-           "plan %s %llux%llu for %llu tokens: batch %llu (limited by %s%s), budget %llu bytes "
-           "(free %llu from %s%s, total %llu, reserve %llu, max_alloc %llu), resident %llu + "
-           "workspace %llu bytes",
-           clql_qtype_name(L->shape.qtype), (unsigned long long)L->shape.n,
-           (unsigned long long)L->shape.k, (unsigned long long)tokens, (unsigned long long)p->batch,
-           clql_limited_by_name(p->limited_by), L->batch_cap ? ", out-of-memory cap" : "",
-           (unsigned long long)p->budget.bytes, (unsigned long long)p->budget.free,
-           clql_mem_source_name(p->budget.free_source),
-           p->budget.free_is_fallback ? ", fallback to total" : "",
-           (unsigned long long)p->budget.total, (unsigned long long)p->budget.reserve,
-           (unsigned long long)p->budget.max_alloc, (unsigned long long)p->resident_bytes,
-           (unsigned long long)p->workspace.total);
-}
-
-static clql_status make_plan(clql_layer *L, uint64_t tokens, unsigned flags) {
-  uint64_t request = L->batch_cap && L->batch_cap < tokens ? L->batch_cap : tokens;
-  clql_status st = clql_plan_layer(&L->ctx->info.memory, L->has_opts ? &L->opts : NULL, &L->shape,
-                                   request, flags, &L->plan);
+/* The tokens one chunk of L may run for a pass of `tokens`: the context's
+ * workspace batch (held or planned now), narrowed by the layer's own budget
+ * options when it has them (a plan of the layer alone under them). The
+ * layer's plan records the outcome. */
+static clql_status plan_pass(clql_layer *L, uint64_t tokens, unsigned flags, uint64_t *batch) {
+  clql_context *ctx = L->ctx;
+  uint64_t b = 0;
+  clql_status st = clql_context_workspace(ctx, tokens, flags, &b);
+  *batch = b;
   if (st != CLQL_SUCCESS) return st;
-  log_plan(L, tokens, flags);
-  if (!L->plan.fits)
-    return clql_fail(CLQL_ERR_DOES_NOT_FIT,
-                     "%s %llux%llu: not even one token fits (budget %llu bytes, limited by %s)",
-                     clql_qtype_name(L->shape.qtype), (unsigned long long)L->shape.n,
-                     (unsigned long long)L->shape.k, (unsigned long long)L->plan.budget.bytes,
-                     clql_limited_by_name(L->plan.limited_by));
-  return CLQL_SUCCESS;
-}
-
-/* Hold a workspace of exactly the plan's parts for batch tokens. Passes
- * enqueued earlier may still use the buffers replaced here: OpenCL keeps a
- * released buffer until the commands that use it complete. */
-static clql_status ensure_workspace(clql_layer *L, uint64_t batch, unsigned flags) {
-  if (L->ws_batch == batch && L->ws_flags == flags) return CLQL_SUCCESS;
-  clql_layer_release_workspace(L);
-  clql_workspace_bytes ws;
-  clql_status st = clql_layout_workspace_bytes(&L->shape, batch, flags, &ws);
-  uint64_t allocated = 0;
-  for (int i = 0; st == CLQL_SUCCESS && i < CLQL_WS_PART_COUNT; i++) {
-    if (ws.part[i] == 0) continue;
-    st = clql_buffer_create(L->ctx, CL_MEM_READ_WRITE, ws.part[i], NULL,
-                            clql_workspace_part_name((clql_workspace_part)i), &L->part[i]);
-    /* What the device gave; the size asked for when it does not say. */
-    size_t size = 0;
-    if (st == CLQL_SUCCESS)
-      allocated += clGetMemObjectInfo(L->part[i], CL_MEM_SIZE, sizeof size, &size, NULL) ==
-                           CL_SUCCESS
-                       ? size
-                       : ws.part[i];
+  clql_layer_plan p;
+  memset(&p, 0, sizeof p);
+  p.limited_by = ctx->plan.limited_by;
+  if (L->has_opts) {
+    clql_budget_options o = clql_budget_options_over(&ctx->config.budget, &L->opts);
+    clql_layer_plan own;
+    if ((st = clql_plan_layer(&ctx->info.memory, &o, &L->shape, tokens, flags, &own)) !=
+        CLQL_SUCCESS)
+      return st;
+    if (!own.fits)
+      return clql_fail(CLQL_ERR_DOES_NOT_FIT,
+                       "%s %llux%llu: not even one token fits the layer's budget options "
+                       "(budget %llu bytes, limited by %s)",
+                       clql_qtype_name(L->shape.qtype), (unsigned long long)L->shape.n,
+                       (unsigned long long)L->shape.k, (unsigned long long)own.budget.bytes,
+                       clql_limited_by_name(own.limited_by));
+    if (own.batch < b) b = own.batch, p.limited_by = own.limited_by;
   }
-  if (st != CLQL_SUCCESS) {
-    clql_layer_release_workspace(L);
+  if (b > tokens) b = tokens, p.limited_by = CLQL_LIMITED_BY_REQUEST;
+  p.shape = L->shape;
+  p.budget = ctx->budget;
+  p.weights = L->wb;
+  p.batch = b;
+  p.fits = 1;
+  p.resident_bytes = L->wb.weights + L->wb.scales;
+  if ((st = clql_layout_workspace_bytes(&L->shape, b, flags, &p.workspace)) != CLQL_SUCCESS)
     return st;
-  }
-  L->ws_batch = batch;
-  L->ws_flags = flags;
-  L->ws_allocated = allocated;
-  return CLQL_SUCCESS;
-}
-
-/* After an out-of-memory failure at batch: free everything, cap at half. */
-static clql_status halve(clql_layer *L, uint64_t batch, clql_status cause) {
-  clql_layer_release_workspace(L);
-  if (batch <= 1)
-    return clql_fail(
-        CLQL_ERR_OUT_OF_DEVICE_MEMORY, "%s %llux%llu: %s at batch 1 (after %llu halvings)",
-        clql_qtype_name(L->shape.qtype), (unsigned long long)L->shape.n,
-        (unsigned long long)L->shape.k, clql_status_name(cause), (unsigned long long)L->halvings);
-  L->batch_cap = batch / 2;
-  L->halvings++;
-  clql_log(CLQL_LOG_WARN, "%s at batch %llu: retrying with batch %llu", clql_status_name(cause),
-           (unsigned long long)batch, (unsigned long long)L->batch_cap);
+  p.largest_buffer = p.workspace.largest;
+  if (L->wb.weights > p.largest_buffer) p.largest_buffer = L->wb.weights;
+  if (L->wb.scales > p.largest_buffer) p.largest_buffer = L->wb.scales;
+  L->plan = p;
+  *batch = b;
   return CLQL_SUCCESS;
 }
 
@@ -528,21 +483,22 @@ static clql_status chunk(clql_layer *L, const io_spec *io, uint64_t done, uint64
   if (io->x_host) {
     cl_int err = clql_fault_check(ctx, CLQL_FAULT_ENQUEUE, 0);
     if (err == CL_SUCCESS)
-      err = clEnqueueWriteBuffer(ctx->queue, L->part[CLQL_WS_INPUT], CL_FALSE, 0,
+      err = clEnqueueWriteBuffer(ctx->queue, ctx->part[CLQL_WS_INPUT], CL_FALSE, 0,
                                  (size_t)(nb * k * sizeof(float)), io->x_host + done * k, 0, NULL,
                                  NULL);
     if (err != CL_SUCCESS) st = clql_fail((clql_status)err, "staging x: %s", clql_status_name(err));
     if (st == CLQL_SUCCESS)
-      st = run_chunk(L, L->part, L->part[CLQL_WS_INPUT], 0, L->part[CLQL_WS_OUTPUT], 0, nb, NULL);
+      st = run_chunk(L, ctx->part, ctx->part[CLQL_WS_INPUT], 0, ctx->part[CLQL_WS_OUTPUT], 0, nb,
+                     NULL);
     if (st == CLQL_SUCCESS) {
-      err = clEnqueueReadBuffer(ctx->queue, L->part[CLQL_WS_OUTPUT], CL_TRUE, 0,
+      err = clEnqueueReadBuffer(ctx->queue, ctx->part[CLQL_WS_OUTPUT], CL_TRUE, 0,
                                 (size_t)(nb * n * sizeof(float)), io->y_host + done * n, 0, NULL,
                                 NULL);
       if (err != CL_SUCCESS)
         st = clql_fail((clql_status)err, "reading y: %s", clql_status_name(err));
     }
   } else {
-    st = run_chunk(L, L->part, io->x, done * k, io->y, done * n, nb, event);
+    st = run_chunk(L, ctx->part, io->x, done * k, io->y, done * n, nb, event);
   }
   return st;
 }
@@ -559,9 +515,8 @@ static clql_status forward(clql_layer *L, const io_spec *io, uint64_t batch, int
   clql_status st = CLQL_SUCCESS;
   L->chunks = 0;
   while (st == CLQL_SUCCESS && done < batch) {
-    st = make_plan(L, batch, flags);
-    const uint64_t planned = L->plan.batch;
-    if (st == CLQL_SUCCESS) st = ensure_workspace(L, planned, flags);
+    uint64_t planned = 0;
+    st = plan_pass(L, batch - done, flags, &planned);
     while (st == CLQL_SUCCESS && done < batch) {
       uint64_t nb = batch - done < planned ? batch - done : planned;
       st = chunk(L, io, done, nb, done + nb == batch ? event : NULL);
@@ -574,10 +529,10 @@ static clql_status forward(clql_layer *L, const io_spec *io, uint64_t batch, int
     if (st != CLQL_SUCCESS) {
       int retry = is_oom(st);
       st = settle(L->ctx, st, wait, &retry);
-      if (retry) st = halve(L, planned, st);
+      if (retry) st = clql_context_halve(L->ctx, planned, st);
     }
   }
-  if (st != CLQL_SUCCESS) clql_layer_release_workspace(L); /* a failed pass holds nothing */
+  if (st != CLQL_SUCCESS) clql_context_release_workspace(L->ctx); /* a failed pass holds nothing */
   return st;
 }
 
@@ -705,16 +660,16 @@ clql_status clql_layer_forward_workspace(clql_layer *layer, cl_mem x, cl_mem y, 
 
 clql_status clql_layer_get_stats(const clql_layer *layer, clql_layer_stats *out) {
   if (!layer || !out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "layer or output is NULL");
+  const clql_context *ctx = layer->ctx;
   memset(out, 0, sizeof *out);
   out->plan = layer->plan;
   out->resident_bytes = layer->wb.weights + layer->wb.scales;
-  for (int i = 0; i < CLQL_WS_PART_COUNT; i++)
-    out->workspace_planned += layer->plan.workspace.part[i];
-  out->workspace_allocated = layer->ws_allocated;
-  out->workspace_batch = layer->ws_batch;
-  out->workspace_flags = layer->ws_flags;
-  out->batch_cap = layer->batch_cap;
+  out->workspace_planned = ctx->ws_batch ? ctx->plan.workspace.total : 0;
+  out->workspace_allocated = ctx->ws_bytes;
+  out->workspace_batch = ctx->ws_batch;
+  out->workspace_flags = ctx->ws_flags;
+  out->batch_cap = ctx->batch_cap;
   out->chunks = layer->chunks;
-  out->halvings = layer->halvings;
+  out->halvings = ctx->halvings;
   return CLQL_SUCCESS;
 }

@@ -13,19 +13,18 @@ void clql_set_log_callback(clql_log_fn fn, void *user, clql_log_level max_level)
   log_fn_level = max_level;
 }
 
-/* CLQL_LOG is read on every check: it is cheap, and tests change it at run time. */
-static clql_log_level env_level(void) {
-  const char *v = getenv("CLQL_LOG");
-  if (!v || !*v) return CLQL_LOG_OFF;
-  static const char *const names[] = {"off", "error", "warn", "info", "debug"};
-  for (int i = 0; i < 5; i++)
-    if (strcmp(v, names[i]) == 0) return (clql_log_level)i;
-  return CLQL_LOG_WARN; /* unknown value: keep warnings so the mistake is visible */
+/* The level of CLQL_LOG as clql last read it: each reading of the
+ * environment sets it (unset: off), and so does a configuration passed to a
+ * context that sets CLQL_LOG. Never read from the environment here. */
+static volatile int process_level = CLQL_LOG_OFF;
+
+void clql_log_apply(const clql_config *c, int always) {
+  if (c && (always || clql_config_text(c, CLQL_KNOB_LOG))) process_level = (int)c->log_level;
 }
 
 int clql_log_enabled(clql_log_level level) {
   if (log_fn) return level <= log_fn_level;
-  return level <= env_level();
+  return (int)level <= process_level;
 }
 
 void clql_log(clql_log_level level, const char *fmt, ...) {

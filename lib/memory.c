@@ -1,4 +1,4 @@
-/* Memory reports of live devices, cached per device for $CLQL_PROBE_TTL_MS:
+/* Memory reports of live devices, cached per device for CLQL_PROBE_TTL_MS:
  * free memory changes, but a forward pass must not pay for a vendor-library
  * round trip each time. clql_device_memory is the cached path,
  * clql_device_memory_refresh the uncached one. */
@@ -26,18 +26,6 @@ static unsigned long long now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
-}
-
-unsigned long clql_probe_ttl_ms(void) {
-  const char *v = getenv("CLQL_PROBE_TTL_MS");
-  if (!v || !*v) return DEFAULT_TTL_MS;
-  cl_ulong ms = 0;
-  const char *why = NULL;
-  if (!clql_parse_u64(v, &ms, &why) || ms > MAX_TTL_MS) {
-    clql_warn_env_once("CLQL_PROBE_TTL_MS", v, "expected milliseconds from 0 to 86400000");
-    return DEFAULT_TTL_MS;
-  }
-  return (unsigned long)ms;
 }
 
 /* Index of device in the cache, or cache_count. Called with the lock held. */
@@ -86,31 +74,48 @@ __attribute__((destructor)) static void cache_free(void) {
 
 clql_status clql_memory_cached(const clql_probe_target *t, cl_device_id device,
                                clql_memory_report *out) {
-  unsigned long ttl = clql_probe_ttl_ms();
+  unsigned long ttl = t->config->probe_ttl_ms;
   if (ttl && cache_get(device, ttl, out)) return CLQL_SUCCESS;
   clql_status st = clql_probe_run(t, out, NULL, NULL);
   if (st == CLQL_SUCCESS && ttl) cache_put(device, out);
   return st;
 }
 
-clql_status clql_device_memory(cl_device_id device, clql_memory_report *out) {
+clql_status clql_device_memory_with(cl_device_id device, const clql_config *cfg, int cached,
+                                    clql_memory_report *out, clql_mem_trace_fn trace,
+                                    void *user) {
+  if (cached && cfg->probe_ttl_ms && cache_get(device, cfg->probe_ttl_ms, out))
+    return CLQL_SUCCESS;
+  clql_probe_target target;
+  clql_status st = clql_probe_target_from_device(device, &target);
+  target.config = cfg;
+  if (st == CLQL_SUCCESS) st = clql_probe_run(&target, out, trace, user);
+  if (st == CLQL_SUCCESS && cfg->probe_ttl_ms) cache_put(device, out);
+  clql_probe_target_release(&target);
+  return st;
+}
+
+/* The public calls have no configuration: each reads the environment once. */
+static clql_status from_env(cl_device_id device, int cached, clql_memory_report *out,
+                            clql_mem_trace_fn trace, void *user) {
   if (!device || !out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "device or report is NULL");
-  unsigned long ttl = clql_probe_ttl_ms();
-  if (ttl && cache_get(device, ttl, out)) return CLQL_SUCCESS;
-  return clql_device_memory_trace(device, out, NULL, NULL);
+  clql_config cfg;
+  clql_status st = clql_config_init_env(&cfg);
+  if (st != CLQL_SUCCESS) return st;
+  st = clql_device_memory_with(device, &cfg, cached, out, trace, user);
+  clql_config_clear(&cfg);
+  return st;
+}
+
+clql_status clql_device_memory(cl_device_id device, clql_memory_report *out) {
+  return from_env(device, 1, out, NULL, NULL);
 }
 
 clql_status clql_device_memory_refresh(cl_device_id device, clql_memory_report *out) {
-  return clql_device_memory_trace(device, out, NULL, NULL);
+  return from_env(device, 0, out, NULL, NULL);
 }
 
 clql_status clql_device_memory_trace(cl_device_id device, clql_memory_report *out,
                                      clql_mem_trace_fn trace, void *user) {
-  if (!device || !out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "device or report is NULL");
-  clql_probe_target target;
-  clql_status st = clql_probe_target_from_device(device, &target);
-  if (st == CLQL_SUCCESS) st = clql_probe_run(&target, out, trace, user);
-  if (st == CLQL_SUCCESS && clql_probe_ttl_ms()) cache_put(device, out);
-  clql_probe_target_release(&target);
-  return st;
+  return from_env(device, 0, out, trace, user);
 }

@@ -51,9 +51,10 @@ static void label_device(set_device *d, long sub) {
 }
 
 /* Add a context of clql's own on the device info describes. */
-static clql_status add_owned(clql_device_set *set, const clql_device_info *info, long sub) {
+static clql_status add_owned(clql_device_set *set, const clql_device_info *info, long sub,
+                             const clql_config *cfg) {
   set_device *d = &set->dev[set->count];
-  clql_status st = clql_context_create_on(info, &d->ctx);
+  clql_status st = clql_context_create_on(info, cfg, &d->ctx);
   if (st != CLQL_SUCCESS) return st;
   d->owned = 1;
   d->info = *info;
@@ -91,16 +92,17 @@ static clql_status choose(const char *source, const clql_selector_list *list,
 }
 
 /* The devices a selector list chooses, in a malloc'd array. */
-static clql_status select_devices(const char *selectors, clql_device_info **out, size_t *count) {
+static clql_status select_devices(const char *selectors, const clql_config *cfg,
+                                  clql_device_info **out, size_t *count) {
   *out = NULL;
   *count = 0;
   clql_selector_list list;
   const char *source;
-  clql_status st = clql_selector_list_of(selectors, &list, &source);
+  clql_status st = clql_selector_list_of(selectors, cfg, &list, &source);
   if (st != CLQL_SUCCESS) return st;
   clql_device_info *all = NULL;
   size_t n = 0, m = 0, *pick = NULL;
-  st = clql_devices_all(&all, &n);
+  st = clql_devices_all(cfg, &all, &n);
   if (st == CLQL_SUCCESS && !(pick = clql_calloc(n > list.count ? n : list.count, sizeof *pick)))
     st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device selection");
   if (st == CLQL_SUCCESS) st = choose(source, &list, all, n, pick, &m);
@@ -123,7 +125,10 @@ clql_status clql_devices_select(const char *selectors, clql_device_info *devices
   if (!devices && capacity) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "devices is NULL");
   clql_device_info *chosen;
   size_t m;
-  clql_status st = select_devices(selectors, &chosen, &m);
+  clql_config cfg;
+  clql_status st = clql_config_init_env(&cfg);
+  if (st == CLQL_SUCCESS) st = select_devices(selectors, &cfg, &chosen, &m);
+  clql_config_clear(&cfg);
   if (st != CLQL_SUCCESS) return st;
   for (size_t i = 0; devices && i < m && i < capacity; i++) devices[i] = chosen[i];
   clql_free(chosen);
@@ -136,14 +141,18 @@ clql_status clql_devices_select(const char *selectors, clql_device_info *devices
 clql_status clql_device_set_create(const char *selectors, clql_device_set **out) {
   if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "out is NULL");
   *out = NULL;
-  clql_device_info *chosen;
+  clql_device_info *chosen = NULL;
   size_t m;
-  clql_status st = select_devices(selectors, &chosen, &m);
+  clql_config cfg; /* the environment, read once for every context of the set */
+  clql_status st = clql_config_init_env(&cfg);
   if (st != CLQL_SUCCESS) return st;
-  clql_device_set *set = set_alloc(m);
-  if (!set) st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device set");
-  for (size_t k = 0; st == CLQL_SUCCESS && k < m; k++) st = add_owned(set, &chosen[k], -1);
+  st = select_devices(selectors, &cfg, &chosen, &m);
+  clql_device_set *set = NULL;
+  if (st == CLQL_SUCCESS && !(set = set_alloc(m)))
+    st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device set");
+  for (size_t k = 0; st == CLQL_SUCCESS && k < m; k++) st = add_owned(set, &chosen[k], -1, &cfg);
   clql_free(chosen);
+  clql_config_clear(&cfg);
   if (st != CLQL_SUCCESS) {
     clql_device_set_destroy(set);
     return st;
@@ -170,7 +179,7 @@ clql_status clql_device_set_wrap(clql_context *const *contexts, size_t count,
   /* Wrapped contexts do not know their indices; the enumeration does. */
   clql_device_info *all = NULL;
   size_t n = 0;
-  if (clql_devices_all(&all, &n) != CLQL_SUCCESS) n = 0;
+  if (clql_devices_all(&contexts[0]->config, &all, &n) != CLQL_SUCCESS) n = 0;
   for (size_t i = 0; i < count; i++) {
     set_device *d = &set->dev[i];
     d->ctx = contexts[i];
@@ -220,14 +229,22 @@ clql_status clql_device_set_partition(const char *selector, clql_partition how,
     if (values[i] == 0)
       return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "value %zu of the partition is 0", i);
   clql_device_info parent;
-  clql_status st = clql_device_select(selector, &parent);
+  clql_config cfg;
+  clql_status st = clql_config_init_env(&cfg);
   if (st != CLQL_SUCCESS) return st;
+  st = clql_device_select_with(selector, &cfg, &parent);
+  if (st != CLQL_SUCCESS) {
+    clql_config_clear(&cfg);
+    return st;
+  }
   const cl_device_partition_property type =
       how == CLQL_PARTITION_EQUALLY ? CL_DEVICE_PARTITION_EQUALLY : CL_DEVICE_PARTITION_BY_COUNTS;
   const char *what = how == CLQL_PARTITION_EQUALLY ? "equally" : "by counts";
-  if (!offers_partition(parent.device, type))
+  if (!offers_partition(parent.device, type)) {
+    clql_config_clear(&cfg);
     return clql_fail(CLQL_ERR_UNSUPPORTED, "device %u:%u '%s' cannot be partitioned %s",
                      parent.platform_index, parent.device_index, parent.name, what);
+  }
   cl_device_partition_property props[MAX_PARTS + 3];
   size_t np = 0;
   props[np++] = type;
@@ -237,15 +254,18 @@ clql_status clql_device_set_partition(const char *selector, clql_partition how,
   cl_uint nsub = 0;
   cl_int err = clCreateSubDevices(parent.device, props, 0, NULL, &nsub);
   if (err == CL_SUCCESS && nsub == 0) err = CL_DEVICE_PARTITION_FAILED;
-  if (err != CL_SUCCESS)
+  if (err != CL_SUCCESS) {
+    clql_config_clear(&cfg);
     return clql_fail((clql_status)err, "partitioning device %u:%u '%s' %s: %s",
                      parent.platform_index, parent.device_index, parent.name, what,
                      clql_status_name(err));
+  }
   cl_device_id *subs = clql_calloc(nsub, sizeof *subs);
   clql_device_set *set = set_alloc(nsub);
   if (!subs || !set) {
     clql_free(subs);
     clql_device_set_destroy(set);
+    clql_config_clear(&cfg);
     return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "device set");
   }
   cl_uint made = 0;
@@ -258,16 +278,17 @@ clql_status clql_device_set_partition(const char *selector, clql_partition how,
   cl_uint i = 0;
   for (; st == CLQL_SUCCESS && i < made && i < nsub; i++) {
     clql_device_info info;
-    st = clql_device_fill(parent.platform, subs[i], &info);
+    st = clql_device_fill(parent.platform, subs[i], &cfg, &info);
     if (st != CLQL_SUCCESS) break;
     info.index = parent.index;
     info.platform_index = parent.platform_index;
     info.device_index = parent.device_index;
-    if ((st = add_owned(set, &info, (long)i)) != CLQL_SUCCESS) break;
+    if ((st = add_owned(set, &info, (long)i, &cfg)) != CLQL_SUCCESS) break;
     set->dev[set->count - 1].sub = subs[i];
   }
   for (; i < made && i < nsub; i++) clReleaseDevice(subs[i]); /* not handed to the set */
   clql_free(subs);
+  clql_config_clear(&cfg);
   if (st != CLQL_SUCCESS) {
     clql_device_set_destroy(set);
     return st;
@@ -291,7 +312,7 @@ const char *clql_device_set_label(const clql_device_set *set, size_t index) {
 }
 
 const clql_budget_options *clql_device_set_opts(const clql_device_set *set, size_t index) {
-  return set->dev[index].has_opts ? &set->dev[index].opts : NULL;
+  return set->dev[index].has_opts ? &set->dev[index].opts : &set->dev[index].ctx->config.budget;
 }
 
 static clql_status check_index(const clql_device_set *set, size_t index) {
@@ -310,9 +331,11 @@ clql_status clql_device_set_budget(clql_device_set *set, size_t index,
     d->has_opts = 0;
     return CLQL_SUCCESS;
   }
+  /* over the context's own knobs, as options passed to a layer are */
+  clql_budget_options o = clql_budget_options_over(&d->ctx->config.budget, opts);
   clql_budget b; /* checks every value the options set */
-  if ((st = clql_budget_compute(&d->info.memory, opts, &b)) != CLQL_SUCCESS) return st;
-  d->opts = *opts;
+  if ((st = clql_budget_compute(&d->info.memory, &o, &b)) != CLQL_SUCCESS) return st;
+  d->opts = o;
   d->has_opts = 1;
   return CLQL_SUCCESS;
 }
@@ -328,18 +351,13 @@ clql_status clql_device_set_throughput(clql_device_set *set, size_t index, doubl
 
 clql_status clql_split_mode_env(clql_split_mode *mode) {
   if (!mode) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "mode is NULL");
-  const char *value = getenv("CLQL_SPLIT");
-  if (!value || !*value) return clql_fail(CLQL_ERR_NOT_FOUND, "CLQL_SPLIT is not set");
-  char word[16] = "";
-  const char *b = value + strspn(value, " \t"), *e = b + strlen(b);
-  while (e > b && (e[-1] == ' ' || e[-1] == '\t')) e--;
-  if ((size_t)(e - b) < sizeof word) memcpy(word, b, (size_t)(e - b)), word[e - b] = '\0';
-  if (clql_split_mode_parse(word, mode) == CLQL_SUCCESS) return CLQL_SUCCESS;
-  /* clql_log and clql_fail make the value printable */
-  clql_log(CLQL_LOG_WARN, "ignoring CLQL_SPLIT='%.*s': not rows or layers",
-           CLQL_ENV_VALUE_MAX, value);
-  return clql_fail(CLQL_ERR_INVALID_ENV, "CLQL_SPLIT='%.*s': not rows or layers",
-                   CLQL_ENV_VALUE_MAX, value);
+  clql_config cfg;
+  clql_status st = clql_config_init_env(&cfg);
+  if (st != CLQL_SUCCESS) return st;
+  const int set = clql_config_text(&cfg, CLQL_KNOB_SPLIT) != NULL;
+  if (set) *mode = cfg.split;
+  clql_config_clear(&cfg);
+  return set ? CLQL_SUCCESS : clql_fail(CLQL_ERR_NOT_FOUND, "CLQL_SPLIT is not set");
 }
 
 clql_status clql_device_set_plan(const clql_device_set *set, const clql_model_layer *layers,

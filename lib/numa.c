@@ -53,9 +53,13 @@ clql_status clql_pci_numa(const clql_pci_address *pci, clql_numa_info *out) {
   if (!pci || !out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "pci or out is NULL");
   char bdf[32], dir[PATH_MAX], path[PATH_MAX + 32];
   clql_format_bdf(pci, bdf, sizeof bdf);
-  if (!clql_path(dir, sizeof dir, "%s/bus/pci/devices/%s",
-                 clql_probe_root("CLQL_SYSFS_ROOT", "/sys"), bdf))
-    return clql_fail(CLQL_ERR_NOT_FOUND, "CLQL_SYSFS_ROOT is too long");
+  clql_config cfg;
+  clql_status st = clql_config_init_env(&cfg);
+  if (st != CLQL_SUCCESS) return st;
+  int fits = clql_path(dir, sizeof dir, "%s/bus/pci/devices/%s",
+                       clql_probe_root(&cfg, CLQL_KNOB_SYSFS_ROOT, "/sys"), bdf);
+  clql_config_clear(&cfg);
+  if (!fits) return clql_fail(CLQL_ERR_NOT_FOUND, "CLQL_SYSFS_ROOT is too long");
   struct stat sb;
   if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
     return clql_fail(CLQL_ERR_NOT_FOUND, "no PCI device %s in sysfs", bdf);

@@ -32,16 +32,45 @@ static uint64_t share_of(uint64_t total, double num, double den) {
   return v >= (double)total ? total : (uint64_t)v;
 }
 
-/* opts with the unset knobs filled from the environment. */
-static clql_budget_options with_env(const clql_budget_options *opts) {
-  clql_budget_options o = *opts, env;
-  clql_env_budget_options(opts->set, &env);
-  if (env.set & CLQL_BUDGET_FRACTION) o.fraction = env.fraction;
-  if (env.set & CLQL_BUDGET_LIMIT) o.limit = env.limit;
-  if (env.set & CLQL_BUDGET_RESERVE_BYTES) o.reserve_bytes = env.reserve_bytes;
-  if (env.set & CLQL_BUDGET_RESERVE_PERCENT) o.reserve_percent = env.reserve_percent;
-  if (env.set & CLQL_BUDGET_MAX_BATCH) o.max_batch = env.max_batch;
-  o.set |= env.set;
+int clql_budget_options_valid(const clql_budget_options *o, unsigned bits, const char **why) {
+  bits &= o->set;
+  if ((bits & CLQL_BUDGET_FRACTION) && !(o->fraction > 0.0 && o->fraction <= 1.0)) {
+    *why = "fraction not in (0, 1]";
+    return 0;
+  }
+  if ((bits & CLQL_BUDGET_LIMIT) && o->limit == 0) {
+    *why = "a limit of 0 bytes (unset the knob for no limit)";
+    return 0;
+  }
+  if ((bits & CLQL_BUDGET_RESERVE_PERCENT) &&
+      !(o->reserve_percent >= 0.0 && o->reserve_percent <= 100.0)) {
+    *why = "reserve percentage not in [0, 100]";
+    return 0;
+  }
+  if ((bits & CLQL_BUDGET_MAX_BATCH) && o->max_batch == 0) {
+    *why = "a batch cap of 0 (must be at least 1)";
+    return 0;
+  }
+  return 1;
+}
+
+clql_budget_options clql_budget_options_over(const clql_budget_options *base,
+                                             const clql_budget_options *opts) {
+  clql_budget_options o = *base;
+  if (!opts) return o;
+  const unsigned s = opts->set;
+  if (s & CLQL_BUDGET_FRACTION) o.fraction = opts->fraction;
+  if (s & CLQL_BUDGET_LIMIT) o.limit = opts->limit;
+  /* the two reserve bits are one knob */
+  if (s & (CLQL_BUDGET_RESERVE_BYTES | CLQL_BUDGET_RESERVE_PERCENT)) {
+    o.set &= ~(CLQL_BUDGET_RESERVE_BYTES | CLQL_BUDGET_RESERVE_PERCENT);
+    o.from_env &= ~(CLQL_BUDGET_RESERVE_BYTES | CLQL_BUDGET_RESERVE_PERCENT);
+    o.reserve_bytes = opts->reserve_bytes;
+    o.reserve_percent = opts->reserve_percent;
+  }
+  if (s & CLQL_BUDGET_MAX_BATCH) o.max_batch = opts->max_batch;
+  o.from_env = (o.from_env & ~s) | (opts->from_env & s);
+  o.set |= s;
   return o;
 }
 
@@ -50,12 +79,15 @@ clql_status clql_budget_compute(const clql_memory_report *mem, const clql_budget
   if (!mem || !out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "memory report or output is NULL");
   if (mem->total == 0)
     return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "the device reports no total memory (0 bytes)");
-  clql_budget_options none;
-  memset(&none, 0, sizeof none);
-  clql_budget_options o = with_env(opts ? opts : &none);
+  clql_budget_options o;
+  memset(&o, 0, sizeof o);
+  if (opts) o = *opts;
+  const char *why = NULL;
+  if (!clql_budget_options_valid(&o, o.set, &why))
+    return clql_fail(CLQL_ERR_INVALID_CONFIG, "budget options: %s", why);
   clql_budget b;
   memset(&b, 0, sizeof b);
-  b.from_env = o.set & ~(opts ? opts->set : 0u);
+  b.from_env = o.from_env & o.set;
   b.total = mem->total;
   b.max_alloc = mem->max_alloc ? mem->max_alloc : mem->total;
   b.free_is_fallback = !mem->free_known;
@@ -63,29 +95,16 @@ clql_status clql_budget_compute(const clql_memory_report *mem, const clql_budget
   b.free = mem->free_known && mem->free < mem->total ? mem->free : mem->total;
 
   b.fraction = b.free_is_fallback ? FALLBACK_FRACTION : DEFAULT_FRACTION;
-  if (o.set & CLQL_BUDGET_FRACTION) {
-    if (!(o.fraction > 0.0 && o.fraction <= 1.0))
-      return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "fraction %g is not in (0, 1]", o.fraction);
-    b.fraction = o.fraction;
-  }
+  if (o.set & CLQL_BUDGET_FRACTION) b.fraction = o.fraction;
   double pct = b.free_is_fallback ? FALLBACK_RESERVE_PERCENT : DEFAULT_RESERVE_PERCENT;
   uint64_t floor_bytes = share_of(b.total, RESERVE_MIN_MAX_SHARE, 1.0);
   if (floor_bytes > DEFAULT_RESERVE_MIN) floor_bytes = DEFAULT_RESERVE_MIN;
   b.reserve = share_of(b.total, pct, 100.0);
   if (b.reserve < floor_bytes) b.reserve = floor_bytes;
-  if (o.set & CLQL_BUDGET_RESERVE_PERCENT) {
-    if (!(o.reserve_percent >= 0.0 && o.reserve_percent <= 100.0))
-      return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "reserve %g%% is not in [0, 100]",
-                       o.reserve_percent);
-    b.reserve = share_of(b.total, o.reserve_percent, 100.0);
-  }
+  if (o.set & CLQL_BUDGET_RESERVE_PERCENT) b.reserve = share_of(b.total, o.reserve_percent, 100.0);
   if (o.set & CLQL_BUDGET_RESERVE_BYTES) b.reserve = o.reserve_bytes;
   b.limit = (o.set & CLQL_BUDGET_LIMIT) ? o.limit : UINT64_MAX;
-  b.max_batch = DEFAULT_MAX_BATCH;
-  if (o.set & CLQL_BUDGET_MAX_BATCH) {
-    if (o.max_batch == 0) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "max_batch is 0");
-    b.max_batch = o.max_batch;
-  }
+  b.max_batch = (o.set & CLQL_BUDGET_MAX_BATCH) ? o.max_batch : DEFAULT_MAX_BATCH;
 
   uint64_t from_free = b.free > b.reserve ? b.free - b.reserve : 0;
   uint64_t from_fraction = share_of(b.total, b.fraction, 1.0);
@@ -206,20 +225,22 @@ clql_status clql_plan_layer(const clql_memory_report *mem, const clql_budget_opt
   return CLQL_SUCCESS;
 }
 
-clql_status clql_plan_model(const clql_memory_report *mem, const clql_budget_options *opts,
-                            const clql_model_layer *layers, size_t count,
-                            uint64_t requested_batch, unsigned ws_flags, clql_model_plan *out) {
-  if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "plan output is NULL");
+clql_status clql_plan_model_in(const clql_budget *budget, const clql_model_layer *layers,
+                               size_t count, uint64_t other_resident, uint64_t requested_batch,
+                               unsigned ws_flags, clql_model_plan *out) {
   clql_model_plan p;
   memset(&p, 0, sizeof p);
-  clql_status st = clql_budget_compute(mem, opts, &p.budget);
-  if (st == CLQL_SUCCESS) st = clql_model_resident(layers, count, &p.weight_bytes, &p.largest);
+  p.budget = *budget;
+  clql_status st = clql_model_resident(layers, count, &p.weight_bytes, &p.largest);
   if (st != CLQL_SUCCESS) return st;
   for (size_t i = 0; i < count; i++)
     if (!clql_add_u64(p.layers, layers[i].count, &p.layers))
       return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "layer counts overflow 64 bits at layer %zu", i);
+  uint64_t resident;
+  if (!clql_add_u64(p.weight_bytes, other_resident, &resident))
+    return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "resident bytes overflow 64 bits");
 
-  search_ctx c = {layers, count, ws_flags, &p.budget, p.weight_bytes};
+  search_ctx c = {layers, count, ws_flags, &p.budget, resident};
   st = search(&c, p.largest.bytes <= p.budget.max_alloc, requested_batch, &p.batch, &p.limited_by);
   size_t owner[CLQL_WS_PART_COUNT];
   if (st == CLQL_SUCCESS)
@@ -234,9 +255,19 @@ clql_status clql_plan_model(const clql_memory_report *mem, const clql_budget_opt
     p.largest.kind = CLQL_BUFFER_WORKSPACE;
     p.largest.part = (clql_workspace_part)part;
   }
-  if (!clql_add_u64(p.weight_bytes, p.workspace.total, &p.need_bytes))
+  if (!clql_add_u64(resident, p.workspace.total, &p.need_bytes))
     return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "model weights + workspace overflow 64 bits");
   if (p.need_bytes > p.budget.bytes) p.over_budget_bytes = p.need_bytes - p.budget.bytes;
   *out = p;
   return CLQL_SUCCESS;
+}
+
+clql_status clql_plan_model(const clql_memory_report *mem, const clql_budget_options *opts,
+                            const clql_model_layer *layers, size_t count,
+                            uint64_t requested_batch, unsigned ws_flags, clql_model_plan *out) {
+  if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "plan output is NULL");
+  clql_budget b;
+  clql_status st = clql_budget_compute(mem, opts, &b);
+  if (st != CLQL_SUCCESS) return st;
+  return clql_plan_model_in(&b, layers, count, 0, requested_batch, ws_flags, out);
 }

@@ -26,9 +26,10 @@ struct clql_program_entry {
 };
 
 /* Source text of `name`.cl; *owned is set when the caller must free it. */
-static clql_status load_source(const char *name, const char **text, char **owned) {
+static clql_status load_source(const clql_context *ctx, const char *name, const char **text,
+                               char **owned) {
   *owned = NULL;
-  const char *dir = clql_env_path("CLQL_KERNEL_DIR");
+  const char *dir = clql_config_text(&ctx->config, CLQL_KNOB_KERNEL_DIR);
   if (dir) {
     char path[PATH_MAX];
     if (!clql_path(path, sizeof path, "%s/%s.cl", dir, name))
@@ -56,8 +57,8 @@ static clql_status build_program(clql_context *ctx, const char *name, const char
                                  cl_program *out) {
   const char *text[2] = {NULL, NULL};
   char *owned[2] = {NULL, NULL};
-  clql_status st = load_source(CLQL_PRELUDE, &text[0], &owned[0]);
-  if (st == CLQL_SUCCESS) st = load_source(name, &text[1], &owned[1]);
+  clql_status st = load_source(ctx, CLQL_PRELUDE, &text[0], &owned[0]);
+  if (st == CLQL_SUCCESS) st = load_source(ctx, name, &text[1], &owned[1]);
   if (st != CLQL_SUCCESS) {
     clql_free(owned[0]);
     return st;
@@ -164,21 +165,10 @@ void clql_program_cache_clear(clql_context *ctx) {
 }
 
 clql_status clql_kernels_gpu(const clql_context *ctx, int *gpu, clql_kernels_choice *forced) {
-  static const char *const names[] = {[CLQL_KERNELS_PORTABLE] = "portable",
-                                      [CLQL_KERNELS_SPLIT] = "split",
-                                      [CLQL_KERNELS_AVX2] = "avx2"};
-  const char *choice = getenv("CLQL_KERNELS");
-  *forced = CLQL_KERNELS_AUTO;
-  *gpu = !(ctx->info.type & CL_DEVICE_TYPE_CPU);
-  if (!choice || !*choice) return CLQL_SUCCESS;
-  for (int i = CLQL_KERNELS_PORTABLE; i <= CLQL_KERNELS_AVX2; i++)
-    if (strcmp(choice, names[i]) == 0) {
-      *forced = (clql_kernels_choice)i;
-      *gpu = i == CLQL_KERNELS_SPLIT;
-      return CLQL_SUCCESS;
-    }
-  return clql_fail(CLQL_ERR_INVALID_ENV, "CLQL_KERNELS='%.32s': not portable, split or avx2",
-                   choice);
+  *forced = ctx->config.kernels;
+  *gpu = *forced == CLQL_KERNELS_AUTO ? !(ctx->info.type & CL_DEVICE_TYPE_CPU)
+                                      : *forced == CLQL_KERNELS_SPLIT;
+  return CLQL_SUCCESS;
 }
 
 size_t clql_work_group_size(clql_context *ctx, cl_kernel kernel, size_t wanted) {

@@ -10,10 +10,10 @@
 
 #define STAGED (CLQL_WS_WITH_INPUT | CLQL_WS_WITH_OUTPUT)
 
-/* What a device holds, shared by the layers on it. */
+/* What a device holds, shared by the layers on it (whose context shares
+ * one workspace among them). */
 typedef struct {
   clql_split_device_stats s;
-  int keep_workspace; /* hold a workspace between passes: the device has one layer */
 } device_state;
 
 /* One device's rows [begin, end) of a layer; layer NULL when it has none. */
@@ -232,7 +232,6 @@ clql_status clql_split_layer_create(clql_device_set *set, const clql_split_part 
     if (st == CLQL_SUCCESS) st = plan_device(set, d, &sub, e > b, &dev[d]);
     dev[d].s.row_begin = b;
     dev[d].s.row_end = e;
-    dev[d].keep_workspace = 1;
   }
   if (st != CLQL_SUCCESS) {
     clql_free(dev);
@@ -274,8 +273,6 @@ static void run_job(job *j) {
   if (clql_layer_get_stats(j->layer, &ls) == CLQL_SUCCESS &&
       ls.workspace_allocated > j->dev->s.workspace_peak_bytes)
     j->dev->s.workspace_peak_bytes = ls.workspace_allocated;
-  /* Several layers on a device take turns with one workspace, as planned. */
-  if (!j->dev->keep_workspace) clql_layer_release_workspace(j->layer);
   clql_free(tmp);
   j->status = st;
   if (st != CLQL_SUCCESS) clql_strlcpy(j->detail, clql_last_error_detail(), sizeof j->detail);
@@ -478,7 +475,6 @@ clql_status clql_split_model_create(clql_device_set *set, const clql_split_plan 
     clql_split_model_destroy(m);
     return st;
   }
-  for (size_t d = 0; d < devices; d++) m->dev[d].keep_workspace = m->dev[d].s.layers == 1;
   *out = m;
   return CLQL_SUCCESS;
 }

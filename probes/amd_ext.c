@@ -39,4 +39,4 @@ static int amd_run(const clql_probe_target *t, clql_probe_result *r, char *why, 
   return 1;
 }
 
-const clql_probe_source clql_probe_source_amd_ext = {"amd-ext", amd_run, NULL, 0};
+const clql_probe_source clql_probe_source_amd_ext = {"amd-ext", amd_run, -1, 0};

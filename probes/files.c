@@ -6,14 +6,8 @@
 #include <unistd.h>
 #include "probe.h"
 
-const char *clql_env_path(const char *var) {
-  if (getuid() != geteuid() || getgid() != getegid()) return NULL;
-  const char *v = getenv(var);
-  return v && *v ? v : NULL;
-}
-
-const char *clql_probe_root(const char *var, const char *fallback) {
-  const char *v = clql_env_path(var);
+const char *clql_probe_root(const clql_config *cfg, clql_knob k, const char *fallback) {
+  const char *v = clql_config_text(cfg, k);
   return v ? v : fallback;
 }
 
@@ -42,9 +36,7 @@ int clql_dl_symbol(void *lib, const char *name, void *fn_out) {
   return 1;
 }
 
-void *clql_probe_dlopen(const char *env_var, const char *soname, char *failure,
-                        size_t failure_size) {
-  const char *path = clql_probe_root(env_var, soname);
+void *clql_probe_dlopen(const char *path, char *failure, size_t failure_size) {
   void *lib = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
   if (!lib) snprintf(failure, failure_size, "cannot load %s", path);
   return lib;

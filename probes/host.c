@@ -8,9 +8,10 @@
 
 #define TEXT_MAX 65536
 
-int clql_host_mem_available(cl_ulong *bytes) {
+int clql_host_mem_available(const clql_config *cfg, cl_ulong *bytes) {
   char path[PATH_MAX];
-  if (!clql_path(path, sizeof path, "%s/meminfo", clql_probe_root("CLQL_PROC_ROOT", "/proc")))
+  if (!clql_path(path, sizeof path, "%s/meminfo",
+                 clql_probe_root(cfg, CLQL_KNOB_PROC_ROOT, "/proc")))
     return 0;
   char *text;
   int got = clql_read_text_file(path, TEXT_MAX, &text);
@@ -103,9 +104,9 @@ static int has_dotdot(const char *path) {
   return 0;
 }
 
-int clql_host_cgroup_free(cl_ulong *bytes) {
-  const char *proc = clql_probe_root("CLQL_PROC_ROOT", "/proc");
-  const char *sys = clql_probe_root("CLQL_SYSFS_ROOT", "/sys");
+int clql_host_cgroup_free(const clql_config *cfg, cl_ulong *bytes) {
+  const char *proc = clql_probe_root(cfg, CLQL_KNOB_PROC_ROOT, "/proc");
+  const char *sys = clql_probe_root(cfg, CLQL_KNOB_SYSFS_ROOT, "/sys");
   char path[PATH_MAX];
   if (!clql_path(path, sizeof path, "%s/self/cgroup", proc)) return 0;
   char *text;
@@ -140,8 +141,8 @@ static int host_run(const clql_probe_target *t, clql_probe_result *r, char *why,
     return 0;
   }
   cl_ulong avail = 0, cg = 0;
-  int have_avail = clql_host_mem_available(&avail);
-  int have_cg = have_avail < 0 ? 0 : clql_host_cgroup_free(&cg);
+  int have_avail = clql_host_mem_available(t->config, &avail);
+  int have_cg = have_avail < 0 ? 0 : clql_host_cgroup_free(t->config, &cg);
   if (have_avail < 0 || have_cg < 0) {
     snprintf(why, why_size, "out of host memory reading meminfo or the cgroup files");
     return -1;
@@ -161,4 +162,4 @@ static int host_run(const clql_probe_target *t, clql_probe_result *r, char *why,
   return 1;
 }
 
-const clql_probe_source clql_probe_source_host = {"host", host_run, NULL, 1};
+const clql_probe_source clql_probe_source_host = {"host", host_run, -1, 1};

@@ -25,16 +25,16 @@ static struct {
   int ready;
   char failure[192];
 } ze;
-static pthread_once_t ze_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t ze_lock = PTHREAD_MUTEX_INITIALIZER;
+static int ze_tried; /* loaded once per process, from the first probe's path */
 
 static void ze_close(void) {
   if (ze.lib) dlclose(ze.lib);
   ze.lib = NULL;
 }
 
-static void ze_load(void) {
-  ze.lib = clql_probe_dlopen("CLQL_LEVEL_ZERO_LIBRARY", "libze_loader.so.1", ze.failure,
-                             sizeof ze.failure);
+static void ze_load(const char *path, int user_sysman) {
+  ze.lib = clql_probe_dlopen(path, ze.failure, sizeof ze.failure);
   if (!ze.lib) return;
   const struct {
     const char *name;
@@ -56,8 +56,7 @@ static void ze_load(void) {
   }
   /* zesInit is newer than Debian 12's loader; the older way is this
    * variable, read by zeInit. A user's own non-empty setting is kept. */
-  const char *sysman = getenv("ZES_ENABLE_SYSMAN");
-  if (!sysman || !*sysman) setenv("ZES_ENABLE_SYSMAN", "1", 1);
+  if (!user_sysman) setenv("ZES_ENABLE_SYSMAN", "1", 1);
   clql_ze_result rc = ze.init(0);
   if (rc != 0) {
     snprintf(ze.failure, sizeof ze.failure, "zeInit: error 0x%x", (unsigned)rc);
@@ -188,7 +187,12 @@ static int level_zero_run(const clql_probe_target *t, clql_probe_result *r, char
     snprintf(why, why_size, "no UUID or PCI address to match");
     return 0;
   }
-  pthread_once(&ze_once, ze_load);
+  pthread_mutex_lock(&ze_lock);
+  if (!ze_tried)
+    ze_load(clql_probe_root(t->config, CLQL_KNOB_LEVEL_ZERO_LIBRARY, "libze_loader.so.1"),
+            t->config->zes_sysman);
+  ze_tried = 1;
+  pthread_mutex_unlock(&ze_lock);
   if (!ze.ready) {
     snprintf(why, why_size, "%s", ze.failure);
     return 0;
@@ -213,4 +217,4 @@ static int level_zero_run(const clql_probe_target *t, clql_probe_result *r, char
 }
 
 const clql_probe_source clql_probe_source_level_zero = {"level-zero", level_zero_run,
-                                                        "CLQL_LEVEL_ZERO", 1};
+                                                        CLQL_KNOB_LEVEL_ZERO, 1};

@@ -38,7 +38,8 @@ static struct {
   int ready;
   char failure[192];
 } nvml;
-static pthread_once_t nvml_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t nvml_lock = PTHREAD_MUTEX_INITIALIZER;
+static int nvml_tried; /* loaded once per process, from the first probe's path */
 
 static const char *error_name(nvml_return rc) {
   const char *s = nvml.error_string ? nvml.error_string(rc) : NULL;
@@ -50,9 +51,8 @@ static void nvml_close(void) {
   nvml.lib = NULL;
 }
 
-static void nvml_load(void) {
-  nvml.lib = clql_probe_dlopen("CLQL_NVML_LIBRARY", "libnvidia-ml.so.1", nvml.failure,
-                               sizeof nvml.failure);
+static void nvml_load(const char *path) {
+  nvml.lib = clql_probe_dlopen(path, nvml.failure, sizeof nvml.failure);
   if (!nvml.lib) return;
   const char *missing = NULL;
   if (!clql_dl_symbol(nvml.lib, "nvmlInit_v2", &nvml.init)) missing = "nvmlInit_v2";
@@ -141,7 +141,11 @@ static int nvml_run(const clql_probe_target *t, clql_probe_result *r, char *why,
     snprintf(why, why_size, "not an NVIDIA device");
     return 0;
   }
-  pthread_once(&nvml_once, nvml_load);
+  pthread_mutex_lock(&nvml_lock);
+  if (!nvml_tried)
+    nvml_load(clql_probe_root(t->config, CLQL_KNOB_NVML_LIBRARY, "libnvidia-ml.so.1"));
+  nvml_tried = 1;
+  pthread_mutex_unlock(&nvml_lock);
   if (!nvml.ready) {
     snprintf(why, why_size, "%s", nvml.failure);
     return 0;
@@ -172,4 +176,4 @@ static int nvml_run(const clql_probe_target *t, clql_probe_result *r, char *why,
   return 1;
 }
 
-const clql_probe_source clql_probe_source_nvml = {"nvml", nvml_run, NULL, 1};
+const clql_probe_source clql_probe_source_nvml = {"nvml", nvml_run, -1, 1};

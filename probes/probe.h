@@ -29,6 +29,9 @@ typedef struct clql_probe_target {
    * that measure this machine (host memory, NVML, sysfs...) say nothing
    * about it and are skipped. The profile layer's devices are live. */
   int recorded;
+  /* The configuration the probe runs under (memory sources, roots, vendor
+   * libraries); NULL: the environment, read once per clql_probe_run. */
+  const clql_config *config;
 } clql_probe_target;
 
 typedef struct clql_probe_result {
@@ -45,9 +48,9 @@ typedef struct clql_probe_source {
    * failed for lack of resources), which fails the whole report: a guess
    * from the sources left would be wrong, not unknown. */
   int (*run)(const clql_probe_target *t, clql_probe_result *result, char *why, size_t why_size);
-  /* Sources with side effects on the process run only when this variable
-   * is on or CLQL_MEM_SOURCE names them; NULL for the others. */
-  const char *opt_in_env;
+  /* Sources with side effects on the process run only when this flag of the
+   * configuration is on or CLQL_MEM_SOURCE names them; -1 for the others. */
+  int opt_in;
   /* 1 when the source measures the machine it runs on rather than asking
    * the device (through query) what it has. */
   int measures_host;
@@ -66,17 +69,17 @@ clql_status clql_probe_target_from_device(cl_device_id device, clql_probe_target
 void clql_probe_target_release(clql_probe_target *t);
 /* Fill total / max_alloc from the target and free from the first source that
  * answers, in chain order, honouring CLQL_MEM_SOURCE. Nothing answering
- * leaves free unknown (source none); fails only when a source runs out of
- * host memory (CLQL_ERR_OUT_OF_HOST_MEMORY). */
+ * leaves free unknown (source none); fails when a source runs out of host
+ * memory (CLQL_ERR_OUT_OF_HOST_MEMORY), or with CLQL_ERR_INVALID_CONFIG when
+ * the target has no configuration and the environment holds a bad value. */
 clql_status clql_probe_run(const clql_probe_target *t, clql_memory_report *out,
                            clql_probe_trace_fn trace, void *user);
 
 /* The memory report of a live device through the cache of lib/memory.c:
- * a fresh entry is returned as is, otherwise the chain runs on t. */
+ * an entry younger than t's configuration's CLQL_PROBE_TTL_MS is returned
+ * as is, otherwise the chain runs on t (t->config must be set). */
 clql_status clql_memory_cached(const clql_probe_target *t, cl_device_id device,
                                clql_memory_report *out);
-/* $CLQL_PROBE_TTL_MS, or the default (1000) when unset or invalid. */
-unsigned long clql_probe_ttl_ms(void);
 
 /* PCI location from cl_khr_pci_bus_info, AMD topology, or NVIDIA's queries:
  * 1 found, 0 not, -1 a query failed for lack of resources. */
@@ -97,29 +100,18 @@ extern const clql_probe_source *const clql_probe_sources[];
  * for anything else; *out is then untouched. */
 int clql_source_policy_parse(const char *text, clql_source_policy *out, char *why,
                              size_t why_size);
-/* The policy in effect: $CLQL_MEM_SOURCE, or the default (with one warning
- * per bad value) when it is invalid. */
-clql_source_policy clql_source_policy_current(void);
-/* Log a warning about a bad value of an environment variable, once per
- * distinct value in the process. */
-void clql_warn_env_once(const char *var, const char *value, const char *why);
-/* 1 for "1", "true", "yes", "on"; 0 when unset or "0", "false", "no", "off", "";
- * anything else warns once and counts as 0. */
-int clql_env_flag(const char *var);
 
 /* ---- helpers for the file-based and dlopen'ed sources ---- */
-/* $var when set and non-empty, else fallback (e.g. CLQL_SYSFS_ROOT, "/sys");
- * see clql_env_path. */
-const char *clql_probe_root(const char *var, const char *fallback);
+/* Path knob k of cfg (CLQL_SYSFS_ROOT...) when set, else fallback ("/sys"). */
+const char *clql_probe_root(const clql_config *cfg, clql_knob k, const char *fallback);
 /* A one-number file: 1 with *out, 2 for "max" (cgroup "unlimited"), 0 on a
  * missing file or garbage, -1 out of host memory. */
 int clql_read_u64_file(const char *path, cl_ulong *out);
 /* "%04x:%02x:%02x.%x", the form sysfs and NVML use. */
 void clql_format_bdf(const clql_pci_address *pci, char *buf, size_t size);
-/* dlopen $env_var, or soname when unset, privately; NULL with the reason in
- * failure when it cannot be loaded. */
-void *clql_probe_dlopen(const char *env_var, const char *soname, char *failure,
-                        size_t failure_size);
+/* dlopen path privately; NULL with the reason in failure when it cannot be
+ * loaded. */
+void *clql_probe_dlopen(const char *path, char *failure, size_t failure_size);
 /* dlsym into a function pointer without the object/function pointer cast
  * ISO C does not define (POSIX guarantees they have the same size). */
 int clql_dl_symbol(void *lib, const char *name, void *fn_out);
@@ -131,10 +123,11 @@ extern const clql_probe_source clql_probe_source_level_zero;
 extern const clql_probe_source clql_probe_source_sysfs_amdgpu;
 extern const clql_probe_source clql_probe_source_host;
 
-/* Host-memory helpers, exposed for the unit tests: the roots come from
- * CLQL_PROC_ROOT (default /proc) and CLQL_SYSFS_ROOT (default /sys).
- * 1 with *bytes, 0 when nothing applies, -1 out of host memory. */
-int clql_host_mem_available(cl_ulong *bytes);
-int clql_host_cgroup_free(cl_ulong *bytes);
+/* Host-memory helpers, exposed for the unit tests: the roots come from cfg's
+ * CLQL_PROC_ROOT (default /proc) and CLQL_SYSFS_ROOT (default /sys); cfg
+ * NULL: the defaults. 1 with *bytes, 0 when nothing applies, -1 out of host
+ * memory. */
+int clql_host_mem_available(const clql_config *cfg, cl_ulong *bytes);
+int clql_host_cgroup_free(const clql_config *cfg, cl_ulong *bytes);
 
 #endif /* CLQL_PROBE_H */

@@ -64,25 +64,25 @@ void clql_probe_target_release(clql_probe_target *t) {
   t->extensions = NULL;
 }
 
-clql_status clql_probe_run(const clql_probe_target *t, clql_memory_report *out,
-                           clql_probe_trace_fn trace, void *user) {
-  memset(out, 0, sizeof *out);
+static clql_status run_chain(const clql_probe_target *t, clql_memory_report *out,
+                             clql_probe_trace_fn trace, void *user) {
+  const clql_config *cfg = t->config;
   out->total = t->total;
   out->max_alloc = t->max_alloc;
   out->free_source = CLQL_MEM_SOURCE_NONE;
-  clql_source_policy policy = clql_source_policy_current();
   for (size_t i = 0; i < CLQL_PROBE_SOURCE_COUNT; i++) {
     const clql_probe_source *src = clql_probe_sources[i];
     clql_probe_result r = {0};
     char why[192] = "";
     int answered = 0;
-    if (!(policy.allowed & (1u << i)))
+    if (!(cfg->sources_allowed & (1u << i)))
       snprintf(why, sizeof why, "excluded by CLQL_MEM_SOURCE");
     else if (t->recorded && src->measures_host)
       snprintf(why, sizeof why, "a recorded device: this machine's %s says nothing about it",
                src->name);
-    else if (src->opt_in_env && !(policy.named & (1u << i)) && !clql_env_flag(src->opt_in_env))
-      snprintf(why, sizeof why, "off; set %s=1 or CLQL_MEM_SOURCE=%s", src->opt_in_env, src->name);
+    else if (src->opt_in == CLQL_KNOB_LEVEL_ZERO && !(cfg->sources_named & (1u << i)) &&
+             !cfg->level_zero)
+      snprintf(why, sizeof why, "off; set CLQL_LEVEL_ZERO=1 or CLQL_MEM_SOURCE=%s", src->name);
     else
       answered = src->run(t, &r, why, sizeof why);
     if (answered > 0) {
@@ -106,6 +106,20 @@ clql_status clql_probe_run(const clql_probe_target *t, clql_memory_report *out,
     if (answered) return CLQL_SUCCESS;
   }
   return CLQL_SUCCESS;
+}
+
+clql_status clql_probe_run(const clql_probe_target *target, clql_memory_report *out,
+                           clql_probe_trace_fn trace, void *user) {
+  memset(out, 0, sizeof *out);
+  if (target->config) return run_chain(target, out, trace, user);
+  clql_probe_target t = *target;
+  clql_config env;
+  clql_status st = clql_config_init_env(&env);
+  if (st != CLQL_SUCCESS) return st;
+  t.config = &env;
+  st = run_chain(&t, out, trace, user);
+  clql_config_clear(&env);
+  return st;
 }
 
 /* An optional query: 1 answered, 0 not, -1 failed for lack of resources. */

@@ -46,7 +46,7 @@ int clql_test_int(int lo, int hi) {
 struct clql_context *clql_test_ctx;
 
 int clql_test_context_open(void) {
-  return clql_context_create(NULL, &clql_test_ctx) == CLQL_SUCCESS ? 0 : 1;
+  return clql_context_create(NULL, NULL, &clql_test_ctx) == CLQL_SUCCESS ? 0 : 1;
 }
 
 int clql_test_context_close(void) {
@@ -112,11 +112,11 @@ int clql_test_dir_cleanup(void) {
   return 0;
 }
 
-int clql_test_run_tool(const char *env_bin, const char *args, char **out) {
+static int run_tool(const char *env_bin, const char *args, char **out, int with_stderr) {
   const char *bin = getenv(env_bin);
   CLQL_REQUIRE(bin != NULL);
   char cmd[16384];
-  snprintf(cmd, sizeof cmd, "'%s' %s 2>/dev/null", bin, args);
+  snprintf(cmd, sizeof cmd, "'%s' %s %s", bin, args, with_stderr ? "2>&1" : "2>/dev/null");
   FILE *p = popen(cmd, "r");
   CLQL_REQUIRE(p != NULL);
   size_t cap = 1 << 16, len = 0, n;
@@ -135,6 +135,14 @@ int clql_test_run_tool(const char *env_bin, const char *args, char **out) {
   if (out) *out = buf;
   else free(buf);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int clql_test_run_tool(const char *env_bin, const char *args, char **out) {
+  return run_tool(env_bin, args, out, 0);
+}
+
+int clql_test_run_tool_err(const char *env_bin, const char *args, char **out) {
+  return run_tool(env_bin, args, out, 1);
 }
 
 static int have_device(void) {

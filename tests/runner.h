@@ -36,6 +36,8 @@ void clql_test_write_file(const char *dir, const char *rel, const char *text);
  * words), stdout captured into *out (malloc'd; pass NULL to drop it) and
  * stderr discarded. Returns the exit status, -1 when it did not exit. */
 int clql_test_run_tool(const char *env_bin, const char *args, char **out);
+/* The same with stderr captured into *out too. */
+int clql_test_run_tool_err(const char *env_bin, const char *args, char **out);
 
 /* A fresh temporary directory; removed by clql_test_rmtree. */
 char *clql_test_mkdtemp(void);

@@ -100,9 +100,9 @@ static void test_wrapped_context(void) {
   cl_device_id dev = clql_context_device(clql_test_ctx);
   cl_command_queue queue = clql_context_queue(clql_test_ctx);
   clql_context *wrapped = NULL;
-  CU_ASSERT_EQUAL(clql_context_wrap(NULL, dev, queue, &wrapped), CLQL_ERR_INVALID_ARGUMENT);
+  CU_ASSERT_EQUAL(clql_context_wrap(NULL, dev, queue, NULL, &wrapped), CLQL_ERR_INVALID_ARGUMENT);
   CU_ASSERT_PTR_NULL(wrapped);
-  CLQL_REQUIRE(clql_context_wrap(cl, dev, NULL, &wrapped) == CLQL_SUCCESS);
+  CLQL_REQUIRE(clql_context_wrap(cl, dev, NULL, NULL, &wrapped) == CLQL_SUCCESS);
   CU_ASSERT_PTR_EQUAL(clql_context_cl_context(wrapped), cl);
   CU_ASSERT_PTR_NOT_NULL(clql_context_queue(wrapped));
   CU_ASSERT_PTR_NOT_EQUAL(clql_context_queue(wrapped), queue);
@@ -141,7 +141,7 @@ static void test_out_of_order_queue(void) {
     return;
   }
   clql_context *wrapped = clql_test_ctx; /* a failure must clear it */
-  CU_ASSERT_EQUAL(clql_context_wrap(cl, dev, ooo, &wrapped), CLQL_ERR_UNSUPPORTED);
+  CU_ASSERT_EQUAL(clql_context_wrap(cl, dev, ooo, NULL, &wrapped), CLQL_ERR_UNSUPPORTED);
   CU_ASSERT_PTR_NULL(wrapped);
   CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), "in-order"));
   cl_uint refs = 0;
@@ -152,7 +152,7 @@ static void test_out_of_order_queue(void) {
   /* An in-order queue with other properties is taken. */
   cl_command_queue ordered = clCreateCommandQueue(cl, dev, CL_QUEUE_PROFILING_ENABLE, &err);
   CLQL_REQUIRE(ordered != NULL);
-  CU_ASSERT_EQUAL(clql_context_wrap(cl, dev, ordered, &wrapped), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(clql_context_wrap(cl, dev, ordered, NULL, &wrapped), CLQL_SUCCESS);
   CU_ASSERT_PTR_EQUAL(clql_context_queue(wrapped), ordered);
   clql_context_destroy(wrapped);
   clReleaseCommandQueue(ordered);

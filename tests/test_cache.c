@@ -95,26 +95,22 @@ static void test_ttl_zero(void) {
   CU_ASSERT_EQUAL(cached(), 16 * MIB); /* no cache at all */
 }
 
-static int warnings;
-static void count_warnings(clql_log_level level, const char *message, void *user) {
-  (void)user;
-  if (level == CLQL_LOG_WARN && strstr(message, "CLQL_PROBE_TTL_MS")) warnings++;
-}
-
+/* A bad value is an error naming it, from every call that reads it; never
+ * a warning and a default. */
 static void test_bad_ttl(void) {
-  clql_set_log_callback(count_warnings, NULL, CLQL_LOG_WARN);
-  warnings = 0;
   const char *bad[] = {"soon", "-1", "1.5", "100ms", "86400001"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     setenv("CLQL_PROBE_TTL_MS", bad[i], 1);
-    set_available(64 * MIB);
-    CU_ASSERT_EQUAL(refreshed(), 64 * MIB);
-    set_available(8 * MIB);
-    CU_ASSERT_EQUAL(cached(), 64 * MIB); /* ignored: the 1000 ms default caches */
-    CU_ASSERT_EQUAL(cached(), 64 * MIB);
+    clql_memory_report m;
+    CU_ASSERT_EQUAL(clql_device_memory(device, &m), CLQL_ERR_INVALID_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), "CLQL_PROBE_TTL_MS"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), bad[i]));
+    CU_ASSERT_EQUAL(clql_device_memory_refresh(device, &m), CLQL_ERR_INVALID_CONFIG);
+    clql_context *ctx = (clql_context *)&m;
+    CU_ASSERT_EQUAL(clql_context_create(NULL, NULL, &ctx), CLQL_ERR_INVALID_CONFIG);
+    CU_ASSERT_PTR_NULL(ctx);
   }
-  CU_ASSERT_EQUAL(warnings, 5); /* once per bad value */
-  clql_set_log_callback(NULL, NULL, CLQL_LOG_OFF);
+  unsetenv("CLQL_PROBE_TTL_MS");
 }
 
 /* Readers and refreshers at once; every answer is one of the two figures. */

@@ -7,6 +7,7 @@
 const int clql_test_needs_device = 0;
 
 static char *root;
+static clql_config *cfg; /* the fake roots, as a context would read them */
 
 static int setup(void) {
   root = clql_test_mkdtemp();
@@ -15,7 +16,7 @@ static int setup(void) {
   setenv("CLQL_PROC_ROOT", buf, 1);
   snprintf(buf, sizeof buf, "%s/sys", root);
   setenv("CLQL_SYSFS_ROOT", buf, 1);
-  return 0;
+  return clql_config_from_env(&cfg) == CLQL_SUCCESS ? 0 : 1;
 }
 
 static int teardown(void) {
@@ -23,6 +24,7 @@ static int teardown(void) {
   free(root);
   unsetenv("CLQL_PROC_ROOT");
   unsetenv("CLQL_SYSFS_ROOT");
+  clql_config_destroy(cfg);
   return 0;
 }
 
@@ -43,46 +45,46 @@ static const char *meminfo(const char *avail_line) {
 static void test_meminfo(void) {
   reset();
   cl_ulong v = 0;
-  CU_ASSERT_FALSE(clql_host_mem_available(&v)); /* missing file */
+  CU_ASSERT_FALSE(clql_host_mem_available(cfg, &v)); /* missing file */
   clql_test_write_file(root, "proc/meminfo", meminfo("MemAvailable:   21000000 kB"));
-  CU_ASSERT_TRUE(clql_host_mem_available(&v));
+  CU_ASSERT_TRUE(clql_host_mem_available(cfg, &v));
   CU_ASSERT_EQUAL(v, 21000000ULL * 1024);
   clql_test_write_file(root, "proc/meminfo", meminfo("MemAvailable:   12x4 kB"));
-  CU_ASSERT_FALSE(clql_host_mem_available(&v));
+  CU_ASSERT_FALSE(clql_host_mem_available(cfg, &v));
   clql_test_write_file(root, "proc/meminfo", meminfo("MemAvailable:   1234 MB"));
-  CU_ASSERT_FALSE(clql_host_mem_available(&v));
+  CU_ASSERT_FALSE(clql_host_mem_available(cfg, &v));
   clql_test_write_file(root, "proc/meminfo", meminfo("MemAvailable:   kB"));
-  CU_ASSERT_FALSE(clql_host_mem_available(&v));
+  CU_ASSERT_FALSE(clql_host_mem_available(cfg, &v));
   /* 2^64 kB overflows once multiplied by 1024, and the number itself overflows here. */
   clql_test_write_file(root, "proc/meminfo", meminfo("MemAvailable: 18014398509481984 kB"));
-  CU_ASSERT_FALSE(clql_host_mem_available(&v));
+  CU_ASSERT_FALSE(clql_host_mem_available(cfg, &v));
   clql_test_write_file(root, "proc/meminfo", meminfo("MemAvailable: 99999999999999999999999 kB"));
-  CU_ASSERT_FALSE(clql_host_mem_available(&v));
+  CU_ASSERT_FALSE(clql_host_mem_available(cfg, &v));
   clql_test_write_file(root, "proc/meminfo", "MemTotal: 5 kB\n");
-  CU_ASSERT_FALSE(clql_host_mem_available(&v));
+  CU_ASSERT_FALSE(clql_host_mem_available(cfg, &v));
 }
 
 static void test_cgroup_v2(void) {
   reset();
   cl_ulong v = 0;
   clql_test_write_file(root, "proc/self/cgroup", "0::/user.slice/job\n");
-  CU_ASSERT_FALSE(clql_host_cgroup_free(&v)); /* no cgroup files at all */
+  CU_ASSERT_FALSE(clql_host_cgroup_free(cfg, &v)); /* no cgroup files at all */
   clql_test_write_file(root, "sys/fs/cgroup/user.slice/job/memory.max", "max\n");
   clql_test_write_file(root, "sys/fs/cgroup/user.slice/job/memory.current", "1000\n");
-  CU_ASSERT_FALSE(clql_host_cgroup_free(&v)); /* unlimited */
+  CU_ASSERT_FALSE(clql_host_cgroup_free(cfg, &v)); /* unlimited */
   clql_test_write_file(root, "sys/fs/cgroup/user.slice/memory.max", "8589934592\n");
   clql_test_write_file(root, "sys/fs/cgroup/user.slice/memory.current", "1073741824\n");
-  CU_ASSERT_TRUE(clql_host_cgroup_free(&v)); /* the parent limits */
+  CU_ASSERT_TRUE(clql_host_cgroup_free(cfg, &v)); /* the parent limits */
   CU_ASSERT_EQUAL(v, 8589934592ULL - 1073741824ULL);
   clql_test_write_file(root, "sys/fs/cgroup/user.slice/job/memory.max", "2147483648\n");
-  CU_ASSERT_TRUE(clql_host_cgroup_free(&v)); /* the tighter child wins */
+  CU_ASSERT_TRUE(clql_host_cgroup_free(cfg, &v)); /* the tighter child wins */
   CU_ASSERT_EQUAL(v, 2147483648ULL - 1000);
   clql_test_write_file(root, "sys/fs/cgroup/user.slice/job/memory.current", "4294967296\n");
-  CU_ASSERT_TRUE(clql_host_cgroup_free(&v)); /* usage above limit: nothing free */
+  CU_ASSERT_TRUE(clql_host_cgroup_free(cfg, &v)); /* usage above limit: nothing free */
   CU_ASSERT_EQUAL(v, 0);
   clql_test_write_file(root, "sys/fs/cgroup/user.slice/job/memory.max", "lots\n");
   clql_test_write_file(root, "sys/fs/cgroup/user.slice/memory.max", "184467440737095516160\n");
-  CU_ASSERT_FALSE(clql_host_cgroup_free(&v)); /* garbage and overflow are ignored */
+  CU_ASSERT_FALSE(clql_host_cgroup_free(cfg, &v)); /* garbage and overflow are ignored */
 }
 
 static void test_cgroup_v1(void) {
@@ -92,10 +94,10 @@ static void test_cgroup_v1(void) {
   clql_test_write_file(root, "sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes",
                        "9223372036854771712\n");
   clql_test_write_file(root, "sys/fs/cgroup/memory/docker/abc/memory.usage_in_bytes", "5\n");
-  CU_ASSERT_FALSE(clql_host_cgroup_free(&v)); /* v1 "unlimited" */
+  CU_ASSERT_FALSE(clql_host_cgroup_free(cfg, &v)); /* v1 "unlimited" */
   clql_test_write_file(root, "sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes",
                        "1073741824\n");
-  CU_ASSERT_TRUE(clql_host_cgroup_free(&v));
+  CU_ASSERT_TRUE(clql_host_cgroup_free(cfg, &v));
   CU_ASSERT_EQUAL(v, 1073741819ULL);
 }
 
@@ -154,25 +156,24 @@ static void test_untrusted_paths(void) {
   clql_test_write_file(root, "sys/fs/memory.max", "1000\n");
   clql_test_write_file(root, "sys/fs/memory.current", "10\n");
   clql_test_write_file(root, "proc/self/cgroup", "0::/..\n");
-  CU_ASSERT_FALSE(clql_host_cgroup_free(&v));
+  CU_ASSERT_FALSE(clql_host_cgroup_free(cfg, &v));
   clql_test_write_file(root, "proc/self/cgroup", "0::/a/../..\n");
-  CU_ASSERT_FALSE(clql_host_cgroup_free(&v));
+  CU_ASSERT_FALSE(clql_host_cgroup_free(cfg, &v));
   clql_test_write_file(root, "sys/fs/cgroup/a..b/memory.max", "1000\n");
   clql_test_write_file(root, "sys/fs/cgroup/a..b/memory.current", "10\n");
   clql_test_write_file(root, "proc/self/cgroup", "0::/a..b\n");
-  CU_ASSERT_TRUE(clql_host_cgroup_free(&v)); /* ".." inside a name is fine */
+  CU_ASSERT_TRUE(clql_host_cgroup_free(cfg, &v)); /* ".." inside a name is fine */
   CU_ASSERT_EQUAL(v, 990);
 
   static char longroot[8192];
   memset(longroot, 'x', sizeof longroot - 1);
   longroot[0] = '/';
-  const char *proc = getenv("CLQL_PROC_ROOT");
-  char saved[4096];
-  snprintf(saved, sizeof saved, "%s", proc);
-  setenv("CLQL_PROC_ROOT", longroot, 1);
-  CU_ASSERT_FALSE(clql_host_mem_available(&v));
-  CU_ASSERT_FALSE(clql_host_cgroup_free(&v));
-  setenv("CLQL_PROC_ROOT", saved, 1);
+  clql_config *lc = NULL;
+  CU_ASSERT_EQUAL_FATAL(clql_config_copy(cfg, &lc), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL_FATAL(clql_config_set(lc, "CLQL_PROC_ROOT", longroot), CLQL_SUCCESS);
+  CU_ASSERT_FALSE(clql_host_mem_available(lc, &v));
+  CU_ASSERT_FALSE(clql_host_cgroup_free(lc, &v));
+  clql_config_destroy(lc);
 }
 
 static CU_TestInfo hostmem_tests[] = {{"meminfo", test_meminfo},

@@ -126,17 +126,25 @@ static void test_many_groups(void) {
   }
 }
 
-/* A CLQL_KERNELS value that names no kernel family stops layer creation. */
+/* A CLQL_KERNELS value that names no kernel family stops context creation;
+ * a context already made read its configuration once and is not affected. */
 static void test_kernels_env(void) {
   const char *was = getenv("CLQL_KERNELS");
   char *saved = was ? strdup(was) : NULL;
   fixture_weights w;
   fixture_make(&w, fixture_shape(16, 128, CLQL_QTYPE_I2S, CLQL_GROUP_ROW), W_RANDOM);
   setenv("CLQL_KERNELS", "fastest", 1);
-  clql_layer *layer = (clql_layer *)&w; /* must be reset to NULL */
-  CU_ASSERT_EQUAL(clql_layer_create(clql_test_ctx, &w.packed, NULL, &layer), CLQL_ERR_INVALID_ENV);
-  CU_ASSERT_PTR_NULL(layer);
-  CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), "CLQL_KERNELS"));
+  clql_context *ctx = (clql_context *)&w; /* must be reset to NULL */
+  CU_ASSERT_EQUAL(clql_context_create(NULL, NULL, &ctx), CLQL_ERR_INVALID_CONFIG);
+  CU_ASSERT_PTR_NULL(ctx);
+  CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), "CLQL_KERNELS='fastest'"));
+  clql_layer *layer = NULL;
+  CU_ASSERT_EQUAL(clql_layer_create(clql_test_ctx, &w.packed, NULL, &layer), CLQL_SUCCESS);
+  clql_layer_destroy(layer);
+  /* words ignore case */
+  setenv("CLQL_KERNELS", " Portable ", 1);
+  CU_ASSERT_EQUAL(clql_context_create(NULL, NULL, &ctx), CLQL_SUCCESS);
+  clql_context_destroy(ctx);
   if (saved)
     setenv("CLQL_KERNELS", saved, 1);
   else

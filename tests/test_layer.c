@@ -161,7 +161,7 @@ static void test_clql_on_layer(void) {
   CU_ASSERT_STRING_EQUAL(info.profile_id, ""); /* a live device, whatever it answers */
 
   clql_context *ctx = NULL;
-  CLQL_REQUIRE(clql_context_create(NULL, &ctx) == CLQL_SUCCESS);
+  CLQL_REQUIRE(clql_context_create(NULL, NULL, &ctx) == CLQL_SUCCESS);
   enum { TOKENS = 3, K = 64 };
   float x[TOKENS * K], ref_scales[TOKENS], scales[TOKENS];
   int8_t ref_q[TOKENS * K], q[TOKENS * K];

@@ -152,7 +152,8 @@ static void run_chain(uint64_t batch, uint64_t budget_tokens) {
       CU_ASSERT(s.plan.batch >= budget_tokens && s.plan.batch < batch);
     }
     CU_ASSERT_EQUAL(s.chunks, (batch + s.plan.batch - 1) / s.plan.batch);
-    CU_ASSERT_EQUAL(s.workspace_batch, s.plan.batch); /* kept for the next pass */
+    /* the context's workspace, kept for the next pass, serves every chunk */
+    CU_ASSERT(s.workspace_batch >= s.plan.batch);
   }
   /* Again on the held workspaces, twice before one wait: the second token
    * overwrites the same activations in order. */
@@ -247,7 +248,8 @@ static void test_release_in_flight(void) {
   CLQL_REQUIRE(gate != NULL);
   CU_ASSERT_EQUAL(clEnqueueMarkerWithWaitList(queue(), 1, &gate, NULL), CL_SUCCESS);
   chain_enqueue(&c, NULL);
-  /* A pass of another batch replaces layer 0's workspace behind the first. */
+  /* A pass of another batch replaces the context's workspace behind the first. */
+  clql_layer_release_workspace(c.layer[0]);
   CU_ASSERT_EQUAL(clql_layer_enqueue(c.layer[0], c.act[0], extra, 1, NULL), CLQL_SUCCESS);
   CU_ASSERT_EQUAL(stats_of(c.layer[0]).workspace_batch, 1);
   clql_layer_release_workspace(c.layer[1]);
@@ -298,15 +300,21 @@ static void test_oom_at_enqueue(void) {
   c.layer[1] = capped;
   /* Layer 0 enqueues 2 kernels; layer 1's second chunk's product is the 6th. */
   enqueue_faults f = {.fail_at = 6, .error = CL_OUT_OF_RESOURCES};
+  const uint64_t before = stats_of(capped).halvings;
   with_faults(&f);
   chain_enqueue(&c, NULL);
   with_faults(NULL);
   CU_ASSERT_EQUAL(clFinish(queue()), CL_SUCCESS);
   expect_reference(&c, queue());
   clql_layer_stats s = stats_of(capped);
-  CU_ASSERT_EQUAL(s.halvings, 1);
+  CU_ASSERT_EQUAL(s.halvings, before + 1);
   CU_ASSERT_EQUAL(s.plan.batch, 2);
+  CU_ASSERT_EQUAL(s.batch_cap, 2); /* the cap is the context's */
+  CU_ASSERT_EQUAL(stats_of(c.layer[2]).batch_cap, 2);
   CU_ASSERT_EQUAL(s.chunks, 3); /* 4, then the failed 4 as 2 + 2 */
+  /* a fresh probe forgets the cap */
+  CU_ASSERT_EQUAL(clql_context_refresh(clql_test_ctx), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(stats_of(capped).batch_cap, 0);
   chain_free(&c);
 }
 
@@ -317,6 +325,7 @@ static void test_failure_waits(void) {
   chain_make(&c, 2, 0);
   cl_event first = NULL, done = NULL;
   CU_ASSERT_EQUAL(clql_layer_enqueue(c.layer[0], c.act[0], c.act[1], 2, &first), CLQL_SUCCESS);
+  const uint64_t halvings = stats_of(c.layer[1]).halvings;
   enqueue_faults f = {.fail_at = 2, .error = CL_INVALID_KERNEL_ARGS};
   with_faults(&f);
   done = STALE_EVENT;
@@ -326,7 +335,7 @@ static void test_failure_waits(void) {
   CU_ASSERT_PTR_NULL(done);
   CU_ASSERT_EQUAL(event_status(first), CL_COMPLETE);
   CU_ASSERT_EQUAL(stats_of(c.layer[1]).workspace_allocated, 0);
-  CU_ASSERT_EQUAL(stats_of(c.layer[1]).halvings, 0); /* not an out-of-memory error */
+  CU_ASSERT_EQUAL(stats_of(c.layer[1]).halvings, halvings); /* not an out-of-memory error */
   clReleaseEvent(first);
   /* Bad input waits too. */
   CU_ASSERT_EQUAL(clql_layer_enqueue(c.layer[0], c.act[0], c.act[1], 2, &first), CLQL_SUCCESS);
@@ -350,7 +359,7 @@ static void test_bad_input(void) {
   CU_ASSERT_EQUAL_FATAL(clql_layer_create(clql_test_ctx, &w.packed, NULL, &layer), CLQL_SUCCESS);
   cl_mem dx = buffer_of(2 * 100, NULL), dy = buffer_of(2 * 40, NULL);
   clql_context *other = NULL;
-  CLQL_REQUIRE(clql_context_create(NULL, &other) == CLQL_SUCCESS);
+  CLQL_REQUIRE(clql_context_create(NULL, NULL, &other) == CLQL_SUCCESS);
   cl_int err = CL_SUCCESS;
   cl_mem foreign =
       clCreateBuffer(clql_context_cl_context(other), CL_MEM_READ_WRITE, 4096, NULL, &err);

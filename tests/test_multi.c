@@ -13,7 +13,7 @@ const int clql_test_needs_device = 1;
 
 /* A set over `count` fresh contexts of the default device; ctxs receives them. */
 static clql_device_set *wrapped_set(size_t count, clql_context **ctxs) {
-  for (size_t i = 0; i < count; i++) CLQL_REQUIRE(clql_context_create(NULL, &ctxs[i]) == 0);
+  for (size_t i = 0; i < count; i++) CLQL_REQUIRE(clql_context_create(NULL, NULL, &ctxs[i]) == 0);
   clql_device_set *set = NULL;
   CLQL_REQUIRE(report(clql_device_set_wrap(ctxs, count, &set)));
   return set;
@@ -116,7 +116,7 @@ static void test_single_select_takes_first(void) {
   CU_ASSERT_EQUAL(clql_device_select("7:7,0:0", &d), CLQL_ERR_NO_DEVICE);
   setenv("CLQL_DEVICE", "0,1:0", 1);
   clql_context *ctx = NULL;
-  CU_ASSERT(report(clql_context_create(NULL, &ctx)));
+  CU_ASSERT(report(clql_context_create(NULL, NULL, &ctx)));
   clql_context_destroy(ctx);
   unsetenv("CLQL_DEVICE");
 }
@@ -129,7 +129,7 @@ static void test_wrap_and_knobs(void) {
   CU_ASSERT_STRING_EQUAL(clql_device_set_label(set, 1), "0:0");
 
   clql_budget_options bad = {.set = CLQL_BUDGET_FRACTION, .fraction = 1.5};
-  CU_ASSERT_EQUAL(clql_device_set_budget(set, 0, &bad), CLQL_ERR_INVALID_ARGUMENT);
+  CU_ASSERT_EQUAL(clql_device_set_budget(set, 0, &bad), CLQL_ERR_INVALID_CONFIG);
   clql_budget_options ok = limit_of(8 * MiB);
   CU_ASSERT_EQUAL(clql_device_set_budget(set, 2, &ok), CLQL_ERR_INVALID_ARGUMENT);
   CU_ASSERT_EQUAL(clql_device_set_budget(NULL, 0, &ok), CLQL_ERR_INVALID_ARGUMENT);
@@ -184,11 +184,13 @@ static void test_split_mode_env(void) {
   setenv("CLQL_SPLIT", "ROWS", 1);
   CU_ASSERT_EQUAL(clql_split_mode_env(&m), CLQL_SUCCESS);
   CU_ASSERT_EQUAL(m, CLQL_SPLIT_ROWS);
-  const char *bad[] = {"cols", "rows,layers", "row", "rowsx", "   ", "layers layers"};
+  setenv("CLQL_SPLIT", "   ", 1); /* blank: unset */
+  CU_ASSERT_EQUAL(clql_split_mode_env(&m), CLQL_ERR_NOT_FOUND);
+  const char *bad[] = {"cols", "rows,layers", "row", "rowsx", "layers layers"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     m = CLQL_SPLIT_LAYERS;
     setenv("CLQL_SPLIT", bad[i], 1);
-    CU_ASSERT_EQUAL(clql_split_mode_env(&m), CLQL_ERR_INVALID_ENV);
+    CU_ASSERT_EQUAL(clql_split_mode_env(&m), CLQL_ERR_INVALID_CONFIG);
     CU_ASSERT_EQUAL(m, CLQL_SPLIT_LAYERS); /* untouched */
     CU_ASSERT(strstr(clql_last_error_detail(), "CLQL_SPLIT") != NULL);
   }

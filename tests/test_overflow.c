@@ -240,11 +240,6 @@ static int printable(const char *s) {
   return 1;
 }
 
-static char logged[1024];
-static void capture(clql_log_level level, const char *msg, void *user) {
-  (void)level, (void)user;
-  snprintf(logged, sizeof logged, "%s", msg);
-}
 
 static void test_printable_details(void) {
   clql_qtype q;
@@ -260,15 +255,18 @@ static void test_printable_details(void) {
   clql_split_mode m;
   CU_ASSERT_EQUAL(clql_split_mode_parse("rows\x1b", &m), CLQL_ERR_INVALID_ARGUMENT);
   CU_ASSERT(printable(clql_last_error_detail()));
-  /* A bad knob from the environment, as logged. */
-  clql_set_log_callback(capture, NULL, CLQL_LOG_WARN);
+  /* A bad knob from the environment, as reported. */
   setenv("CLQL_MEM_LIMIT", "8G\x1b[8m", 1);
-  clql_layer_plan p;
-  clql_layer_shape s = shape(2560, 2560, CLQL_QTYPE_I2S, CLQL_GROUP_ROW);
-  CU_ASSERT_EQUAL(clql_plan_layer(&mem, NULL, &s, 1, 0, &p), CLQL_SUCCESS);
+  clql_config *cfg = NULL;
+  CU_ASSERT_EQUAL(clql_config_from_env(&cfg), CLQL_ERR_INVALID_CONFIG);
   unsetenv("CLQL_MEM_LIMIT");
-  clql_set_log_callback(NULL, NULL, CLQL_LOG_OFF);
-  CU_ASSERT(logged[0] && printable(logged) && strstr(logged, "CLQL_MEM_LIMIT"));
+  CU_ASSERT(printable(clql_last_error_detail()) &&
+            strstr(clql_last_error_detail(), "CLQL_MEM_LIMIT='8G?[8m'"));
+  /* and a hostile knob name given to the API */
+  CU_ASSERT_EQUAL_FATAL(clql_config_create(&cfg), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(clql_config_set(cfg, "CLQL_\x1b[2J", "1"), CLQL_ERR_INVALID_CONFIG);
+  CU_ASSERT(printable(clql_last_error_detail()));
+  clql_config_destroy(cfg);
 }
 
 static CU_TestInfo tests[] = {{"printable_details", test_printable_details},{"layout", test_layout},

@@ -1,4 +1,5 @@
 /* The planner on hand-made memory reports. */
+#include <string.h>
 #include <clql.h>
 #include "runner.h"
 
@@ -35,7 +36,15 @@ static void test_budget_rule(void) {
   CU_ASSERT_EQUAL(b.bytes, (uint64_t)(8 * GiB * 0.8)); /* fallback fraction binds */
   o.set = CLQL_BUDGET_FRACTION;
   o.fraction = 1.5;
-  CU_ASSERT_EQUAL(clql_budget_compute(&m, &o, &b), CLQL_ERR_INVALID_ARGUMENT);
+  CU_ASSERT_EQUAL(clql_budget_compute(&m, &o, &b), CLQL_ERR_INVALID_CONFIG);
+  /* 0 is no limit and no cap: refused through the API as from the environment */
+  o = (clql_budget_options){.set = CLQL_BUDGET_LIMIT, .limit = 0};
+  CU_ASSERT_EQUAL(clql_budget_compute(&m, &o, &b), CLQL_ERR_INVALID_CONFIG);
+  CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), "limit of 0"));
+  o = (clql_budget_options){.set = CLQL_BUDGET_MAX_BATCH, .max_batch = 0};
+  CU_ASSERT_EQUAL(clql_budget_compute(&m, &o, &b), CLQL_ERR_INVALID_CONFIG);
+  o = (clql_budget_options){.set = CLQL_BUDGET_RESERVE_PERCENT, .reserve_percent = 100.5};
+  CU_ASSERT_EQUAL(clql_budget_compute(&m, &o, &b), CLQL_ERR_INVALID_CONFIG);
 }
 
 /* The seed's bug: a 4 GiB card must never get a plan sized from 6 GiB. */

@@ -277,18 +277,28 @@ static void test_80gb_card_beyond_128(void) {
   CU_ASSERT_EQUAL_FATAL(clql_plan_model(&m, NULL, l, n, 0, IO, &p), CLQL_SUCCESS);
   CU_ASSERT_EQUAL(p.batch, 4096);
   CU_ASSERT_EQUAL(p.limited_by, CLQL_LIMITED_BY_CAP);
-  /* 100000 tokens need about 6.2 GB of workspace: the knob is what binds. */
+  /* 100000 tokens need about 6.2 GB of workspace: the knob is what binds.
+   * The planner reads no environment: the knob reaches it through the
+   * configuration's budget options. */
   setenv("CLQL_MAX_BATCH", "100000", 1);
   CU_ASSERT_EQUAL_FATAL(clql_plan_model(&m, NULL, l, n, 0, IO, &p), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(p.batch, 4096);
+  clql_config *cfg = NULL;
+  clql_budget_options o;
+  CU_ASSERT_EQUAL_FATAL(clql_config_from_env(&cfg), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL_FATAL(clql_config_budget(cfg, &o), CLQL_SUCCESS);
+  clql_config_destroy(cfg);
+  CU_ASSERT_EQUAL_FATAL(clql_plan_model(&m, &o, l, n, 0, IO, &p), CLQL_SUCCESS);
   CU_ASSERT_EQUAL(p.budget.from_env, CLQL_BUDGET_MAX_BATCH);
   CU_ASSERT_EQUAL(p.batch, 100000);
   CU_ASSERT_EQUAL(p.limited_by, CLQL_LIMITED_BY_CAP);
   CU_ASSERT(p.need_bytes <= p.budget.bytes && p.largest.bytes <= m.max_alloc);
   /* With no practical cap the memory binds: the 20 GB max_alloc (4 x 6912 bytes of
    * float input per token) before the 72 GB budget. */
-  setenv("CLQL_MAX_BATCH", "100000000", 1);
-  CU_ASSERT_EQUAL_FATAL(clql_plan_model(&m, NULL, l, n, 0, IO, &p), CLQL_SUCCESS);
   unsetenv("CLQL_MAX_BATCH");
+  o = (clql_budget_options){.set = CLQL_BUDGET_MAX_BATCH, .max_batch = 100000000};
+  CU_ASSERT_EQUAL_FATAL(clql_plan_model(&m, &o, l, n, 0, IO, &p), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(p.budget.from_env, 0);
   CU_ASSERT_EQUAL(p.limited_by, CLQL_LIMITED_BY_MAX_ALLOC);
   CU_ASSERT_EQUAL(p.batch, m.max_alloc / (4 * 6912));
   clql_workspace_bytes at, next;

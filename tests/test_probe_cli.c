@@ -235,12 +235,18 @@ static void test_plan_env_and_file(void) {
   CU_ASSERT_EQUAL(u64_of(p, "over_budget_bytes"), u64_of(p, "need_bytes") - 65536);
   check_plans(root, l, n, model, "TL1", 0);
   json_decref(root);
-  /* A bad value is ignored (with a note on stderr), the run still succeeds. */
-  setenv("CLQL_MEM_LIMIT", "99999999999999999999G", 1);
-  root = probe_json(args);
-  p = first_plan(root);
-  CU_ASSERT(json_is_true(json_object_get(p, "fits")));
-  json_decref(root);
+  /* A bad value is a usage error that names it: nothing is planned. */
+  const char *bad[] = {"99999999999999999999G", "0", "1.5G", "8GB", "-1", "lots"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    setenv("CLQL_MEM_LIMIT", bad[i], 1);
+    char *text = NULL;
+    CU_ASSERT_EQUAL(clql_test_run_tool_err("CLQL_PROBE_BIN", args, &text), 2);
+    char expect[128];
+    snprintf(expect, sizeof expect, "CLQL_MEM_LIMIT='%s'", bad[i]);
+    CU_ASSERT_PTR_NOT_NULL(text && strstr(text, expect));
+    CU_ASSERT_PTR_NULL(text && strstr(text, "\"plan\""));
+    free(text);
+  }
   unsetenv("CLQL_MEM_LIMIT");
   unsetenv("CLQL_MAX_BATCH");
   clql_test_rmtree(dir);

@@ -159,12 +159,14 @@ static void test_verbose_names_sources(void) {
   json_decref(root);
 }
 
-/* The live device, with a bad CLQL_MEM_SOURCE (reported, ignored) and a forcing one. */
+/* The live device, with a bad CLQL_MEM_SOURCE (a usage error naming it) and
+ * a forcing one. */
 static void test_verbose_live(void) {
   char *text = NULL, *err = NULL;
-  CU_ASSERT_EQUAL(run_probe("CLQL_MEM_SOURCE=nvml,-host", "-v -d 0", &text, &err), 0);
-  CU_ASSERT_PTR_NOT_NULL(strstr(err, "CLQL_MEM_SOURCE"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(text, "source host"));
+  CU_ASSERT_EQUAL(run_probe("CLQL_MEM_SOURCE=nvml,-host", "-v -d 0", &text, &err), 2);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "CLQL_MEM_SOURCE='nvml,-host'"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "mixes forced and excluded"));
+  CU_ASSERT_PTR_NULL(strstr(text, "source host")); /* nothing was probed */
   free(text);
   free(err);
   clql_device_info info;

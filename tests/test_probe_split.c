@@ -122,12 +122,18 @@ static void test_layers_mode(void) {
 
 static void test_table_and_bad_env(void) {
   char args[4200], *out = NULL;
-  /* stderr joins stdout through the pipe (the runner discards cat's own). */
-  snprintf(args, sizeof args, "--plan bitnet-b1.58-2b4t --profile '%s' 2>&1 | cat", split_json);
+  snprintf(args, sizeof args, "--plan bitnet-b1.58-2b4t --profile '%s'", split_json);
   setenv("CLQL_SPLIT", "columns", 1);
+  CU_ASSERT_EQUAL(clql_test_run_tool_err("CLQL_PROBE_BIN", args, &out), 2);
+  CU_ASSERT(strstr(out, "CLQL_SPLIT='columns': not rows or layers") != NULL);
+  CU_ASSERT(strstr(out, "split bitnet-b1.58-2b4t") == NULL);
+  free(out);
+  setenv("CLQL_SPLIT", " Layers ", 1); /* words ignore case */
   CU_ASSERT_EQUAL(clql_test_run_tool("CLQL_PROBE_BIN", args, &out), 0);
+  CU_ASSERT(strstr(out, "split bitnet-b1.58-2b4t over 3 devices by layers: I2S, batch") != NULL);
+  free(out);
   unsetenv("CLQL_SPLIT");
-  CU_ASSERT(strstr(out, "ignoring CLQL_SPLIT='columns'") != NULL);
+  CU_ASSERT_EQUAL(clql_test_run_tool("CLQL_PROBE_BIN", args, &out), 0);
   CU_ASSERT(strstr(out, "split bitnet-b1.58-2b4t over 3 devices by rows: I2S, batch") != NULL);
   CU_ASSERT(strstr(out, "P:D   ROWS") != NULL);
   free(out);

@@ -63,11 +63,19 @@ static clql_probe_target gpu(const char *extensions) {
                              .query = scripted_query};
 }
 
+/* One source on t under the environment's configuration (the fake trees),
+ * as clql_probe_run gives it. */
 static int run_source(const clql_probe_source *s, const clql_probe_target *t, clql_probe_result *r,
                       char *why) {
   memset(r, 0, sizeof *r);
   why[0] = '\0';
-  return s->run(t, r, why, 192);
+  clql_config *cfg = NULL;
+  CLQL_REQUIRE(clql_config_from_env(&cfg) == CLQL_SUCCESS);
+  clql_probe_target tt = *t;
+  tt.config = cfg;
+  int got = s->run(&tt, r, why, 192);
+  clql_config_destroy(cfg);
+  return got;
 }
 
 static void test_amd_two_values(void) {
@@ -291,7 +299,9 @@ static void test_policy_parse(void) {
               {"-nvml,-sysfs", all & ~((1u << 1) | (1u << 3)), 0},
               {" -nvml , -sysfs-amdgpu ", all & ~((1u << 1) | (1u << 3)), 0},
               {"levelzero", 1u << 2, 1u << 2},
-              {"-host-meminfo", all & ~(1u << 4), 0}};
+              {"-host-meminfo", all & ~(1u << 4), 0},
+              {"NVML", 1u << 1, 1u << 1}, /* names ignore case */
+              {"-Host", all & ~(1u << 4), 0}};
   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
     p = (clql_source_policy){0xdead, 0xbeef};
     CU_ASSERT_TRUE(clql_source_policy_parse(good[i].text, &p, why, sizeof why));
@@ -299,7 +309,7 @@ static void test_policy_parse(void) {
     CU_ASSERT_EQUAL(p.named, good[i].named);
   }
   const char *bad[] = {"nvidia", "nvml,-sysfs", "nvml,,host", ",", "-", "none,nvml",
-                       "auto,-nvml", "NVML", "nvml;sysfs"};
+                       "auto,-nvml", "nvml;sysfs"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     p = (clql_source_policy){0xdead, 0xbeef};
     CU_ASSERT_FALSE(clql_source_policy_parse(bad[i], &p, why, sizeof why));
@@ -310,25 +320,17 @@ static void test_policy_parse(void) {
 
 typedef struct {
   char names[8][32];
+  char why[8][192];
   int answered[8];
   int count;
 } trace_record;
 
 static void record_trace(const char *source, int answered, const char *why, void *user) {
-  (void)why;
   trace_record *tr = user;
   if (tr->count == 8) return;
   snprintf(tr->names[tr->count], sizeof tr->names[0], "%s", source);
+  snprintf(tr->why[tr->count], sizeof tr->why[0], "%s", why);
   tr->answered[tr->count++] = answered;
-}
-
-static int warnings;
-static char last_warning[512];
-static void count_warnings(clql_log_level level, const char *message, void *user) {
-  (void)user;
-  if (level != CLQL_LOG_WARN) return;
-  warnings++;
-  snprintf(last_warning, sizeof last_warning, "%s", message);
 }
 
 /* A unified AMD GPU with amdgpu sysfs: three sources can answer. */
@@ -371,17 +373,23 @@ static void test_policy_chain(void) {
   CU_ASSERT_EQUAL(chain_source("none", &tr), CLQL_MEM_SOURCE_NONE);
   CU_ASSERT_EQUAL(tr.count, CLQL_PROBE_SOURCE_COUNT);
 
-  /* Garbage: one warning naming the variable, then the default chain. */
-  warnings = 0;
-  clql_set_log_callback(count_warnings, NULL, CLQL_LOG_WARN);
-  CU_ASSERT_EQUAL(chain_source("sysfs,-host", &tr), CLQL_MEM_SOURCE_AMD_EXT);
-  CU_ASSERT_EQUAL(chain_source("sysfs,-host", &tr), CLQL_MEM_SOURCE_AMD_EXT);
-  CU_ASSERT_EQUAL(warnings, 1);
-  CU_ASSERT_PTR_NOT_NULL(strstr(last_warning, "CLQL_MEM_SOURCE"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(last_warning, "sysfs,-host"));
-  CU_ASSERT_EQUAL(chain_source("gpu-magic", &tr), CLQL_MEM_SOURCE_AMD_EXT);
-  CU_ASSERT_EQUAL(warnings, 2);
-  clql_set_log_callback(NULL, NULL, CLQL_LOG_OFF);
+  /* Names ignore case, as every word of the configuration does. */
+  CU_ASSERT_EQUAL(chain_source("HOST", &tr), CLQL_MEM_SOURCE_HOST_MEMINFO);
+  CU_ASSERT_EQUAL(chain_source(" -AMD-Ext , -SysFS ", &tr), CLQL_MEM_SOURCE_HOST_MEMINFO);
+
+  /* Garbage is an error naming the variable, not a warning and a default. */
+  const char *const bad[] = {"sysfs,-host", "gpu-magic", "host,,nvml"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    setenv("CLQL_MEM_SOURCE", bad[i], 1);
+    dev = (script){.free_values = 2, .free_kib = {1024, 1024}};
+    clql_probe_target t = amdgpu_target();
+    clql_memory_report rep;
+    CU_ASSERT_EQUAL(clql_probe_run(&t, &rep, NULL, NULL), CLQL_ERR_INVALID_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), "CLQL_MEM_SOURCE"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), bad[i]));
+    CU_ASSERT_FALSE(rep.free_known);
+  }
+  unsetenv("CLQL_MEM_SOURCE");
   unsetenv("CLQL_PROC_ROOT");
 }
 
@@ -395,11 +403,25 @@ static void test_opt_in(void) {
   clql_probe_run(&t, &rep, record_trace, &tr);
   CU_ASSERT_STRING_EQUAL(tr.names[2], "level-zero");
   CU_ASSERT_FALSE(tr.answered[2]);
-  CU_ASSERT_EQUAL(clql_env_flag("CLQL_LEVEL_ZERO"), 0);
-  setenv("CLQL_LEVEL_ZERO", "1", 1);
-  CU_ASSERT_EQUAL(clql_env_flag("CLQL_LEVEL_ZERO"), 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(tr.why[2], "CLQL_LEVEL_ZERO=1"));
+  /* The flag's words, in any case; anything else is an error. */
+  const char *const on[] = {"1", "true", "YES", "On"}, *const off[] = {"0", "false", "No", "OFF"};
+  for (int i = 0; i < 4; i++) {
+    clql_config *c = NULL;
+    setenv("CLQL_LEVEL_ZERO", on[i], 1);
+    CU_ASSERT_EQUAL_FATAL(clql_config_from_env(&c), CLQL_SUCCESS);
+    CU_ASSERT_EQUAL(c->level_zero, 1);
+    clql_config_destroy(c);
+    setenv("CLQL_LEVEL_ZERO", off[i], 1);
+    CU_ASSERT_EQUAL_FATAL(clql_config_from_env(&c), CLQL_SUCCESS);
+    CU_ASSERT_EQUAL(c->level_zero, 0);
+    clql_config_destroy(c);
+  }
   setenv("CLQL_LEVEL_ZERO", "maybe", 1);
-  CU_ASSERT_EQUAL(clql_env_flag("CLQL_LEVEL_ZERO"), 0);
+  clql_config *c = (clql_config *)1;
+  CU_ASSERT_EQUAL(clql_config_from_env(&c), CLQL_ERR_INVALID_CONFIG);
+  CU_ASSERT_PTR_NULL(c);
+  CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), "CLQL_LEVEL_ZERO='maybe'"));
   unsetenv("CLQL_LEVEL_ZERO");
 }
 

@@ -8,9 +8,14 @@ const int clql_test_needs_device = 1;
 
 /* ---- helpers ---- */
 
+/* The out-of-memory tests run on a context of their own: a halving caps
+ * the whole context it happens on. */
+static clql_context *test_ctx;
+static clql_context *cur_ctx(void) { return test_ctx ? test_ctx : clql_test_ctx; }
+
 static cl_mem device_copy(const float *v, uint64_t count) {
   cl_int err;
-  cl_mem m = clCreateBuffer(clql_context_cl_context(clql_test_ctx),
+  cl_mem m = clCreateBuffer(clql_context_cl_context(cur_ctx()),
                             CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, count * sizeof(float),
                             (void *)v, &err);
   CLQL_REQUIRE(err == CL_SUCCESS);
@@ -19,7 +24,7 @@ static cl_mem device_copy(const float *v, uint64_t count) {
 
 static float *read_back(cl_mem m, uint64_t count) {
   float *v = malloc(count * sizeof *v);
-  CU_ASSERT_EQUAL(clEnqueueReadBuffer(clql_context_queue(clql_test_ctx), m, CL_TRUE, 0,
+  CU_ASSERT_EQUAL(clEnqueueReadBuffer(clql_context_queue(cur_ctx()), m, CL_TRUE, 0,
                                       count * sizeof *v, v, 0, NULL, NULL),
                   CL_SUCCESS);
   return v;
@@ -38,7 +43,8 @@ static void expect_reference(const fixture_weights *w, const float *x, uint64_t 
 
 static clql_layer *make_layer(const fixture_weights *w, const clql_budget_options *opts) {
   clql_layer *layer = NULL;
-  clql_status st = clql_layer_create(clql_test_ctx, &w->packed, opts, &layer);
+  clql_status st =
+      clql_layer_create(cur_ctx(), &w->packed, opts, &layer);
   if (st != CLQL_SUCCESS) printf("\n%s: %s\n", clql_status_name(st), clql_last_error_detail());
   CU_ASSERT_EQUAL_FATAL(st, CLQL_SUCCESS);
   return layer;
@@ -71,7 +77,11 @@ static void test_entry_points(void) {
     CU_ASSERT_EQUAL(clql_layer_forward_mem(layer, dx, dy, batch), CLQL_SUCCESS);
     float *ym = read_back(dy, batch * 99);
     expect_reference(&w, x, batch, ym);
-    CU_ASSERT_EQUAL(stats_of(layer).workspace_flags, 0); /* no input/output parts */
+    /* the host pass's input and output parts serve this one too */
+    CU_ASSERT_EQUAL(stats_of(layer).workspace_flags, CLQL_WS_WITH_INPUT | CLQL_WS_WITH_OUTPUT);
+    clql_layer_release_workspace(layer);
+    CU_ASSERT_EQUAL(clql_layer_forward_mem(layer, dx, dy, batch), CLQL_SUCCESS);
+    CU_ASSERT_EQUAL(stats_of(layer).workspace_flags, 0); /* alone: no input/output parts */
     /* the caller's workspace: ask the size, then pass the buffer */
     uint64_t bytes = 0;
     CU_ASSERT_EQUAL(clql_layer_workspace_size(layer, batch, &bytes), CLQL_SUCCESS);
@@ -193,9 +203,17 @@ static cl_int fault(void *user, clql_fault_site site, size_t bytes) {
   return CL_SUCCESS;
 }
 
+/* Faults on a fresh context (f NULL: back to the suite's). */
 static void with_faults(faults *f) {
-  clql_test_ctx->fault_hook = f ? fault : NULL;
-  clql_test_ctx->fault_user = f;
+  if (f && !test_ctx) CLQL_REQUIRE(clql_context_create(NULL, NULL, &test_ctx) == CLQL_SUCCESS);
+  if (!test_ctx) return;
+  test_ctx->fault_hook = f ? fault : NULL;
+  test_ctx->fault_user = f;
+}
+
+static void fresh_context_done(void) {
+  clql_context_destroy(test_ctx);
+  test_ctx = NULL;
 }
 
 /* Run a host forward of batch tokens under f; the result must still be the
@@ -204,11 +222,14 @@ static clql_layer_stats run_with_faults(clql_qtype q, uint64_t batch, faults *f,
                                         const clql_budget_options *opts, clql_status expect) {
   fixture_weights w;
   fixture_make(&w, fixture_shape(640, 2560, q, CLQL_GROUP_ROW), W_RANDOM);
+  with_faults(f);
+  faults none = {0};
+  test_ctx->fault_user = &none; /* creation runs without faults */
   clql_layer *layer = make_layer(&w, opts);
   float *x = fixture_input(batch, 2560, X_FLOAT), *y = fixture_poisoned(batch * 640);
   float *x_copy = malloc(batch * 2560 * sizeof *x);
   memcpy(x_copy, x, batch * 2560 * sizeof *x);
-  with_faults(f);
+  test_ctx->fault_user = f;
   clql_status st = clql_layer_forward(layer, x, batch, y);
   with_faults(NULL);
   CU_ASSERT_EQUAL(st, expect);
@@ -223,6 +244,7 @@ static clql_layer_stats run_with_faults(clql_qtype q, uint64_t batch, faults *f,
     expect_reference(&w, x, batch, y);
   }
   clql_layer_destroy(layer);
+  fresh_context_done();
   free(x), free(y), free(x_copy);
   fixture_free(&w);
   return s;
@@ -285,12 +307,15 @@ static void test_oom_caller_buffers(void) {
   fixture_weights w;
   fixture_make(&w, fixture_shape(200, 777, CLQL_QTYPE_TL2, 192), W_RANDOM);
   clql_budget_options opts = {.set = CLQL_BUDGET_MAX_BATCH, .max_batch = 5};
+  faults f = {.fail_enqueue_at = 8, .error = CL_MEM_OBJECT_ALLOCATION_FAILURE};
+  with_faults(&f);
+  faults none = {0};
+  test_ctx->fault_user = &none;
   clql_layer *layer = make_layer(&w, &opts);
   const uint64_t batch = 23;
   float *x = fixture_input(batch, 777, X_FLOAT), *poison = fixture_poisoned(batch * 200);
   cl_mem dx = device_copy(x, batch * 777), dy = device_copy(poison, batch * 200);
-  faults f = {.fail_enqueue_at = 8, .error = CL_MEM_OBJECT_ALLOCATION_FAILURE};
-  with_faults(&f);
+  test_ctx->fault_user = &f;
   CU_ASSERT_EQUAL(clql_layer_forward_mem(layer, dx, dy, batch), CLQL_SUCCESS);
   with_faults(NULL);
   float *xb = read_back(dx, batch * 777), *y = read_back(dy, batch * 200);
@@ -302,6 +327,7 @@ static void test_oom_caller_buffers(void) {
   CU_ASSERT_EQUAL(refs, 1); /* clql keeps no reference to caller buffers */
   clReleaseMemObject(dx), clReleaseMemObject(dy);
   clql_layer_destroy(layer);
+  fresh_context_done();
   free(x), free(poison), free(xb), free(y);
   fixture_free(&w);
 }
@@ -312,16 +338,19 @@ static int plan_messages;
 static char last_message[1024];
 static void on_log(clql_log_level level, const char *message, void *user) {
   (void)user;
-  if (level == CLQL_LOG_INFO && strncmp(message, "plan ", 5) == 0) {
+  if (level == CLQL_LOG_INFO && strncmp(message, "workspace of ", 13) == 0) {
     plan_messages++;
     snprintf(last_message, sizeof last_message, "%s", message);
   }
 }
 
+/* Each plan of the context's workspace is logged once: passes it serves
+ * plan nothing. */
 static void test_plan_logged_once(void) {
   fixture_weights w;
   fixture_make(&w, fixture_shape(64, 256, CLQL_QTYPE_I2S, CLQL_GROUP_ROW), W_RANDOM);
   clql_layer *layer = make_layer(&w, NULL);
+  clql_layer_release_workspace(layer);
   float *x = fixture_input(5, 256, X_FLOAT), *y = fixture_poisoned(5 * 64);
   plan_messages = 0;
   clql_set_log_callback(on_log, NULL, CLQL_LOG_INFO);
@@ -374,7 +403,7 @@ static void test_bad_input(void) {
   CU_ASSERT_EQUAL(clql_layer_forward_mem(layer, NULL, dy, 1), CLQL_ERR_INVALID_ARGUMENT);
   /* a buffer of another OpenCL context */
   clql_context *other = NULL;
-  CLQL_REQUIRE(clql_context_create(NULL, &other) == CLQL_SUCCESS);
+  CLQL_REQUIRE(clql_context_create(NULL, NULL, &other) == CLQL_SUCCESS);
   cl_int err;
   cl_mem foreign =
       clCreateBuffer(clql_context_cl_context(other), CL_MEM_READ_WRITE, 4096, NULL, &err);

@@ -26,7 +26,7 @@ typedef struct {
 static void *run(void *arg) {
   worker *w = arg;
   clql_context *ctx = NULL;
-  w->status = clql_context_create(NULL, &ctx);
+  w->status = clql_context_create(NULL, NULL, &ctx);
   if (w->status != CLQL_SUCCESS) return NULL;
   cl_context cl = clql_context_cl_context(ctx);
   cl_command_queue queue = clql_context_queue(ctx);
@@ -107,7 +107,7 @@ static void *run_layer(void *arg) {
   clql_context *ctx = w->shared_ctx;
   clql_layer *L = w->shared;
   if (!L) {
-    w->status = clql_context_create(NULL, &ctx);
+    w->status = clql_context_create(NULL, NULL, &ctx);
     if (w->status == CLQL_SUCCESS) w->status = clql_layer_create(ctx, &w->w.packed, NULL, &L);
   }
   for (int r = 0; r < w->rounds && w->status == CLQL_SUCCESS; r++) {
@@ -175,7 +175,7 @@ static void test_shared_layer_serialized(void) {
                         CLQL_SUCCESS);
   clql_context *ctx = NULL;
   clql_layer *L = NULL;
-  CU_ASSERT_EQUAL_FATAL(clql_context_create(NULL, &ctx), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL_FATAL(clql_context_create(NULL, NULL, &ctx), CLQL_SUCCESS);
   CU_ASSERT_EQUAL_FATAL(clql_layer_create(ctx, &w[0].w.packed, NULL, &L), CLQL_SUCCESS);
   for (int i = 0; i < THREADS; i++) w[i].shared_ctx = ctx, w[i].shared = L, w[i].lock = &lock;
   run_workers(w, THREADS);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <clql.h>
+#include "tool_config.h"
 #ifdef CLQL_HAVE_CLBLAST
 #include <clblast_c.h>
 #endif
@@ -354,6 +355,7 @@ typedef struct {
   clql_qtype qtype;
   double ms, weight_bytes, weight_gbs, pct_of_copy;
   double pipelined_ms, pipelined_gbs, pipelined_pct; /* 210 enqueues, one clFinish */
+  uint64_t held_bytes, budget_bytes; /* what the context held for the token, of its budget */
   int layers, ran;
 } token_result;
 
@@ -422,6 +424,9 @@ static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q
   double us = NAN;
   if (st == CLQL_SUCCESS)
     st = time_pipelined(ctx, layers, total, xs, per_block, y, 1, total, reps, &us);
+  clql_context_memory held;
+  if (st == CLQL_SUCCESS && clql_context_get_memory(ctx, &held) == CLQL_SUCCESS)
+    r->held_bytes = held.held, r->budget_bytes = held.budget.bytes;
   if (st == CLQL_SUCCESS && r->ran) {
     r->pipelined_ms = us * total / 1e3;
     r->pipelined_gbs = r->weight_bytes / (r->pipelined_ms * 1e6);
@@ -546,7 +551,7 @@ static void bench_overhead(clql_context *ctx, double gemv_us, overhead_result *r
   r->probe_uncached_us = (now_us() - t0) / uncached_n;
   t0 = now_us();
   for (int i = 0; i < plan_n; i++)
-    clql_plan_layer(&m, NULL, &s, 1, CLQL_WS_WITH_INPUT | CLQL_WS_WITH_OUTPUT, &p);
+    clql_plan_layer(&m, &tool_budget, &s, 1, CLQL_WS_WITH_INPUT | CLQL_WS_WITH_OUTPUT, &p);
   r->plan_us = (now_us() - t0) / plan_n;
   r->gemv_us = gemv_us;
   r->pct_cached = 100.0 * (r->probe_cached_us + r->plan_us) / gemv_us;
@@ -676,10 +681,11 @@ static void plot(const char *file, const char *device, double copy_gbs, const ke
 int main(int argc, char **argv) {
   options o = {0};
   int rc = parse_args(argc, argv, &o);
+  if (rc == EXIT_OK) rc = tool_config_read("clql-bench");
   if (rc != EXIT_OK) return rc;
   progress_enabled = isatty(2);
   clql_context *ctx = NULL;
-  clql_status st = clql_context_create(o.selector, &ctx);
+  clql_status st = clql_context_create(o.selector, tool_config, &ctx);
   if (st != CLQL_SUCCESS) {
     die_status("no device", st);
     return st == CLQL_ERR_NO_PLATFORM ? EXIT_NO_PLATFORM
@@ -788,14 +794,16 @@ int main(int argc, char **argv) {
           num(p->median_us), "ratio", num(p->ratio), "pipelined_us", num(p->pipelined_us),
           "pipelined_ratio", num(p->pipelined_ratio)));
     }
-    json_t *tok = token.ran ? json_pack("{s:s,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o}", "qtype",
+    json_t *tok = token.ran ? json_pack("{s:s,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:I,s:I}", "qtype",
                                         clql_qtype_name(token.qtype), "ms", num(token.ms),
                                         "weight_gbs", num(token.weight_gbs), "pct_of_copy",
                                         num(token.pct_of_copy), "layers", token.layers,
                                         "weight_bytes", num(token.weight_bytes), "pipelined_ms",
                                         num(token.pipelined_ms), "pipelined_weight_gbs",
                                         num(token.pipelined_gbs), "pipelined_pct_of_copy",
-                                        num(token.pipelined_pct))
+                                        num(token.pipelined_pct), "held_bytes",
+                                        (json_int_t)token.held_bytes, "budget_bytes",
+                                        (json_int_t)token.budget_bytes)
                             : json_null();
     json_t *root = json_pack("{s:s,s:o,s:I,s:o,s:o,s:o,s:o,s:b}", "device", dev->name, "copy_gbs",
         num(copy_gbs), "copy_bytes", (json_int_t)copy_bytes, "results", res, "token", tok, "peers", pj,

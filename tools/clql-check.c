@@ -1,12 +1,14 @@
 /* clql-check: self-checks of the kernels on one device against the scalar
- * reference, with fresh random inputs (seed printed). Exit 0 when all pass,
- * 1 when any output differs. */
+ * reference, with fresh random inputs (seed printed), and with --model a
+ * whole model on one context against its budget. Exit codes: check_model.h. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <clql.h>
+#include "check_model.h"
+#include "tool_config.h"
 
 static uint64_t rng;
 static float uniform(float lo, float hi) {
@@ -104,33 +106,115 @@ done:
   return ok;
 }
 
+static int usage_error(const char *what, const char *value, const char *why) {
+  fprintf(stderr, "clql-check: %s '%s': %s\n", what, value, why);
+  return CHECK_EXIT_USAGE;
+}
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: clql-check [-d SEL] [--model NAME|FILE [--qtype Q] [--batch B] [--json]]\n"
+          "Run clql's kernels on one device and compare them with the scalar reference.\n"
+          "  -d, --device SEL   the device (P:D, index or name text; default: CLQL_DEVICE)\n"
+          "  --model M          every layer of a preset (bitnet-b1.58-2b4t) or model file on\n"
+          "                     one context, random weights, a forward of B tokens through\n"
+          "                     each in turn, checked against the reference\n"
+          "  --qtype Q          I2S (default), TL1 or TL2 (with --model)\n"
+          "  --batch B          tokens per forward, >= 1 (default 1; with --model)\n"
+          "  --json             one JSON object (with --model)\n"
+          "exit codes: 0 ok, 1 an output differs from the reference, 2 bad arguments or\n"
+          "configuration, 4 the model does not fit the budget, 6 no such device,\n"
+          "9 no OpenCL platform, 255 internal error\n");
+}
+
+/* The layers of a preset or, when no preset has that name, of a model file. */
+static int load_model(const char *model, clql_qtype q, clql_model_layer **out, size_t *count) {
+  size_t n = 0;
+  int preset = 1;
+  clql_status st = clql_model_preset(model, q, NULL, 0, &n);
+  if (st == CLQL_ERR_NOT_FOUND) {
+    preset = 0;
+    st = clql_model_load(model, q, NULL, 0, &n);
+  }
+  if (st != CLQL_SUCCESS) return usage_error("--model", model, clql_last_error_detail());
+  clql_model_layer *l = calloc(n, sizeof *l);
+  if (!l) return CHECK_EXIT_INTERNAL;
+  st = preset ? clql_model_preset(model, q, l, n, &n) : clql_model_load(model, q, l, n, &n);
+  uint64_t bytes;
+  if (st == CLQL_SUCCESS) st = clql_model_weight_bytes(l, n, &bytes); /* counts overflow */
+  if (st != CLQL_SUCCESS) {
+    free(l);
+    return usage_error("--model", model, clql_last_error_detail());
+  }
+  *out = l;
+  *count = n;
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  const char *selector = NULL;
+  const char *selector = NULL, *model = NULL, *qtype = NULL, *batch = NULL;
+  int json = 0;
   for (int i = 1; i < argc; i++) {
-    if ((strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--device") == 0) && i + 1 < argc) {
-      selector = argv[++i];
-    } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      printf("usage: clql-check [-d SEL]\nRun clql's kernels on one device and compare them "
-             "with the scalar reference.\n");
-      return 0;
+    const char *arg = argv[i];
+    const char **value = strcmp(arg, "-d") == 0 || strcmp(arg, "--device") == 0 ? &selector
+                         : strcmp(arg, "--model") == 0                          ? &model
+                         : strcmp(arg, "--qtype") == 0                          ? &qtype
+                         : strcmp(arg, "--batch") == 0                          ? &batch
+                                                                                : NULL;
+    if (value) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "clql-check: option '%s' needs a value\n", arg);
+        return CHECK_EXIT_USAGE;
+      }
+      *value = argv[++i];
+    } else if (strcmp(arg, "--json") == 0) {
+      json = 1;
+    } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+      usage(stdout);
+      return CHECK_EXIT_OK;
     } else {
-      fprintf(stderr, "clql-check: unknown argument '%s'\n", argv[i]);
-      return 2;
+      fprintf(stderr, "clql-check: unknown argument '%s'\n", arg);
+      return CHECK_EXIT_USAGE;
     }
   }
+  if (!model && (qtype || batch || json)) {
+    fprintf(stderr, "clql-check: --qtype, --batch and --json need --model\n");
+    return CHECK_EXIT_USAGE;
+  }
+  check_model_args a = {.model = model, .qtype = CLQL_QTYPE_I2S, .batch = 1, .json = json};
+  if (qtype && clql_qtype_parse(qtype, &a.qtype) != CLQL_SUCCESS)
+    return usage_error("--qtype", qtype, "not I2S, TL1 or TL2");
+  if (batch && !tool_parse_count(batch, &a.batch))
+    return usage_error("--batch", batch, "not a whole number >= 1");
+  int rc = tool_config_read("clql-check");
+  if (rc) return rc;
+  clql_model_layer *layers = NULL;
+  size_t nlayers = 0;
+  if (model && (rc = load_model(model, a.qtype, &layers, &nlayers)) != 0) return rc;
   const char *seed_env = getenv("CLQL_TEST_SEED");
   rng = seed_env && *seed_env ? strtoull(seed_env, NULL, 0) : (uint64_t)time(NULL);
   if (rng == 0) rng = 1;
+  a.seed = rng;
   clql_context *ctx = NULL;
-  clql_status st = clql_context_create(selector, &ctx);
+  clql_status st = clql_context_create(selector, tool_config, &ctx);
   if (st != CLQL_SUCCESS) {
+    free(layers);
     fprintf(stderr, "clql-check: %s: %s\n", clql_status_message(st), clql_last_error_detail());
-    return st == CLQL_ERR_NO_PLATFORM ? 9 : st == CLQL_ERR_NO_DEVICE ? 6 : 255;
+    return st == CLQL_ERR_NO_PLATFORM ? CHECK_EXIT_NO_PLATFORM
+           : st == CLQL_ERR_NO_DEVICE ? CHECK_EXIT_NO_DEVICE
+                                      : CHECK_EXIT_INTERNAL;
   }
-  printf("clql-check on '%s' (seed %llu)\n", clql_context_device_info(ctx)->name,
-         (unsigned long long)rng);
-  int ok = check_actquant(ctx);
-  for (int q = 0; q < CLQL_QTYPE_COUNT_; q++) ok &= check_layer(ctx, (clql_qtype)q);
+  if (!json)
+    printf("clql-check on '%s' (seed %llu)\n", clql_context_device_info(ctx)->name,
+           (unsigned long long)rng);
+  if (model) {
+    rc = check_model_run(ctx, &a, layers, nlayers, uniform);
+  } else {
+    int ok = check_actquant(ctx);
+    for (int q = 0; q < CLQL_QTYPE_COUNT_; q++) ok &= check_layer(ctx, (clql_qtype)q);
+    rc = ok ? CHECK_EXIT_OK : CHECK_EXIT_DIFFERS;
+  }
   clql_context_destroy(ctx);
-  return ok ? 0 : 1;
+  free(layers);
+  return rc;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <clql.h>
+#include "tool_config.h"
 
 enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_BAD_FILE = 3, EXIT_NO_PLATFORM = 9, EXIT_INTERNAL = 255 };
 
@@ -138,7 +139,8 @@ typedef struct {
  * time, so each layer's workspace must fit beside every layer's weights. */
 static clql_status plan_device(const clql_device_info *dev, const layer *layers, size_t n,
                                uint64_t limit, file_plan *fp) {
-  clql_budget_options user = {.set = limit ? CLQL_BUDGET_LIMIT : 0u, .limit = limit};
+  clql_budget_options user = tool_budget; /* the configuration's knobs, --limit over them */
+  if (limit) user.set |= CLQL_BUDGET_LIMIT, user.limit = limit, user.from_env &= ~CLQL_BUDGET_LIMIT;
   memset(fp, 0, sizeof *fp);
   fp->plans = calloc(n ? n : 1, sizeof *fp->plans);
   if (!fp->plans) return CLQL_ERR_OUT_OF_HOST_MEMORY;
@@ -155,8 +157,9 @@ static clql_status plan_device(const clql_device_info *dev, const layer *layers,
   fp->limited_by = CLQL_LIMITED_BY_BUDGET;
   fp->batch = fp->fits ? UINT64_MAX : 0;
   for (size_t i = 0; i < n && fp->fits; i++) {
-    clql_budget_options o = {.set = CLQL_BUDGET_LIMIT,
-                             .limit = budget.bytes - (fp->resident - fp->plans[i].resident_bytes)};
+    clql_budget_options o = user;
+    o.set |= CLQL_BUDGET_LIMIT;
+    o.limit = budget.bytes - (fp->resident - fp->plans[i].resident_bytes);
     clql_layer_plan p;
     st = clql_plan_layer(&dev->memory, &o, &layers[i].shape, 0, PLAN_WS_FLAGS, &p);
     if (st != CLQL_SUCCESS) return st;
@@ -336,6 +339,7 @@ static size_t collect_layers(const clql_gguf_tensor_info *t, size_t n, layer *ou
 int main(int argc, char **argv) {
   options o = {0};
   int rc = parse_args(argc, argv, &o);
+  if (rc == EXIT_OK) rc = tool_config_read("clql-gguf");
   if (rc != EXIT_OK) return rc;
   clql_gguf *g = NULL;
   clql_status st = clql_gguf_open(o.path, &g);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <clql.h>
 #include "probe_plan.h"
+#include "tool_config.h"
 #include "probe_split.h"
 
 enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_NO_DEVICE = 6, EXIT_NO_PLATFORM = 9, EXIT_INTERNAL = 255 };
@@ -388,16 +389,13 @@ static int print_json(const clql_device_info *devs, const trace_log *traces, siz
 int main(int argc, char **argv) {
   options o = {0};
   int rc = parse_args(argc, argv, &o);
-  /* -v also shows clql's warnings (a bad CLQL_MEM_SOURCE, say) unless
-   * CLQL_LOG already chooses what to show. */
-  const char *log_env = getenv("CLQL_LOG");
-  if (rc == EXIT_OK && o.verbose && (!log_env || !*log_env))
+  if (rc == EXIT_OK) rc = tool_config_read("clql-probe");
+  /* -v also shows clql's warnings unless CLQL_LOG already chooses what to
+   * show. */
+  if (rc == EXIT_OK && o.verbose && !tool_config_sets_log())
     clql_set_log_callback(print_log, NULL, CLQL_LOG_WARN);
   probe_plan plan = {0};
-  if (rc == EXIT_OK && o.plan) {
-    rc = probe_plan_init(&plan, o.plan, o.qtype, o.batch);
-    if (rc == EXIT_OK) probe_plan_env_notes();
-  }
+  if (rc == EXIT_OK && o.plan) rc = probe_plan_init(&plan, o.plan, o.qtype, o.batch);
   clql_split_mode mode = CLQL_SPLIT_ROWS;
   if (rc == EXIT_OK && o.split) rc = probe_split_mode(o.split, &mode);
   size_t n = 0;

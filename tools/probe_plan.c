@@ -1,4 +1,5 @@
 #include "probe_plan.h"
+#include "tool_config.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,17 +17,6 @@ static int usage_error(const char *option, const char *arg, const char *problem)
 }
 
 /* Decimal digits only, 1 or more; no sign, suffix or overflow. */
-static int parse_batch(const char *s, uint64_t *out) {
-  uint64_t v = 0;
-  if (!*s) return 0;
-  for (; *s; s++) {
-    if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10) return 0;
-    v = v * 10 + (uint64_t)(*s - '0');
-  }
-  *out = v;
-  return v >= 1;
-}
-
 /* The layers of a preset or, when no preset has that name, of a model file. */
 static int load_model(const char *model, clql_model_layer **out, size_t *count) {
   size_t n = 0;
@@ -67,7 +57,7 @@ int probe_plan_init(probe_plan *p, const char *model, const char *qtype, const c
       return usage_error("--qtype", qtype, "not I2S, TL1 or TL2");
     p->qtypes = 1u << p->qtype;
   }
-  if (batch && !parse_batch(batch, &p->batch))
+  if (batch && !tool_parse_count(batch, &p->batch))
     return usage_error("--batch", batch, "not a whole number >= 1");
   clql_model_layer *base;
   size_t n;
@@ -101,15 +91,6 @@ void probe_plan_free(probe_plan *p) {
   p->layers = NULL;
 }
 
-void probe_plan_env_notes(void) {
-  clql_env_problem probs[8];
-  size_t n = 0;
-  clql_env_problems(probs, 8, &n);
-  for (size_t i = 0; i < n && i < 8; i++)
-    fprintf(stderr, "clql-probe: ignoring %s='%s': %s\n", probs[i].variable, probs[i].value,
-            probs[i].reason);
-}
-
 /* ---- one plan ---- */
 
 typedef struct {
@@ -121,7 +102,7 @@ typedef struct {
 static device_plan plan_for(const probe_plan *p, clql_qtype q, const clql_device_info *d) {
   device_plan r;
   memset(&r, 0, sizeof r);
-  r.status = clql_plan_model(&d->memory, NULL, p->layers + (size_t)q * p->count, p->count,
+  r.status = clql_plan_model(&d->memory, &tool_budget, p->layers + (size_t)q * p->count, p->count,
                              p->batch, p->ws_flags, &r.plan);
   if (r.status != CLQL_SUCCESS)
     snprintf(r.error, sizeof r.error, "%s: %s", clql_status_name(r.status),

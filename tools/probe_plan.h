@@ -25,8 +25,6 @@ typedef struct probe_plan {
 int probe_plan_init(probe_plan *p, const char *model, const char *qtype, const char *batch);
 void probe_plan_free(probe_plan *p);
 
-/* The budget variables clql ignores, one line each on stderr. */
-void probe_plan_env_notes(void);
 
 /* Add "plan" to each object of devices_json, a JSON array parallel to devs. */
 void probe_plan_json(const probe_plan *p, const clql_device_info *devs, size_t n,

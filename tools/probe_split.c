@@ -1,4 +1,5 @@
 #include "probe_split.h"
+#include "tool_config.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,11 @@ int probe_split_mode(const char *arg, clql_split_mode *mode) {
     fprintf(stderr, "clql-probe: --split '%s': not rows or layers\n", arg);
     return SPLIT_EXIT_USAGE;
   }
-  if (clql_split_mode_env(mode) == CLQL_ERR_INVALID_ENV)
-    fprintf(stderr, "clql-probe: ignoring %s; splitting by rows\n", clql_last_error_detail());
+  /* CLQL_SPLIT, as the configuration read at start has it */
+  size_t len = 0;
+  char word[16];
+  if (clql_config_get(tool_config, "CLQL_SPLIT", word, sizeof word, &len) == CLQL_SUCCESS && len)
+    clql_split_mode_parse(word, mode);
   return 0;
 }
 
@@ -27,7 +31,10 @@ int probe_split_compute(const probe_plan *p, clql_split_mode mode, const clql_de
     free(sd);
     return SPLIT_EXIT_INTERNAL;
   }
-  for (size_t i = 0; i < n; i++) sd[i].memory = devs[i].memory; /* budget knobs: the environment */
+  for (size_t i = 0; i < n; i++) {
+    sd[i].memory = devs[i].memory;
+    sd[i].options = &tool_budget; /* the configuration's knobs */
+  }
   out->status = clql_plan_split(sd, n, p->layers + (size_t)p->qtype * p->count, p->count, mode,
                                 p->batch, p->ws_flags, out->parts, &out->plan);
   if (out->status != CLQL_SUCCESS)

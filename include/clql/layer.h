@@ -1,22 +1,27 @@
 /* A ternary linear layer on a device: y[B][N] = x[B][K] * W^T.
  *
- * Weights and scales are uploaded once, at creation. Each forward pass plans
- * its batch with clql_plan_layer() from the context's device memory report,
- * allocates a workspace of exactly the parts clql_layout_workspace_bytes()
- * gives for that batch (one buffer per part), and runs a larger B in chunks
- * of the planned batch. The workspace is kept for the next pass of the same
- * plan; clql_layer_release_workspace() frees it early.
+ * Weights and scales are uploaded once, at creation, after the context's
+ * ledger has checked that they fit what its budget leaves beside the other
+ * layers (CLQL_ERR_DOES_NOT_FIT otherwise, naming needed and remaining
+ * bytes; a held workspace is released first when it is what stands in the
+ * way). Every layer of a context uses the context's one workspace in turn:
+ * a pass that it serves (enough tokens and parts) runs on it; otherwise the
+ * context plans it again for all its layers (clql_model_workspace_bytes)
+ * from what the budget leaves beside their weights, and allocates exactly
+ * that. A larger B runs in chunks of the planned batch. The workspace stays
+ * for the next pass; clql_layer_release_workspace() (or
+ * clql_context_release_workspace()) frees it early.
  *
  * Out of memory: when creating a workspace buffer or running a chunk fails
- * with CL_MEM_OBJECT_ALLOCATION_FAILURE or CL_OUT_OF_RESOURCES, the layer
- * frees its workspace, halves its batch (and keeps that cap for later
- * passes), plans again and continues with the chunk that failed; after a
- * failure at batch 1 it returns CLQL_ERR_OUT_OF_DEVICE_MEMORY. x is only
- * read, and the chunks already finished stay written, so a retried pass
- * still produces the whole output exactly. A pass that fails for any reason
- * leaves no workspace held.
+ * with CL_MEM_OBJECT_ALLOCATION_FAILURE or CL_OUT_OF_RESOURCES, the context
+ * frees its workspace, halves its batch (and keeps that cap for later passes
+ * of every layer, until clql_context_refresh), plans again and continues
+ * with the chunk that failed; after a failure at batch 1 the pass returns
+ * CLQL_ERR_OUT_OF_DEVICE_MEMORY. x is only read, and the chunks already
+ * finished stay written, so a retried pass still produces the whole output
+ * exactly. A pass that fails for any reason leaves no workspace held.
  *
- * Each new plan decision is logged once at info level (CLQL_LOG=info).
+ * Each new workspace plan is logged once at info level (CLQL_LOG=info).
  * The forward passes return when the output is complete; clql_layer_enqueue
  * returns once its commands are enqueued, so that a whole token (many layers,
  * y of one the x of the next) waits only once. A layer is used by one thread
@@ -40,8 +45,11 @@ typedef struct clql_layer clql_layer;
 
 /**
  * Create a layer from packed weights (validated as by clql_packed_check)
- * on ctx. opts (NULL: environment and defaults) is copied and used by every
- * plan of the layer. The packed buffers may be freed afterwards.
+ * on ctx. opts (NULL: none) narrows the layer's own passes: the fields it
+ * sets replace the context's configuration's for a plan of this layer
+ * alone, whose batch caps the layer's chunks (and which must fit one token,
+ * else CLQL_ERR_DOES_NOT_FIT); the context's budget still bounds what the
+ * context holds. The packed buffers may be freed afterwards.
  */
 CLQL_API clql_status clql_layer_create(clql_context *ctx, const clql_packed *packed,
                                        const clql_budget_options *opts, clql_layer **out);
@@ -106,22 +114,23 @@ CLQL_API clql_status clql_layer_workspace_size(const clql_layer *layer, uint64_t
 CLQL_API clql_status clql_layer_forward_workspace(clql_layer *layer, cl_mem x, cl_mem y,
                                                   uint64_t batch, cl_mem workspace);
 
-/** What the layer planned and what it really holds. */
+/** What the layer's last pass ran with, and the context's workspace. */
 typedef struct clql_layer_stats {
-  clql_layer_plan plan;         /**< the last plan (all zero before the first pass) */
+  clql_layer_plan plan;         /**< the last pass: its chunk batch, limit, this layer's workspace
+                                     at that batch (all zero before the first pass) */
   uint64_t resident_bytes;      /**< weights + scales allocated on the device */
-  uint64_t workspace_planned;   /**< sum of plan.workspace.part[]: what the plan counts */
-  uint64_t workspace_allocated; /**< sum of the sizes of the workspace buffers held now */
+  uint64_t workspace_planned;   /**< the context's workspace plan (total bytes) */
+  uint64_t workspace_allocated; /**< the context's workspace held now */
   uint64_t workspace_batch;     /**< batch of the held workspace (0 when none) */
   unsigned workspace_flags;     /**< its CLQL_WS_WITH_* flags */
-  uint64_t batch_cap;           /**< cap learned from out-of-memory failures (0: none) */
+  uint64_t batch_cap;           /**< the context's cap from out-of-memory failures (0: none) */
   uint64_t chunks;              /**< chunks run by the last pass */
-  uint64_t halvings;            /**< out-of-memory halvings over the layer's life */
+  uint64_t halvings;            /**< the context's out-of-memory halvings */
 } clql_layer_stats;
 
 CLQL_API clql_status clql_layer_get_stats(const clql_layer *layer, clql_layer_stats *out);
 
-/** Free the workspace now (the next pass allocates it again). */
+/** Free the context's shared workspace now (the next pass allocates it again). */
 CLQL_API void clql_layer_release_workspace(clql_layer *layer);
 
 #ifdef __cplusplus

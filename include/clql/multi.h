@@ -93,10 +93,11 @@ CLQL_API const clql_device_info *clql_device_set_info(const clql_device_set *set
 CLQL_API const char *clql_device_set_label(const clql_device_set *set, size_t index);
 
 /**
- * Budget options of device `index` (copied; NULL: environment and defaults,
- * the initial state), used by clql_device_set_plan and by every layer the
- * set creates on that device. Values are checked as clql_budget_compute
- * checks them (CLQL_ERR_INVALID_ARGUMENT).
+ * Budget options of device `index` over its context's configuration (copied;
+ * NULL: the configuration alone, the initial state), used by
+ * clql_device_set_plan and by every layer the set creates on that device.
+ * Values are checked as clql_budget_compute checks them
+ * (CLQL_ERR_INVALID_CONFIG).
  */
 CLQL_API clql_status clql_device_set_budget(clql_device_set *set, size_t index,
                                             const clql_budget_options *opts);
@@ -106,9 +107,10 @@ CLQL_API clql_status clql_device_set_throughput(clql_device_set *set, size_t ind
 
 /**
  * $CLQL_SPLIT ("rows" or "layers", any case, white space around it ignored)
- * into *mode. Unset or empty: CLQL_ERR_NOT_FOUND and *mode untouched, so a
- * caller's default stays; a bad value: CLQL_ERR_INVALID_ENV with the reason
- * in the detail, logged as a warning, *mode untouched.
+ * into *mode, reading the environment's configuration now. Unset or empty:
+ * CLQL_ERR_NOT_FOUND and *mode untouched, so a caller's default stays; a bad
+ * value of any clql variable: CLQL_ERR_INVALID_CONFIG naming it, *mode
+ * untouched.
  */
 CLQL_API clql_status clql_split_mode_env(clql_split_mode *mode);
 

@@ -18,9 +18,10 @@
 extern "C" {
 #endif
 
-/* Which fields of clql_budget_options the caller set; unset ones come from
- * the environment (CLQL_MEM_FRACTION, CLQL_MEM_LIMIT, CLQL_MEM_RESERVE,
- * CLQL_MAX_BATCH) or the defaults. The API wins over the environment. */
+/* Which fields of clql_budget_options are set; unset ones take the
+ * defaults. The planners read no environment: the knobs CLQL_MEM_FRACTION,
+ * CLQL_MEM_LIMIT, CLQL_MEM_RESERVE and CLQL_MAX_BATCH reach them through a
+ * configuration (clql_config_budget). */
 #define CLQL_BUDGET_FRACTION 1u
 #define CLQL_BUDGET_LIMIT 2u
 #define CLQL_BUDGET_RESERVE_BYTES 4u
@@ -34,6 +35,7 @@ typedef struct clql_budget_options {
   uint64_t reserve_bytes; /**< bytes kept free */
   double reserve_percent; /**< percent of total kept free (0..100) */
   uint64_t max_batch;     /**< cap on the batch (>= 1) */
+  unsigned from_env;      /**< bits of set whose values came from the environment (informational) */
 } clql_budget_options;
 
 /** The budget actually used, with the knob values it came from. */
@@ -62,11 +64,11 @@ typedef enum clql_limited_by {
 CLQL_API const char *clql_limited_by_name(clql_limited_by reason);
 
 /**
- * Compute the budget; opts may be NULL (environment and defaults only).
- * Each knob comes from opts when its bit is set, else from its environment
- * variable when that parses, else from the default. The two reserve bits are
- * one knob: setting either in opts ignores CLQL_MEM_RESERVE. A bad variable
- * is logged at warn level and ignored; a bad opts value is an error.
+ * Compute the budget; opts may be NULL (the defaults). Each knob comes from
+ * opts when its bit is set, else from the default; the reserve bytes win
+ * over the reserve percentage. A bad value (a fraction outside (0, 1], a
+ * limit or batch cap of 0, a percentage outside [0, 100]) is
+ * CLQL_ERR_INVALID_CONFIG, as the same value of the variable would be.
  */
 CLQL_API clql_status clql_budget_compute(const clql_memory_report *mem,
                                          const clql_budget_options *opts, clql_budget *out);
@@ -96,7 +98,7 @@ CLQL_API clql_status clql_plan_layer(const clql_memory_report *mem, const clql_b
 
 #define CLQL_ENV_VALUE_MAX 64
 
-/** A budget variable of the environment that clql ignores, and why. */
+/** A variable of the environment that clql refuses, and why. */
 typedef struct clql_env_problem {
   const char *variable;           /**< "CLQL_MEM_LIMIT" (static) */
   char value[CLQL_ENV_VALUE_MAX]; /**< its value; control bytes as '?', a cut one ends in "..." */
@@ -104,9 +106,10 @@ typedef struct clql_env_problem {
 } clql_env_problem;
 
 /**
- * The budget variables (CLQL_MEM_FRACTION, CLQL_MEM_LIMIT, CLQL_MEM_RESERVE,
- * CLQL_MAX_BATCH) set to values clql ignores, for tools to show. Ask the
- * size, then pass the buffer. Reads the environment at each call.
+ * Every clql variable of the environment set to a value that
+ * clql_config_from_env refuses (the first of them fails it), for tools to
+ * show at once. Ask the size, then pass the buffer. Reads the environment at
+ * each call.
  */
 CLQL_API clql_status clql_env_problems(clql_env_problem *problems, size_t capacity, size_t *count);
 

@@ -36,7 +36,7 @@ CLQL_API clql_status clql_split_mode_parse(const char *name, clql_split_mode *ou
 /** One device as the split planner sees it. */
 typedef struct clql_split_device {
   clql_memory_report memory;
-  const clql_budget_options *options; /**< NULL: environment and defaults */
+  const clql_budget_options *options; /**< NULL: the defaults */
   double throughput; /**< relative speed when measured (> 0); 0: share by budget */
 } clql_split_device;
 

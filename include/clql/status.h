@@ -102,7 +102,7 @@ extern "C" {
   X(CLQL_ERR_INVALID_WEIGHTS, -10016, "weight value outside the ternary range or invalid code")  \
   X(CLQL_ERR_OUT_OF_DEVICE_MEMORY, -10017, "device memory exhausted even at batch 1")            \
   X(CLQL_ERR_NOT_FOUND, -10018, "requested item not found")                                      \
-  X(CLQL_ERR_INVALID_ENV, -10019, "invalid environment variable value (ignored)")                \
+  X(CLQL_ERR_INVALID_CONFIG, -10019, "invalid configuration value (see the detail message)")                \
   X(CLQL_ERR_INTERNAL, -10020, "internal error")
 
 typedef enum clql_status {

@@ -1,7 +1,7 @@
-/* libFuzzer target for the environment-knob parsers: the number, size,
+/* libFuzzer target for the configuration's parsers: the number, size,
  * decimal and reserve grammars of CLQL_MEM_LIMIT & co. (lib/envknobs.c),
- * CLQL_MEM_SOURCE (probes/policy.c), and the four budget variables through
- * the environment into a budget. The first byte picks the parser; the rest is
+ * CLQL_MEM_SOURCE (probes/policy.c), and the knobs through the environment
+ * and through clql_config_set into a configuration and a budget. The first byte picks the parser; the rest is
  * the text (cut at a NUL, as the environment would). */
 #include <math.h>
 #include <stdint.h>
@@ -14,32 +14,54 @@
 
 
 static const char *const knobs[] = {"CLQL_MEM_FRACTION", "CLQL_MEM_LIMIT", "CLQL_MEM_RESERVE",
-                                    "CLQL_MAX_BATCH"};
+                                    "CLQL_MAX_BATCH",    "CLQL_LOG",       "CLQL_KERNELS",
+                                    "CLQL_SPLIT",        "CLQL_MEM_SOURCE", "CLQL_PROBE_TTL_MS",
+                                    "CLQL_DEVICE"};
+#define NKNOBS (sizeof knobs / sizeof knobs[0])
 
-/* The four variables from four lines of text; a budget from them. */
+/* The variables from lines of text; the configuration from them, which
+ * succeeds exactly when no problem is listed, and whose values the API
+ * accepts the same way; a budget from it. */
 static void environment(char *text) {
-  char *line = text;
-  for (int i = 0; i < 4; i++) {
+  char *line = text, *values[NKNOBS] = {0};
+  for (size_t i = 0; i < NKNOBS; i++) {
     char *end = line ? strchr(line, '\n') : NULL;
     if (end) *end = '\0';
+    values[i] = line;
     if (line) setenv(knobs[i], line, 1);
     else unsetenv(knobs[i]);
     line = end ? end + 1 : NULL;
   }
-  clql_budget_options o;
-  clql_env_budget_options(0, &o);
   size_t n = 0;
-  EXPECT(clql_env_problems(NULL, 0, &n) == CLQL_SUCCESS && n <= 4);
-  clql_env_problem p[4];
-  EXPECT(clql_env_problems(p, 4, &n) == CLQL_SUCCESS);
+  EXPECT(clql_env_problems(NULL, 0, &n) == CLQL_SUCCESS && n <= NKNOBS);
+  clql_env_problem p[NKNOBS];
+  EXPECT(clql_env_problems(p, NKNOBS, &n) == CLQL_SUCCESS);
   for (size_t i = 0; i < n; i++) EXPECT(p[i].reason && memchr(p[i].value, 0, sizeof p[i].value));
+  clql_config *c = NULL, *api = NULL;
+  clql_status st = clql_config_from_env(&c);
+  EXPECT((st == CLQL_SUCCESS) == (n == 0));
+  EXPECT(st == CLQL_SUCCESS || st == CLQL_ERR_INVALID_CONFIG);
+  EXPECT(clql_config_create(&api) == CLQL_SUCCESS);
+  size_t refused = 0;
+  for (size_t i = 0; i < NKNOBS; i++) {
+    if (!values[i]) continue;
+    clql_status sa = clql_config_set(api, knobs[i], values[i]);
+    EXPECT(sa == CLQL_SUCCESS || sa == CLQL_ERR_INVALID_CONFIG);
+    refused += sa != CLQL_SUCCESS;
+  }
+  EXPECT(refused == n);
+  for (size_t i = 0; i < NKNOBS; i++) unsetenv(knobs[i]);
   const clql_memory_report mem = {.total = 1ull << 34, .max_alloc = 1ull << 32,
                                   .free = 1ull << 33, .free_known = 1};
+  clql_budget_options o;
   clql_budget b;
-  if (clql_budget_compute(&mem, NULL, &b) == CLQL_SUCCESS) {
+  if (c && clql_config_budget(c, &o) == CLQL_SUCCESS &&
+      clql_budget_compute(&mem, &o, &b) == CLQL_SUCCESS) {
     EXPECT(b.bytes <= mem.total && b.reserve <= UINT64_MAX && b.max_batch >= 1);
     EXPECT(b.fraction > 0.0 && b.fraction <= 1.0);
   }
+  clql_config_destroy(c);
+  clql_config_destroy(api);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
