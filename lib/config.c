@@ -1,5 +1,6 @@
 /* clql_config: every knob clql reads, parsed strictly in one grammar
- * (include/clql/config.h). read_env() is the library's only getenv. */
+ * (include/clql/config.h). read_env() is the only place the library reads
+ * the environment. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,7 +280,7 @@ static clql_status set_knob(clql_config *c, clql_knob k, const char *value, int 
   return CLQL_SUCCESS;
 }
 
-/* The only getenv of the library. Paths are not taken from the environment
+/* The library's one reader of the environment. Paths are not taken from the environment
  * of a setuid or setgid process. */
 static const char *read_env(const char *name, int is_path) {
   if (is_path && (getuid() != geteuid() || getgid() != getegid())) return NULL;

@@ -134,8 +134,23 @@ static void test_exit_codes(void) {
   snprintf(args, sizeof args, "%s extra.gguf", fixture("ternary.gguf"));
   CU_ASSERT_EQUAL(run_tool(args, NULL), 2);
   CU_ASSERT_EQUAL(run_tool("/nonexistent/x.gguf", NULL), 3);
-  snprintf(args, sizeof args, "--plan --limit 12X %s", fixture("ternary.gguf"));
-  CU_ASSERT_EQUAL(run_tool(args, NULL), 2);
+  /* --limit has CLQL_MEM_LIMIT's grammar: what the variable refuses, it refuses */
+  const char *bad_limits[] = {"12X", "0", "8GB", "1.5G", "-1", "99999999999999999999"};
+  for (size_t i = 0; i < sizeof bad_limits / sizeof bad_limits[0]; i++) {
+    snprintf(args, sizeof args, "--plan --limit %s %s", bad_limits[i], fixture("ternary.gguf"));
+    CU_ASSERT_EQUAL(run_tool(args, NULL), 2);
+  }
+  char *text = NULL;
+  snprintf(args, sizeof args, "--json --plan --limit 1GiB %s", fixture("ternary.gguf"));
+  CU_ASSERT_EQUAL(run_tool(args, &text), 0);
+  CU_ASSERT_PTR_NOT_NULL(text && strstr(text, "\"budget_bytes\": 1073741824"));
+  free(text);
+  setenv("CLQL_MEM_LIMIT", "8G", 1); /* the option wins over the variable */
+  snprintf(args, sizeof args, "--json --plan --limit 1t %s", fixture("ternary.gguf"));
+  CU_ASSERT_EQUAL(run_tool(args, &text), 0);
+  unsetenv("CLQL_MEM_LIMIT");
+  CU_ASSERT_PTR_NULL(text && strstr(text, "\"budget_bytes\": 8589934592"));
+  free(text);
   snprintf(args, sizeof args, "--plan --limit %s", fixture("ternary.gguf"));
   CU_ASSERT_EQUAL(run_tool(args, NULL), 2); /* the file taken as the value: no FILE left */
   snprintf(args, sizeof args, "--verify %s", fixture("nested.gguf"));

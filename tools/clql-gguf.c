@@ -18,7 +18,7 @@ enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_BAD_FILE = 3, EXIT_NO_PLATFORM = 9, EXI
 
 typedef struct {
   int json, plan, verify;
-  uint64_t limit; /* --limit: budget cap in bytes, 0 for none */
+  const char *limit; /* --limit: CLQL_MEM_LIMIT for this run (NULL: none) */
   const char *path;
 } options;
 
@@ -29,7 +29,8 @@ static void usage(FILE *out) {
           "      --json     machine-readable output on stdout\n"
           "      --plan     plan the file's ternary linear layers (I2_S, TQ1_0, TQ2_0) on\n"
           "                 every OpenCL device: per layer and for the whole file\n"
-          "      --limit N  with --plan: at most N bytes of each device (suffix K, M, G)\n"
+          "      --limit N  with --plan: at most N bytes of each device, as CLQL_MEM_LIMIT\n"
+          "                 (a size: 512M, 8G, 8GiB, 1T)\n"
           "      --verify   import every ternary tensor and report invalid codes\n"
           "  -h, --help     this help\n"
           "  -V, --version  print the clql version\n\n"
@@ -39,19 +40,6 @@ static void usage(FILE *out) {
 }
 
 /* "123", "64K", "8G" (powers of 1024) to bytes; 0 when malformed or zero. */
-static int parse_bytes(const char *text, uint64_t *out) {
-  char *end = NULL;
-  if (*text < '0' || *text > '9') return 0;
-  unsigned long long v = strtoull(text, &end, 10);
-  unsigned shift = 0;
-  if (*end == 'K') shift = 10, end++;
-  else if (*end == 'M') shift = 20, end++;
-  else if (*end == 'G') shift = 30, end++;
-  if (*end || v == 0 || v > (UINT64_MAX >> shift)) return 0;
-  *out = (uint64_t)v << shift;
-  return 1;
-}
-
 static int parse_args(int argc, char **argv, options *o) {
   static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
                                            {"plan", no_argument, NULL, 'p'},
@@ -68,10 +56,7 @@ static int parse_args(int argc, char **argv, options *o) {
     case 'p': o->plan = 1; break;
     case 'v': o->verify = 1; break;
     case 'l':
-      if (!parse_bytes(optarg, &o->limit)) {
-        fprintf(stderr, "clql-gguf: --limit '%s' is not a byte count\n", optarg);
-        return EXIT_USAGE;
-      }
+      o->limit = optarg; /* checked as CLQL_MEM_LIMIT is, once the configuration is read */
       break;
     case ':':
       fprintf(stderr, "clql-gguf: option '%s' needs a value\n", argv[optind - 1]);
@@ -138,9 +123,8 @@ typedef struct {
 /* The file as one model: all weights stay resident and layers run one at a
  * time, so each layer's workspace must fit beside every layer's weights. */
 static clql_status plan_device(const clql_device_info *dev, const layer *layers, size_t n,
-                               uint64_t limit, file_plan *fp) {
-  clql_budget_options user = tool_budget; /* the configuration's knobs, --limit over them */
-  if (limit) user.set |= CLQL_BUDGET_LIMIT, user.limit = limit, user.from_env &= ~CLQL_BUDGET_LIMIT;
+                               file_plan *fp) {
+  const clql_budget_options user = tool_budget; /* the configuration's knobs, --limit in them */
   memset(fp, 0, sizeof *fp);
   fp->plans = calloc(n ? n : 1, sizeof *fp->plans);
   if (!fp->plans) return CLQL_ERR_OUT_OF_HOST_MEMORY;
@@ -238,7 +222,7 @@ static int devices(clql_device_info **out, size_t *count) {
   return EXIT_OK;
 }
 
-static int run_plans(const layer *layers, size_t n_layers, uint64_t limit, json_t *root) {
+static int run_plans(const layer *layers, size_t n_layers, json_t *root) {
   clql_device_info *devs = NULL;
   size_t n_devs = 0;
   int rc = devices(&devs, &n_devs);
@@ -246,7 +230,7 @@ static int run_plans(const layer *layers, size_t n_layers, uint64_t limit, json_
   json_t *plans = root ? json_array() : NULL;
   for (size_t d = 0; d < n_devs && rc == EXIT_OK; d++) {
     file_plan fp;
-    clql_status st = plan_device(&devs[d], layers, n_layers, limit, &fp);
+    clql_status st = plan_device(&devs[d], layers, n_layers, &fp);
     if (st != CLQL_SUCCESS) {
       fprintf(stderr, "clql-gguf: planning failed: %s: %s\n", clql_status_name(st),
               clql_last_error_detail());
@@ -340,6 +324,7 @@ int main(int argc, char **argv) {
   options o = {0};
   int rc = parse_args(argc, argv, &o);
   if (rc == EXIT_OK) rc = tool_config_read("clql-gguf");
+  if (rc == EXIT_OK && o.limit) rc = tool_config_set("clql-gguf", "--limit", "CLQL_MEM_LIMIT", o.limit);
   if (rc != EXIT_OK) return rc;
   clql_gguf *g = NULL;
   clql_status st = clql_gguf_open(o.path, &g);
@@ -369,7 +354,7 @@ int main(int argc, char **argv) {
   } else {
     list_print(o.path, g, t, n);
   }
-  if (o.plan && (rc = run_plans(layers, n_layers, o.limit, root)) != EXIT_OK) goto done;
+  if (o.plan && (rc = run_plans(layers, n_layers, root)) != EXIT_OK) goto done;
   if (root) {
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (!text) {

@@ -17,6 +17,14 @@ int tool_config_read(const char *tool) {
   return TOOL_EXIT_CONFIG;
 }
 
+int tool_config_set(const char *tool, const char *option, const char *knob, const char *value) {
+  clql_status st = clql_config_set(tool_config, knob, value);
+  if (st == CLQL_SUCCESS) st = clql_config_budget(tool_config, &tool_budget);
+  if (st == CLQL_SUCCESS) return 0;
+  fprintf(stderr, "%s: %s, read as %s: %s\n", tool, option, knob, clql_last_error_detail());
+  return TOOL_EXIT_CONFIG;
+}
+
 int tool_config_sets_log(void) {
   size_t len = 0;
   return tool_config && clql_config_get(tool_config, "CLQL_LOG", NULL, 0, &len) == CLQL_SUCCESS &&

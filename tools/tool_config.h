@@ -14,6 +14,10 @@ extern clql_budget_options tool_budget; /* its budget knobs, for the planners */
 
 /* 0, or TOOL_EXIT_CONFIG after printing "<tool>: <detail>" on stderr. */
 int tool_config_read(const char *tool);
+/* Set knob to a value given by option, in the knob's grammar (the budget
+ * options follow); 0, or TOOL_EXIT_CONFIG after a message naming the
+ * option. */
+int tool_config_set(const char *tool, const char *option, const char *knob, const char *value);
 /* 1 when the configuration sets CLQL_LOG. */
 int tool_config_sets_log(void);
 void tool_config_free(void);
