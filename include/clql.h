@@ -29,5 +29,6 @@
 #include <clql/multi.h>
 #include <clql/import.h>
 #include <clql/gguf.h>
+#include <clql/inference.h>
 
 #endif /* CLQL_H */

@@ -170,7 +170,23 @@ clql_status clql_plan_model_in(const clql_budget *budget, const clql_model_layer
                                size_t count, uint64_t other_resident, uint64_t requested_batch,
                                unsigned ws_flags, clql_model_plan *out);
 
-/* ---- model sums (model.c) ---- */
+/* ---- model descriptions (model_desc.c) ---- */
+/* Bytes of `elements` elements of storage type `type` (a clql_kv_type, or a
+ * tensor type of the same table); 0 when blocks do not divide them or on
+ * overflow. */
+int clql_storage_row_bytes(int type, uint64_t elements, uint64_t *bytes);
+uint64_t clql_model_kv_heads_at(const clql_model *m, uint64_t block);
+const clql_model_layer *clql_model_layers_of(const clql_model *m, size_t *count);
+const clql_model_tensor *clql_model_tensors_of(const clql_model *m, size_t *count);
+
+/* ---- model sums and text (model.c) ---- */
+/* The ternary layers of model text [text, text + len) (`@` lines skipped);
+ * allow_empty: a text without layers is not an error. */
+clql_status clql_model_parse_layers(const char *text, size_t len, const char *origin,
+                                    clql_qtype qtype, int allow_empty, clql_model_layer *layers,
+                                    size_t capacity, size_t *count);
+/* A model file's text (at most 1 MiB), NUL-terminated; clql_free it. */
+clql_status clql_model_file_read(const char *path, char **text, size_t *len);
 /* Resident bytes and the largest resident buffer (largest may be NULL). */
 clql_status clql_model_resident(const clql_model_layer *layers, size_t count, uint64_t *total,
                                 clql_buffer_ref *largest);

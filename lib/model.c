@@ -147,6 +147,7 @@ static clql_status parse_line(const parse_pos *pos, const char *s, const char *e
     }
     if (p < e && *p == '\r' && p + 1 != e)
       return PARSE_FAIL(pos, "unexpected byte 0x0d in column %zu", (size_t)(p - s) + 1);
+    if (nf == 0 && *b == '@') return CLQL_SUCCESS; /* the rest of the model: model_desc.c */
     if (nf == 4) return PARSE_FAIL(pos, "%s", "too many fields (expected: name N K [count])");
     field[nf][0] = b;
     field[nf][1] = p;
@@ -172,9 +173,9 @@ static clql_status parse_line(const parse_pos *pos, const char *s, const char *e
   return CLQL_SUCCESS;
 }
 
-/* Parse [text, text + len); fills layers (up to capacity) only when the whole text is good. */
-static clql_status parse_text(const char *text, size_t len, const char *origin, clql_qtype qtype,
-                              clql_model_layer *layers, size_t capacity, size_t *count) {
+clql_status clql_model_parse_layers(const char *text, size_t len, const char *origin,
+                                    clql_qtype qtype, int allow_empty, clql_model_layer *layers,
+                                    size_t capacity, size_t *count) {
   clql_status st = check_list_args(layers, capacity, count);
   if (st == CLQL_SUCCESS) st = check_qtype(qtype);
   if (st != CLQL_SUCCESS) return st;
@@ -195,7 +196,7 @@ static clql_status parse_text(const char *text, size_t len, const char *origin, 
       n += (size_t)got;
       s = e + (e < end);
     }
-    if (n == 0)
+    if (n == 0 && !allow_empty)
       return clql_fail(CLQL_ERR_PARSE, "%s%sno layers (expected lines: name N K [count])",
                        origin ? origin : "", origin ? ": " : "");
   }
@@ -206,12 +207,11 @@ static clql_status parse_text(const char *text, size_t len, const char *origin, 
 clql_status clql_model_parse(const char *text, clql_qtype qtype, clql_model_layer *layers,
                              size_t capacity, size_t *count) {
   if (!text) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "text is NULL");
-  return parse_text(text, strlen(text), NULL, qtype, layers, capacity, count);
+  return clql_model_parse_layers(text, strlen(text), NULL, qtype, 0, layers, capacity, count);
 }
 
-clql_status clql_model_load(const char *path, clql_qtype qtype, clql_model_layer *layers,
-                            size_t capacity, size_t *count) {
-  if (!path) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "path is NULL");
+clql_status clql_model_file_read(const char *path, char **text, size_t *len) {
+  *text = NULL;
   FILE *f = fopen(path, "rb");
   if (!f) return clql_fail(CLQL_ERR_IO, "%s: %s", path, strerror(errno));
   char *buf = clql_malloc(MODEL_FILE_MAX + 1);
@@ -219,16 +219,32 @@ clql_status clql_model_load(const char *path, clql_qtype qtype, clql_model_layer
     fclose(f);
     return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "reading %s", path);
   }
-  size_t len = fread(buf, 1, MODEL_FILE_MAX + 1, f);
+  size_t n = fread(buf, 1, MODEL_FILE_MAX + 1, f);
   int err = ferror(f) ? errno : 0;
   fclose(f);
-  clql_status st;
+  clql_status st = CLQL_SUCCESS;
   if (err)
     st = clql_fail(CLQL_ERR_IO, "%s: %s", path, strerror(err));
-  else if (len > MODEL_FILE_MAX)
+  else if (n > MODEL_FILE_MAX)
     st = clql_fail(CLQL_ERR_PARSE, "%s: larger than %u bytes", path, MODEL_FILE_MAX);
-  else
-    st = parse_text(buf, len, path, qtype, layers, capacity, count);
+  if (st != CLQL_SUCCESS) {
+    clql_free(buf);
+    return st;
+  }
+  buf[n] = '\0';
+  *text = buf;
+  *len = n;
+  return CLQL_SUCCESS;
+}
+
+clql_status clql_model_load(const char *path, clql_qtype qtype, clql_model_layer *layers,
+                            size_t capacity, size_t *count) {
+  if (!path) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "path is NULL");
+  char *buf;
+  size_t len;
+  clql_status st = clql_model_file_read(path, &buf, &len);
+  if (st != CLQL_SUCCESS) return st;
+  st = clql_model_parse_layers(buf, len, path, qtype, 0, layers, capacity, count);
   clql_free(buf);
   return st;
 }

@@ -291,6 +291,11 @@ static clql_status parse_record(parse_ctx *c, json_t *obj, clql_profile_record *
   if (st == CLQL_SUCCESS) st = get_bool(c, obj, "host_unified_memory", &r->host_unified_memory);
   if (st == CLQL_SUCCESS) st = get_bool(c, obj, "integrated_memory_nv", &r->integrated_memory_nv);
   if (st == CLQL_SUCCESS) st = get_free_kib(c, obj, r);
+  cl_ulong host_kib = 0;
+  if (st == CLQL_SUCCESS)
+    st = get_uint(c, obj, "host_mem_available_kib", UINT64_MAX / 1024, &r->has_host_available,
+                  &host_kib);
+  r->host_available = host_kib * 1024;
   if (st == CLQL_SUCCESS) st = get_flags(c, obj, r);
   if (st != CLQL_SUCCESS) return st;
   if (!r->has_global_mem) {

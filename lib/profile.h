@@ -72,6 +72,8 @@ typedef struct clql_profile_record {
   int host_unified_memory;  /* 0, 1 or CLQL_FIELD_ABSENT */
   int integrated_memory_nv; /* 0, 1 or CLQL_FIELD_ABSENT */
   size_t free_kib_count;    /* values of amd_global_free_memory_kib: 0, 1 or 2 */
+  int has_host_available;   /* host_mem_available_kib was given */
+  cl_ulong host_available;  /* the host's available memory when recorded, in bytes */
   size_t free_kib[2];
   int has_pci; /* pci_bus_id was present and parseable */
   cl_uint pci_domain, pci_bus, pci_device, pci_function;

@@ -35,6 +35,7 @@ static clql_status report(const clql_profile_record *r, const clql_config *cfg,
    * libraries). */
   t.recorded = !cfg->profile_measure;
   t.config = cfg;
+  if (r->has_host_available) t.recorded_host_available = r->host_available;
   if (st == CLQL_SUCCESS) st = clql_device_fill_target(&t, out);
   if (st == CLQL_SUCCESS) st = clql_probe_run(&t, &out->memory, trace, user);
   clql_probe_target_release(&t);

@@ -32,6 +32,9 @@ typedef struct clql_probe_target {
   /* The configuration the probe runs under (memory sources, roots, vendor
    * libraries); NULL: the environment, read once per clql_probe_run. */
   const clql_config *config;
+  /* A recorded device that shares host memory: the host's available memory
+   * when it was recorded (0: unknown), its bound in place of this host's. */
+  cl_ulong recorded_host_available;
 } clql_probe_target;
 
 typedef struct clql_probe_result {
@@ -39,6 +42,7 @@ typedef struct clql_probe_result {
   cl_ulong free;
   cl_ulong largest_free_block; /* 0 when unknown */
   int measured;
+  unsigned bounds; /* CLQL_FREE_* bits the source applied */
 } clql_probe_result;
 
 typedef struct clql_probe_source {

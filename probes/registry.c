@@ -64,12 +64,36 @@ void clql_probe_target_release(clql_probe_target *t) {
   t->extensions = NULL;
 }
 
+/* A GPU that shares host memory has no more free than the host has
+ * available (a vendor figure can count a carve-out or the GTT the host is
+ * also using): lower free to that. 0, or -1 out of host memory. */
+static int host_bound(const clql_probe_target *t, clql_memory_report *out) {
+  if (!t->host_unified_memory || (t->type & CL_DEVICE_TYPE_CPU) ||
+      out->free_source == CLQL_MEM_SOURCE_HOST_MEMINFO || out->free_source == CLQL_MEM_SOURCE_CGROUP)
+    return 0; /* the host source's figure is the host's */
+  cl_ulong avail = t->recorded_host_available, cg = 0;
+  if (!t->recorded) {
+    int got = clql_host_mem_available(t->config, &avail);
+    int got_cg = got < 0 ? 0 : clql_host_cgroup_free(t->config, &cg);
+    if (got < 0 || got_cg < 0) return -1;
+    if (!got) avail = 0;
+    if (got_cg && (!avail || cg < avail)) avail = cg;
+  }
+  if (avail && avail < out->free) {
+    out->free = avail;
+    if (out->largest_free_block > avail) out->largest_free_block = avail;
+    out->free_bounds |= CLQL_FREE_HOST_BOUND;
+  }
+  return 0;
+}
+
 static clql_status run_chain(const clql_probe_target *t, clql_memory_report *out,
                              clql_probe_trace_fn trace, void *user) {
   const clql_config *cfg = t->config;
   out->total = t->total;
   out->max_alloc = t->max_alloc;
   out->free_source = CLQL_MEM_SOURCE_NONE;
+  out->unified = t->host_unified_memory;
   for (size_t i = 0; i < CLQL_PROBE_SOURCE_COUNT; i++) {
     const clql_probe_source *src = clql_probe_sources[i];
     clql_probe_result r = {0};
@@ -93,8 +117,18 @@ static clql_status run_chain(const clql_probe_target *t, clql_memory_report *out
       out->free_known = 1;
       out->free_measured = r.measured;
       out->free_source = r.source;
-      snprintf(why, sizeof why, "%s: %llu bytes free%s", clql_mem_source_name(r.source),
-               (unsigned long long)out->free, out->free < r.free ? " (clamped to total)" : "");
+      out->free_bounds = r.bounds;
+      snprintf(why, sizeof why, "%s: %llu bytes free%s%s", clql_mem_source_name(r.source),
+               (unsigned long long)out->free, out->free < r.free ? " (clamped to total)" : "",
+               r.bounds & CLQL_FREE_WITH_GTT ? " (VRAM + GTT)" : "");
+      if (host_bound(t, out) < 0) {
+        snprintf(why, sizeof why, "out of host memory reading the host's available memory");
+        answered = -1;
+      } else if (out->free_bounds & CLQL_FREE_HOST_BOUND) {
+        size_t len = strlen(why);
+        snprintf(why + len, sizeof why - len, "; %llu available to the host bound it",
+                 (unsigned long long)out->free);
+      }
     }
     if (trace) trace(src->name, answered > 0, why, user);
     clql_log(CLQL_LOG_DEBUG, "probe %s: %s: %s", src->name,

@@ -1,7 +1,9 @@
 /* amdgpu's VRAM counters in the PCI device directory:
  * free = mem_info_vram_total - mem_info_vram_used (decimal bytes, used by
- * all processes and the kernel). Trusted only when the device's driver is
- * amdgpu. Root: $CLQL_SYSFS_ROOT (default /sys). */
+ * all processes and the kernel); on an APU (a device sharing host memory)
+ * the GTT's free bytes (mem_info_gtt_total - mem_info_gtt_used) count too,
+ * since buffers beyond the VRAM carve-out live there. Trusted only when the
+ * device's driver is amdgpu. Root: CLQL_SYSFS_ROOT (default /sys). */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +60,20 @@ static int sysfs_run(const clql_probe_target *t, clql_probe_result *r, char *why
   r->source = CLQL_MEM_SOURCE_SYSFS_AMDGPU;
   r->free = total - used;
   r->measured = 1;
+  if (!t->host_unified_memory) return 1;
+  cl_ulong gtt_total = 0, gtt_used = 0;
+  snprintf(path, sizeof path, "%s/mem_info_gtt_total", dir);
+  got_total = clql_read_u64_file(path, &gtt_total);
+  snprintf(path, sizeof path, "%s/mem_info_gtt_used", dir);
+  got_used = got_total == 1 ? clql_read_u64_file(path, &gtt_used) : 0;
+  if (got_total < 0 || got_used < 0) {
+    snprintf(why, why_size, "%s: out of host memory reading the GTT counters", bdf);
+    return -1;
+  }
+  /* absent or inconsistent GTT counters: the VRAM figure alone */
+  if (got_total == 1 && got_used == 1 && gtt_used <= gtt_total &&
+      clql_add_u64(r->free, gtt_total - gtt_used, &r->free))
+    r->bounds |= CLQL_FREE_WITH_GTT;
   return 1;
 }
 

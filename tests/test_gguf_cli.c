@@ -14,6 +14,10 @@ static int run_tool(const char *args, char **out) {
   return clql_test_run_tool("CLQL_GGUF_BIN", args, out);
 }
 
+static int run_tool_err(const char *args, char **out) {
+  return clql_test_run_tool_err("CLQL_GGUF_BIN", args, out);
+}
+
 static const char *fixture(const char *name) {
   static char path[4096];
   const char *dir = getenv("CLQL_GGUF_FIXTURES");
@@ -127,6 +131,37 @@ static void test_plan(void) {
   free(text);
 }
 
+/* --plan --ctx on the gguf package's model files: the KV cache from the
+ * metadata; a file without the model's keys names the missing one. */
+static void test_inference(void) {
+  char args[8400], *text = NULL;
+  snprintf(args, sizeof args, "--json --plan --ctx 256 --kv-type f32 %s",
+           fixture("model-llama.gguf"));
+  CU_ASSERT_EQUAL_FATAL(run_tool(args, &text), 0);
+  json_t *root = json_loads(text, 0, NULL);
+  free(text);
+  CLQL_REQUIRE(root != NULL);
+  json_t *inf = json_object_get(json_array_get(json_object_get(root, "plan"), 0), "inference");
+  CLQL_REQUIRE(json_is_object(inf));
+  /* 1 + 1 + 2 KV heads x (16 + 24) x 4 bytes */
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(inf, "kv_bytes_per_token")), 4 * 40 * 4);
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(inf, "ctx")), 256);
+  CU_ASSERT_TRUE(json_is_true(json_object_get(inf, "fits")));
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(inf, "kv_type")), "f32");
+  json_decref(root);
+  snprintf(args, sizeof args, "--plan --ctx 512 %s", fixture("model-bitnet.gguf"));
+  CU_ASSERT_EQUAL(run_tool(args, &text), 0);
+  CU_ASSERT(text && strstr(text, "inference bitnet-b1.58: 2 layers") != NULL);
+  free(text);
+  /* a file that is no model: its missing key, exit 3 */
+  snprintf(args, sizeof args, "--plan --ctx 512 %s", fixture("ternary.gguf"));
+  CU_ASSERT_EQUAL(run_tool_err(args, &text), 3);
+  CU_ASSERT(text && strstr(text, "clql-test.block_count is missing") != NULL);
+  free(text);
+  snprintf(args, sizeof args, "--ctx 512 %s", fixture("model-bitnet.gguf"));
+  CU_ASSERT_EQUAL(run_tool(args, NULL), 2); /* --ctx needs --plan */
+}
+
 static void test_exit_codes(void) {
   char args[8400];
   CU_ASSERT_EQUAL(run_tool("", NULL), 2);
@@ -143,13 +178,13 @@ static void test_exit_codes(void) {
   char *text = NULL;
   snprintf(args, sizeof args, "--json --plan --limit 1GiB %s", fixture("ternary.gguf"));
   CU_ASSERT_EQUAL(run_tool(args, &text), 0);
-  CU_ASSERT_PTR_NOT_NULL(text && strstr(text, "\"budget_bytes\": 1073741824"));
+  CU_ASSERT(text && strstr(text, "\"budget_bytes\": 1073741824") != NULL);
   free(text);
   setenv("CLQL_MEM_LIMIT", "8G", 1); /* the option wins over the variable */
   snprintf(args, sizeof args, "--json --plan --limit 1t %s", fixture("ternary.gguf"));
   CU_ASSERT_EQUAL(run_tool(args, &text), 0);
   unsetenv("CLQL_MEM_LIMIT");
-  CU_ASSERT_PTR_NULL(text && strstr(text, "\"budget_bytes\": 8589934592"));
+  CU_ASSERT(text && strstr(text, "\"budget_bytes\": 8589934592") == NULL);
   free(text);
   snprintf(args, sizeof args, "--plan --limit %s", fixture("ternary.gguf"));
   CU_ASSERT_EQUAL(run_tool(args, NULL), 2); /* the file taken as the value: no FILE left */
@@ -186,6 +221,7 @@ static void test_exit_codes(void) {
 static CU_TestInfo cli_tests[] = {{"table", test_table},
                                   {"json", test_json},
                                   {"plan", test_plan},
+                                  {"inference", test_inference},
                                   {"exit_codes", test_exit_codes},
                                   CU_TEST_INFO_NULL};
 

@@ -185,7 +185,77 @@ static void test_verbose_live(void) {
   json_decref(root);
 }
 
+static uint64_t u64_at(json_t *o, const char *key) {
+  json_t *v = json_object_get(o, key);
+  CU_ASSERT(json_is_integer(v));
+  return (uint64_t)json_integer_value(v);
+}
+
+/* --plan MODEL --ctx N on replayed records (4 GiB to 80 GiB): each device's
+ * "inference" object is the library's plan of that record, the most
+ * sequences that fit; without --ctx the output has no such key. */
+static void test_inference_plan(void) {
+  char path[4096], args[4400], *text = NULL, *err = NULL;
+  snprintf(path, sizeof path, "%s/inference.json", getenv("CLQL_TEST_DATA"));
+  snprintf(args, sizeof args, "--profile '%s' --plan bitnet-b1.58-2b4t --ctx 4096 --json", path);
+  CU_ASSERT_EQUAL(run_probe(NULL, args, &text, NULL), 0);
+  json_t *root = json_loads(text, 0, NULL);
+  free(text);
+  CLQL_REQUIRE(root != NULL);
+  clql_device_info devs[8];
+  size_t n = 0;
+  CLQL_REQUIRE(clql_profile_devices(path, NULL, devs, 8, &n) == CLQL_SUCCESS);
+  clql_model *m = NULL;
+  CLQL_REQUIRE(clql_model_from_preset("bitnet-b1.58-2b4t", CLQL_QTYPE_I2S, &m) == CLQL_SUCCESS);
+  json_t *arr = json_object_get(root, "devices");
+  CU_ASSERT_EQUAL(json_array_size(arr), n);
+  for (size_t d = 0; d < n; d++) {
+    json_t *inf = json_object_get(json_array_get(arr, d), "inference");
+    CLQL_REQUIRE(json_is_object(inf));
+    clql_inference_request r = {.context = 4096};
+    clql_inference_plan p;
+    CU_ASSERT_EQUAL(clql_plan_inference(&devs[d].memory, NULL, m, &r, &p), CLQL_SUCCESS);
+    CU_ASSERT_EQUAL(u64_at(inf, "kv_bytes_per_token"), 76800);
+    CU_ASSERT_EQUAL(u64_at(inf, "ctx"), 4096);
+    CU_ASSERT_EQUAL(u64_at(inf, "sequences"), p.sequences);
+    CU_ASSERT_EQUAL(u64_at(inf, "kv_bytes"), p.kv_bytes);
+    CU_ASSERT_EQUAL(u64_at(inf, "weights_bytes"), p.weights_bytes);
+    CU_ASSERT_EQUAL(u64_at(inf, "scratch_bytes"), p.scratch_bytes);
+    CU_ASSERT_EQUAL(u64_at(inf, "budget_bytes"), p.budget.bytes);
+    CU_ASSERT_EQUAL(json_is_true(json_object_get(inf, "fits")), p.fits);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(inf, "limited_by")),
+                           clql_inference_limit_name(p.limited_by));
+  }
+  json_t *split = json_object_get(root, "inference_split");
+  CU_ASSERT(json_is_object(split));
+  CU_ASSERT_EQUAL(json_array_size(json_object_get(split, "devices")), n);
+  json_decref(root);
+  clql_model_destroy(m);
+  /* the table; and --plan alone keeps its output */
+  snprintf(args, sizeof args, "--profile '%s:inf-80g' --plan bitnet-b1.58-2b4t --ctx 4096", path);
+  CU_ASSERT_EQUAL(run_probe(NULL, args, &text, NULL), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "inference bitnet-b1.58-2b4t: 30 layers"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "76800 B"));
+  free(text);
+  snprintf(args, sizeof args, "--profile '%s' --plan bitnet-b1.58-2b4t --json", path);
+  CU_ASSERT_EQUAL(run_probe(NULL, args, &text, NULL), 0);
+  CU_ASSERT_PTR_NULL(strstr(text, "\"inference"));
+  free(text);
+  /* bad values are usage errors */
+  const char *bad[] = {"--ctx 0", "--ctx x", "--sequences -1", "--ctx 4096 --kv-type q3_k",
+                       "--kv-type f16"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    snprintf(args, sizeof args, "--profile '%s' --plan bitnet-b1.58-2b4t %s", path, bad[i]);
+    CU_ASSERT_EQUAL(run_probe(NULL, args, &text, &err), 2);
+    free(text), free(err);
+  }
+  snprintf(args, sizeof args, "--profile '%s' --ctx 4096", path);
+  CU_ASSERT_EQUAL(run_probe(NULL, args, &text, NULL), 2); /* --ctx needs --plan */
+  free(text);
+}
+
 static CU_TestInfo tests[] = {{"json_matches_api", test_json_matches_api},
+                              {"inference_plan", test_inference_plan},
                               {"one_record_and_errors", test_one_record_and_errors},
                               {"verbose_names_sources", test_verbose_names_sources},
                               {"verbose_live", test_verbose_live},

@@ -268,6 +268,34 @@ static void test_sysfs_missing_and_garbage(void) {
   CU_ASSERT_EQUAL(r.free, 4096);
 }
 
+/* An APU: the GTT's free bytes count beside the VRAM carve-out; a discrete
+ * card's GTT does not (it is host memory the card borrows). */
+static void test_sysfs_gtt(void) {
+  reset_tree();
+  vram_files("536870912\n", "134217728\n"); /* a 512 MiB carve-out, 128 MiB used */
+  clql_test_write_file(clql_test_dir, AMDGPU_DIR "mem_info_gtt_total", "8589934592\n");
+  clql_test_write_file(clql_test_dir, AMDGPU_DIR "mem_info_gtt_used", "1073741824\n");
+  driver_link("0000:03:00.0", "amdgpu");
+  clql_probe_target t = amdgpu_target();
+  clql_probe_result r;
+  char why[192];
+  CLQL_REQUIRE(run_source(&clql_probe_source_sysfs_amdgpu, &t, &r, why));
+  CU_ASSERT_EQUAL(r.free, 402653184); /* discrete: VRAM only */
+  CU_ASSERT_EQUAL(r.bounds, 0);
+  t.host_unified_memory = 1;
+  CLQL_REQUIRE(run_source(&clql_probe_source_sysfs_amdgpu, &t, &r, why));
+  CU_ASSERT_EQUAL(r.free, 402653184ULL + 8589934592ULL - 1073741824ULL);
+  CU_ASSERT_EQUAL(r.bounds, CLQL_FREE_WITH_GTT);
+  /* inconsistent or missing GTT counters: the VRAM figure alone */
+  clql_test_write_file(clql_test_dir, AMDGPU_DIR "mem_info_gtt_used", "9999999999\n");
+  CLQL_REQUIRE(run_source(&clql_probe_source_sysfs_amdgpu, &t, &r, why));
+  CU_ASSERT_EQUAL(r.free, 402653184);
+  CU_ASSERT_EQUAL(r.bounds, 0);
+  clql_test_write_file(clql_test_dir, AMDGPU_DIR "mem_info_gtt_used", "x\n");
+  CLQL_REQUIRE(run_source(&clql_probe_source_sysfs_amdgpu, &t, &r, why));
+  CU_ASSERT_EQUAL(r.bounds, 0);
+}
+
 static void test_sysfs_other_driver(void) {
   reset_tree();
   vram_files("8192\n", "0\n");
@@ -393,6 +421,57 @@ static void test_policy_chain(void) {
   unsetenv("CLQL_PROC_ROOT");
 }
 
+/* The whole chain for an APU: VRAM + GTT from sysfs, then bound by what the
+ * host has available, and the report says so. */
+static void test_unified_host_bound(void) {
+  reset_tree();
+  vram_files("536870912\n", "0\n");
+  clql_test_write_file(clql_test_dir, AMDGPU_DIR "mem_info_gtt_total", "8589934592\n");
+  clql_test_write_file(clql_test_dir, AMDGPU_DIR "mem_info_gtt_used", "0\n");
+  driver_link("0000:03:00.0", "amdgpu");
+  char proc[4096];
+  snprintf(proc, sizeof proc, "%s/proc", clql_test_dir);
+  clql_test_write_file(clql_test_dir, "proc/meminfo", "MemAvailable: 2097152 kB\n"); /* 2 GiB */
+  setenv("CLQL_PROC_ROOT", proc, 1);
+  setenv("CLQL_MEM_SOURCE", "sysfs", 1);
+  clql_probe_target t = amdgpu_target();
+  t.total = 16ULL << 30;
+  t.host_unified_memory = 1;
+  clql_memory_report rep;
+  trace_record tr;
+  memset(&tr, 0, sizeof tr);
+  CU_ASSERT_EQUAL(clql_probe_run(&t, &rep, record_trace, &tr), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(rep.free_source, CLQL_MEM_SOURCE_SYSFS_AMDGPU);
+  CU_ASSERT_EQUAL(rep.free, 2ULL << 30); /* 8.5 GiB of VRAM + GTT, 2 GiB for the host */
+  CU_ASSERT_EQUAL(rep.free_bounds, CLQL_FREE_WITH_GTT | CLQL_FREE_HOST_BOUND);
+  CU_ASSERT_TRUE(rep.unified);
+  CU_ASSERT_PTR_NOT_NULL(strstr(tr.why[3], "available to the host bound it"));
+  /* more host memory than the device's figure: no bound */
+  clql_test_write_file(clql_test_dir, "proc/meminfo", "MemAvailable: 20971520 kB\n");
+  CU_ASSERT_EQUAL(clql_probe_run(&t, &rep, NULL, NULL), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(rep.free, 536870912ULL + 8589934592ULL);
+  CU_ASSERT_EQUAL(rep.free_bounds, CLQL_FREE_WITH_GTT);
+  /* a discrete card is not bound by the host */
+  clql_test_write_file(clql_test_dir, "proc/meminfo", "MemAvailable: 1024 kB\n");
+  t.host_unified_memory = 0;
+  CU_ASSERT_EQUAL(clql_probe_run(&t, &rep, NULL, NULL), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(rep.free, 536870912ULL);
+  CU_ASSERT_EQUAL(rep.free_bounds, 0);
+  CU_ASSERT_FALSE(rep.unified);
+  /* a recorded device: the record's figure of the host, not this host's */
+  t.host_unified_memory = 1;
+  t.recorded = 1;
+  t.recorded_host_available = 1ULL << 30;
+  unsetenv("CLQL_MEM_SOURCE");
+  t.extensions = "cl_amd_device_attribute_query";
+  dev = (script){.free_values = 2, .free_kib = {4194304, 4194304}}; /* 4 GiB from amd-ext */
+  CU_ASSERT_EQUAL(clql_probe_run(&t, &rep, NULL, NULL), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(rep.free_source, CLQL_MEM_SOURCE_AMD_EXT);
+  CU_ASSERT_EQUAL(rep.free, 1ULL << 30);
+  CU_ASSERT_EQUAL(rep.free_bounds, CLQL_FREE_HOST_BOUND);
+  unsetenv("CLQL_PROC_ROOT");
+}
+
 static void test_opt_in(void) {
   /* Level Zero runs only when opted in; the reason says how. */
   clql_probe_target t = gpu("");
@@ -438,6 +517,8 @@ static CU_TestInfo sysfs_tests[] = {{"good", test_sysfs_good},
                                     {"missing_and_garbage", test_sysfs_missing_and_garbage},
                                     {"other_driver", test_sysfs_other_driver},
                                     {"policy_chain", test_policy_chain},
+                                    {"gtt", test_sysfs_gtt},
+                                    {"unified_host_bound", test_unified_host_bound},
                                     CU_TEST_INFO_NULL};
 static CU_TestInfo policy_tests[] = {{"parse", test_policy_parse},
                                      {"opt_in", test_opt_in},

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <clql.h>
+#include "probe_inference.h"
 #include "tool_config.h"
 
 enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_BAD_FILE = 3, EXIT_NO_PLATFORM = 9, EXIT_INTERNAL = 255 };
@@ -19,6 +20,7 @@ enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_BAD_FILE = 3, EXIT_NO_PLATFORM = 9, EXI
 typedef struct {
   int json, plan, verify;
   const char *limit; /* --limit: CLQL_MEM_LIMIT for this run (NULL: none) */
+  const char *ctx, *sequences, *kv_type; /* the inference plan, with --plan */
   const char *path;
 } options;
 
@@ -31,6 +33,12 @@ static void usage(FILE *out) {
           "                 every OpenCL device: per layer and for the whole file\n"
           "      --limit N  with --plan: at most N bytes of each device, as CLQL_MEM_LIMIT\n"
           "                 (a size: 512M, 8G, 8GiB, 1T)\n"
+          "      --ctx N    with --plan: plan a whole inference of N tokens per sequence\n"
+          "                 (every tensor, the KV cache from the metadata, scratch): the\n"
+          "                 most sequences that fit on each device\n"
+          "      --sequences S  with --plan: S sequences; without --ctx, the longest context\n"
+          "      --kv-type T    KV cache type: f16 (default), f32, bf16, q8_0, q4_0, q4_1,\n"
+          "                     q5_0, q5_1, iq4_nl\n"
           "      --verify   import every ternary tensor and report invalid codes\n"
           "  -h, --help     this help\n"
           "  -V, --version  print the clql version\n\n"
@@ -39,12 +47,16 @@ static void usage(FILE *out) {
           "            255 internal error\n");
 }
 
-/* "123", "64K", "8G" (powers of 1024) to bytes; 0 when malformed or zero. */
+enum { OPT_CTX = 256, OPT_SEQ, OPT_KV };
+
 static int parse_args(int argc, char **argv, options *o) {
   static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
                                            {"plan", no_argument, NULL, 'p'},
                                            {"verify", no_argument, NULL, 'v'},
                                            {"limit", required_argument, NULL, 'l'},
+                                           {"ctx", required_argument, NULL, OPT_CTX},
+                                           {"sequences", required_argument, NULL, OPT_SEQ},
+                                           {"kv-type", required_argument, NULL, OPT_KV},
                                            {"help", no_argument, NULL, 'h'},
                                            {"version", no_argument, NULL, 'V'},
                                            {NULL, 0, NULL, 0}};
@@ -58,6 +70,9 @@ static int parse_args(int argc, char **argv, options *o) {
     case 'l':
       o->limit = optarg; /* checked as CLQL_MEM_LIMIT is, once the configuration is read */
       break;
+    case OPT_CTX: o->ctx = optarg; break;
+    case OPT_SEQ: o->sequences = optarg; break;
+    case OPT_KV: o->kv_type = optarg; break;
     case ':':
       fprintf(stderr, "clql-gguf: option '%s' needs a value\n", argv[optind - 1]);
       return EXIT_USAGE;
@@ -75,6 +90,10 @@ static int parse_args(int argc, char **argv, options *o) {
     return EXIT_USAGE;
   }
   o->path = argv[optind];
+  if (!o->plan && (o->ctx || o->sequences || o->kv_type)) {
+    fprintf(stderr, "clql-gguf: --ctx, --sequences and --kv-type need --plan\n");
+    return EXIT_USAGE;
+  }
   return EXIT_OK;
 }
 
@@ -222,7 +241,8 @@ static int devices(clql_device_info **out, size_t *count) {
   return EXIT_OK;
 }
 
-static int run_plans(const layer *layers, size_t n_layers, json_t *root) {
+static int run_plans(const layer *layers, size_t n_layers, const probe_inference *inf,
+                     json_t *root) {
   clql_device_info *devs = NULL;
   size_t n_devs = 0;
   int rc = devices(&devs, &n_devs);
@@ -236,13 +256,17 @@ static int run_plans(const layer *layers, size_t n_layers, json_t *root) {
               clql_last_error_detail());
       rc = EXIT_INTERNAL;
     } else if (plans) {
-      json_array_append_new(plans, plan_json(&devs[d], layers, n_layers, &fp));
+      json_t *pj = plan_json(&devs[d], layers, n_layers, &fp);
+      if (pj && inf->active)
+        json_object_set_new(pj, "inference", probe_inference_json(inf, &devs[d]));
+      json_array_append_new(plans, pj);
     } else {
       plan_print(&devs[d], layers, n_layers, &fp);
     }
     free(fp.plans);
   }
   if (root) json_object_set_new(root, "plan", plans);
+  if (!root && inf->active && rc == EXIT_OK) probe_inference_table(inf, devs, n_devs, stdout);
   free(devs);
   return rc;
 }
@@ -339,11 +363,21 @@ int main(int argc, char **argv) {
   clql_gguf_tensor_info *t = calloc(n ? n : 1, sizeof *t);
   layer *layers = calloc(n ? n : 1, sizeof *layers);
   json_t *root = NULL;
+  probe_inference inf = {0};
   if (!t || !layers || clql_gguf_tensors(g, t, n, &n) != CLQL_SUCCESS) {
     rc = EXIT_INTERNAL;
     goto done;
   }
   size_t n_layers = collect_layers(t, n, layers);
+  rc = probe_inference_init(&inf, "clql-gguf", o.ctx, o.sequences, o.kv_type);
+  if (rc != EXIT_OK) goto done;
+  if (inf.active && (st = clql_model_from_gguf(g, &inf.model)) != CLQL_SUCCESS) {
+    char shown[256];
+    fprintf(stderr, "clql-gguf: %s: %s\n", printable(o.path, shown, sizeof shown),
+            clql_last_error_detail());
+    rc = st == CLQL_ERR_OUT_OF_HOST_MEMORY ? EXIT_INTERNAL : EXIT_BAD_FILE;
+    goto done;
+  }
   if (o.verify && (rc = verify(g, layers, n_layers)) != EXIT_OK) goto done;
   if (o.json) {
     root = list_json(o.path, g, t, n);
@@ -354,7 +388,7 @@ int main(int argc, char **argv) {
   } else {
     list_print(o.path, g, t, n);
   }
-  if (o.plan && (rc = run_plans(layers, n_layers, root)) != EXIT_OK) goto done;
+  if (o.plan && (rc = run_plans(layers, n_layers, &inf, root)) != EXIT_OK) goto done;
   if (root) {
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (!text) {
@@ -365,6 +399,7 @@ int main(int argc, char **argv) {
     free(text);
   }
 done:
+  probe_inference_free(&inf);
   json_decref(root);
   free(layers);
   free(t);

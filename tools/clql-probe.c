@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <clql.h>
+#include "probe_inference.h"
 #include "probe_plan.h"
 #include "tool_config.h"
 #include "probe_split.h"
@@ -26,10 +27,12 @@ typedef struct {
   const char *plan, *qtype, *batch, *plot; /* --plan MODEL and what goes with it */
   int csv;
   const char *split; /* --split rows|layers */
+  const char *ctx, *sequences, *kv_type; /* the inference plan, with --plan */
 } options;
 
 /* Long options without a short form. */
-enum { OPT_PLAN = 256, OPT_QTYPE, OPT_BATCH, OPT_CSV, OPT_PLOT, OPT_SPLIT };
+enum { OPT_PLAN = 256, OPT_QTYPE, OPT_BATCH, OPT_CSV, OPT_PLOT, OPT_SPLIT, OPT_CTX, OPT_SEQ,
+       OPT_KV };
 
 /* What -v shows for one device: each free-memory source tried. */
 #define MAX_TRACE 16
@@ -65,6 +68,12 @@ static void usage(FILE *out) {
           "      --split MODE   with --plan: split the model over all listed devices by rows\n"
           "                     or layers (default $CLQL_SPLIT, else rows; shown whenever\n"
           "                     there are several devices)\n"
+          "      --ctx N        with --plan: plan a whole inference of N tokens per sequence\n"
+          "                     (every tensor, the KV cache, scratch): the most sequences\n"
+          "                     that fit on each device, and over all listed devices\n"
+          "      --sequences S  with --plan: S sequences; without --ctx, the longest context\n"
+          "      --kv-type T    KV cache type: f16 (default), f32, bf16, q8_0, q4_0, q4_1,\n"
+          "                     q5_0, q5_1, iq4_nl\n"
           "  -h, --help         this help\n"
           "  -V, --version      print the clql version\n\n"
           "exit codes: 0 ok, 2 bad arguments or unusable profile file, 6 no such device\n"
@@ -99,13 +108,22 @@ static json_t *trace_json(const trace_log *t) {
   return arr;
 }
 
+/* What free counts beyond its source's figure: "gtt", "host". */
+static json_t *bounds_json(unsigned bounds) {
+  json_t *arr = json_array();
+  if (arr && (bounds & CLQL_FREE_WITH_GTT)) json_array_append_new(arr, json_string("gtt"));
+  if (arr && (bounds & CLQL_FREE_HOST_BOUND)) json_array_append_new(arr, json_string("host"));
+  return arr;
+}
+
 static json_t *device_json(const clql_device_info *d, const trace_log *trace) {
   const clql_memory_report *m = &d->memory;
-  json_t *mem = json_pack("{s:I,s:I,s:o,s:s,s:b}", "total", (json_int_t)m->total, "max_alloc",
-                          (json_int_t)m->max_alloc, "free",
+  json_t *mem = json_pack("{s:I,s:I,s:o,s:s,s:b,s:b,s:o}", "total", (json_int_t)m->total,
+                          "max_alloc", (json_int_t)m->max_alloc, "free",
                           m->free_known ? json_integer((json_int_t)m->free) : json_null(),
                           "free_source", clql_mem_source_name(m->free_source), "free_measured",
-                          m->free_measured);
+                          m->free_measured, "unified", m->unified, "free_bounds",
+                          bounds_json(m->free_bounds));
   char pci[32] = "";
   if (d->has_pci) format_pci(d, pci, sizeof pci);
   json_t *obj = json_pack("{s:I,s:I,s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:b,s:I,s:I,s:o,s:o}", "index",
@@ -152,6 +170,13 @@ static void print_table(const clql_device_info *devs, const trace_log *traces, s
     printf("%-5s platform: %s; vendor: %s (0x%04x); driver %s; pci %s\n", "", d->platform_name,
            d->vendor, d->vendor_id, d->driver_version, pci);
     if (d->profile_id[0]) printf("%-5s profile: %s\n", "", d->profile_id);
+    if (d->memory.free_bounds)
+      printf("%-5s free: %s%s%s\n", "",
+             d->memory.free_bounds & CLQL_FREE_WITH_GTT ? "VRAM carve-out + GTT" : "",
+             d->memory.free_bounds == (CLQL_FREE_WITH_GTT | CLQL_FREE_HOST_BOUND) ? ", " : "",
+             d->memory.free_bounds & CLQL_FREE_HOST_BOUND
+                 ? "bound by the host's available memory (shared with the host)"
+                 : "");
     clql_numa_info numa;
     if (device_numa(d, &numa)) {
       char mem[32];
@@ -191,6 +216,9 @@ static int parse_args(int argc, char **argv, options *o) {
                                            {"csv", no_argument, NULL, OPT_CSV},
                                            {"plot", required_argument, NULL, OPT_PLOT},
                                            {"split", required_argument, NULL, OPT_SPLIT},
+                                           {"ctx", required_argument, NULL, OPT_CTX},
+                                           {"sequences", required_argument, NULL, OPT_SEQ},
+                                           {"kv-type", required_argument, NULL, OPT_KV},
                                            {"help", no_argument, NULL, 'h'},
                                            {"version", no_argument, NULL, 'V'},
                                            {NULL, 0, NULL, 0}};
@@ -221,6 +249,9 @@ static int parse_args(int argc, char **argv, options *o) {
     case OPT_CSV: o->csv = 1; break;
     case OPT_PLOT: o->plot = optarg; break;
     case OPT_SPLIT: o->split = optarg; break;
+    case OPT_CTX: o->ctx = optarg; break;
+    case OPT_SEQ: o->sequences = optarg; break;
+    case OPT_KV: o->kv_type = optarg; break;
     case 'h': usage(stdout); exit(EXIT_OK);
     case 'V': printf("clql-probe %s\n", clql_version_string()); exit(EXIT_OK);
     case ':':
@@ -240,8 +271,10 @@ static int parse_args(int argc, char **argv, options *o) {
     fprintf(stderr, "clql-probe: --device and --profile exclude each other\n");
     return EXIT_USAGE;
   }
-  if (!o->plan && (o->qtype || o->batch || o->csv || o->plot)) {
-    fprintf(stderr, "clql-probe: --qtype, --batch, --csv and --plot need --plan\n");
+  if (!o->plan && (o->qtype || o->batch || o->csv || o->plot || o->ctx || o->sequences ||
+                   o->kv_type)) {
+    fprintf(stderr, "clql-probe: --qtype, --batch, --csv, --plot, --ctx, --sequences and "
+                    "--kv-type need --plan\n");
     return EXIT_USAGE;
   }
   if (o->plan && o->list) {
@@ -370,20 +403,35 @@ static void print_log(clql_log_level level, const char *message, void *user) {
 }
 
 static int print_json(const clql_device_info *devs, const trace_log *traces, size_t n,
-                      const probe_plan *plan, const probe_split *split) {
+                      const probe_plan *plan, const probe_split *split,
+                      const probe_inference *inf) {
   json_t *arr = json_array();
   for (size_t i = 0; arr && i < n; i++)
     json_array_append_new(arr, device_json(&devs[i], traces ? &traces[i] : NULL));
   if (arr && plan) probe_plan_json(plan, devs, n, arr);
+  for (size_t i = 0; arr && inf->active && i < n; i++)
+    json_object_set_new(json_array_get(arr, i), "inference", probe_inference_json(inf, &devs[i]));
   json_t *root = json_pack("{s:i,s:s,s:o}", "schema", 1, "clql_version", clql_version_string(),
                            "devices", arr);
   if (root && split) probe_split_json(plan, split, devs, n, root);
+  if (root && inf->active && n > 1)
+    json_object_set_new(root, "inference_split", probe_inference_split_json(inf, devs, n));
   char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
   json_decref(root);
   if (!text) return EXIT_INTERNAL;
   puts(text);
   free(text);
   return EXIT_OK;
+}
+
+/* The model of --plan for the inference plan: a preset, else a model file,
+ * its ternary layers at --qtype. */
+static int inference_model(const options *o, const probe_plan *plan, probe_inference *inf) {
+  clql_status st = clql_model_from_preset(o->plan, plan->qtype, &inf->model);
+  if (st == CLQL_ERR_NOT_FOUND) st = clql_model_from_file(o->plan, plan->qtype, &inf->model);
+  if (st == CLQL_SUCCESS) return EXIT_OK;
+  fprintf(stderr, "clql-probe: --plan '%s': %s\n", o->plan, clql_last_error_detail());
+  return st == CLQL_ERR_OUT_OF_HOST_MEMORY ? EXIT_INTERNAL : EXIT_USAGE;
 }
 
 int main(int argc, char **argv) {
@@ -396,6 +444,9 @@ int main(int argc, char **argv) {
     clql_set_log_callback(print_log, NULL, CLQL_LOG_WARN);
   probe_plan plan = {0};
   if (rc == EXIT_OK && o.plan) rc = probe_plan_init(&plan, o.plan, o.qtype, o.batch);
+  probe_inference inf = {0};
+  if (rc == EXIT_OK) rc = probe_inference_init(&inf, "clql-probe", o.ctx, o.sequences, o.kv_type);
+  if (rc == EXIT_OK && inf.active) rc = inference_model(&o, &plan, &inf);
   clql_split_mode mode = CLQL_SPLIT_ROWS;
   if (rc == EXIT_OK && o.split) rc = probe_split_mode(o.split, &mode);
   size_t n = 0;
@@ -410,7 +461,7 @@ int main(int argc, char **argv) {
   if (show_split) rc = probe_split_compute(&plan, mode, devs, n, &split);
   if (rc == EXIT_OK) {
     if (o.json) {
-      rc = print_json(devs, traces, n, o.plan ? &plan : NULL, show_split ? &split : NULL);
+      rc = print_json(devs, traces, n, o.plan ? &plan : NULL, show_split ? &split : NULL, &inf);
     } else if (o.list) {
       for (size_t i = 0; i < n; i++)
         printf("%u  %u:%u  %s\n", devs[i].index, devs[i].platform_index, devs[i].device_index,
@@ -421,11 +472,14 @@ int main(int argc, char **argv) {
       print_table(devs, traces, n);
       if (o.plan) probe_plan_table(&plan, devs, n, stdout);
       if (show_split) probe_split_table(&plan, &split, devs, n, stdout);
+      if (inf.active) probe_inference_table(&inf, devs, n, stdout);
+      if (inf.active && n > 1) probe_inference_split_table(&inf, devs, n, stdout);
     }
     if (rc == EXIT_OK && o.plot) rc = probe_plan_plot(&plan, devs, n, o.plot);
   }
   probe_split_free(&split);
   probe_plan_free(&plan);
+  probe_inference_free(&inf);
   free(traces);
   free(devs);
   free(o.profile_file);

@@ -1,5 +1,6 @@
 #include "probe_plan.h"
 #include "tool_config.h"
+#include "tool_format.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -124,22 +125,12 @@ static void largest_text(const probe_plan *p, const clql_model_plan *mp, char *b
     snprintf(buf, size, "%s %s", name, clql_buffer_kind_name(mp->largest.kind));
 }
 
-static void size_text(uint64_t bytes, char *buf, size_t size) {
-  const double v = (double)bytes;
-  if (bytes >= (1ull << 30))
-    snprintf(buf, size, "%.2f GiB", v / (double)(1ull << 30));
-  else if (bytes >= (1ull << 20))
-    snprintf(buf, size, "%.2f MiB", v / (double)(1ull << 20));
-  else
-    snprintf(buf, size, "%.1f KiB", v / 1024.0);
-}
-
 void probe_over_budget_text(const clql_model_plan *mp, char *buf, size_t size) {
   char a[32], b[32], c[32], d[32];
-  size_text(mp->weight_bytes, a, sizeof a);
-  size_text(mp->workspace.total, b, sizeof b);
-  size_text(mp->budget.bytes, c, sizeof c);
-  size_text(mp->over_budget_bytes, d, sizeof d);
+  tool_size_text(mp->weight_bytes, a, sizeof a);
+  tool_size_text(mp->workspace.total, b, sizeof b);
+  tool_size_text(mp->budget.bytes, c, sizeof c);
+  tool_size_text(mp->over_budget_bytes, d, sizeof d);
   snprintf(buf, size, "weights %s + workspace %s at batch 1 exceed the budget %s by %s", a, b, c,
            d);
 }
@@ -149,8 +140,8 @@ static void why_not(const probe_plan *p, const clql_model_plan *mp, char *buf, s
   char a[32], b[32], what[128];
   if (mp->limited_by == CLQL_LIMITED_BY_MAX_ALLOC) {
     largest_text(p, mp, what, sizeof what);
-    size_text(mp->largest.bytes, a, sizeof a);
-    size_text(mp->budget.max_alloc, b, sizeof b);
+    tool_size_text(mp->largest.bytes, a, sizeof a);
+    tool_size_text(mp->budget.max_alloc, b, sizeof b);
     snprintf(buf, size, "%s needs %s in one buffer; max_alloc is %s", what, a, b);
     return;
   }
@@ -158,11 +149,6 @@ static void why_not(const probe_plan *p, const clql_model_plan *mp, char *buf, s
 }
 
 /* ---- JSON ---- */
-
-/* Byte counts above INT64_MAX do not fit a JSON integer of jansson's. */
-static json_t *json_u64(uint64_t v) {
-  return v <= INT64_MAX ? json_integer((json_int_t)v) : json_real((double)v);
-}
 
 static json_t *plan_object(const probe_plan *p, const device_plan *r) {
   const clql_model_plan *mp = &r->plan;
@@ -172,16 +158,16 @@ static json_t *plan_object(const probe_plan *p, const device_plan *r) {
   json_object_set_new(o, "qtype", json_string(clql_qtype_name(p->qtype)));
   int ok = r->status == CLQL_SUCCESS;
   json_object_set_new(o, "fits", ok ? json_boolean(mp->fits) : json_null());
-  json_object_set_new(o, "max_batch", ok ? json_u64(mp->batch) : json_null());
+  json_object_set_new(o, "max_batch", ok ? tool_json_u64(mp->batch) : json_null());
   json_object_set_new(o, "limited_by",
                       ok ? json_string(clql_limited_by_name(mp->limited_by)) : json_null());
-  json_object_set_new(o, "budget_bytes", ok ? json_u64(mp->budget.bytes) : json_null());
-  json_object_set_new(o, "weight_bytes", ok ? json_u64(mp->weight_bytes) : json_null());
-  json_object_set_new(o, "workspace_bytes", ok ? json_u64(mp->workspace.total) : json_null());
-  json_object_set_new(o, "largest_buffer_bytes", ok ? json_u64(mp->largest.bytes) : json_null());
+  json_object_set_new(o, "budget_bytes", ok ? tool_json_u64(mp->budget.bytes) : json_null());
+  json_object_set_new(o, "weight_bytes", ok ? tool_json_u64(mp->weight_bytes) : json_null());
+  json_object_set_new(o, "workspace_bytes", ok ? tool_json_u64(mp->workspace.total) : json_null());
+  json_object_set_new(o, "largest_buffer_bytes", ok ? tool_json_u64(mp->largest.bytes) : json_null());
   json_object_set_new(o, "free_is_fallback",
                       ok ? json_boolean(mp->budget.free_is_fallback) : json_null());
-  json_object_set_new(o, "requested_batch", p->batch ? json_u64(p->batch) : json_null());
+  json_object_set_new(o, "requested_batch", p->batch ? tool_json_u64(p->batch) : json_null());
   if (!ok) {
     json_object_set_new(o, "error", json_string(r->error));
     return o;
@@ -189,11 +175,11 @@ static json_t *plan_object(const probe_plan *p, const device_plan *r) {
   char text[320];
   largest_text(p, mp, text, sizeof text);
   json_object_set_new(o, "largest_buffer", json_string(text));
-  json_object_set_new(o, "layers", json_u64(mp->layers));
-  json_object_set_new(o, "batch_cap", json_u64(mp->budget.max_batch));
-  json_object_set_new(o, "max_alloc_bytes", json_u64(mp->budget.max_alloc));
-  json_object_set_new(o, "need_bytes", json_u64(mp->need_bytes));
-  json_object_set_new(o, "over_budget_bytes", json_u64(mp->over_budget_bytes));
+  json_object_set_new(o, "layers", tool_json_u64(mp->layers));
+  json_object_set_new(o, "batch_cap", tool_json_u64(mp->budget.max_batch));
+  json_object_set_new(o, "max_alloc_bytes", tool_json_u64(mp->budget.max_alloc));
+  json_object_set_new(o, "need_bytes", tool_json_u64(mp->need_bytes));
+  json_object_set_new(o, "over_budget_bytes", tool_json_u64(mp->over_budget_bytes));
   if (!mp->fits) why_not(p, mp, text, sizeof text);
   json_object_set_new(o, "reason", mp->fits ? json_null() : json_string(text));
   return o;
@@ -217,7 +203,7 @@ void probe_plan_table(const probe_plan *p, const clql_device_info *devs, size_t 
   for (size_t i = 0; i < p->count; i++) layers += l[i].count;
   clql_model_weight_bytes(l, p->count, &weights); /* checked by probe_plan_init */
   char w[32], batch[32] = "the largest that fits";
-  size_text(weights, w, sizeof w);
+  tool_size_text(weights, w, sizeof w);
   if (p->batch) snprintf(batch, sizeof batch, "up to %llu", (unsigned long long)p->batch);
   fprintf(out, "\nplan %s: %s, %llu layers, weights %s; batch %s\n", p->model,
           clql_qtype_name(p->qtype), (unsigned long long)layers, w, batch);
@@ -229,16 +215,16 @@ void probe_plan_table(const probe_plan *p, const clql_device_info *devs, size_t 
     device_plan r = plan_for(p, p->qtype, d);
     char pd[32], total[32], budget[32], ws[32], why[400];
     snprintf(pd, sizeof pd, "%u:%u", d->platform_index, d->device_index);
-    size_text(d->memory.total, total, sizeof total);
+    tool_size_text(d->memory.total, total, sizeof total);
     if (r.status != CLQL_SUCCESS) {
       fprintf(out, "%-5s %-11s %-12s %-11s %7s  %-11s %s\n      cannot plan: %s\n", pd, total,
               "-", "-", "-", "-", d->name, r.error);
       continue;
     }
     const clql_model_plan *mp = &r.plan;
-    size_text(mp->budget.bytes, budget, sizeof budget);
+    tool_size_text(mp->budget.bytes, budget, sizeof budget);
     if (mp->budget.free_is_fallback) strcat(budget, "*"), fallback = 1;
-    size_text(mp->workspace.total, ws, sizeof ws);
+    tool_size_text(mp->workspace.total, ws, sizeof ws);
     char b[24] = "no";
     if (mp->fits) snprintf(b, sizeof b, "%llu", (unsigned long long)mp->batch);
     fprintf(out, "%-5s %-11s %-12s %-11s %7s  %-11s %s\n", pd, total, budget, ws, b,
@@ -420,5 +406,3 @@ int probe_plan_plot(const probe_plan *p, const clql_device_info *devs, size_t n,
 
 /* ---- shared with the split output (probe_split.c) ---- */
 
-void probe_size_text(uint64_t bytes, char *buf, size_t size) { size_text(bytes, buf, size); }
-json_t *probe_json_u64(uint64_t v) { return json_u64(v); }

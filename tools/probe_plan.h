@@ -39,9 +39,6 @@ void probe_plan_csv(const probe_plan *p, const clql_device_info *devs, size_t n,
 int probe_plan_plot(const probe_plan *p, const clql_device_info *devs, size_t n,
                     const char *file);
 
-/* "1.50 GiB", "12.0 KiB"; a byte count as a JSON number (real above INT64_MAX). */
-void probe_size_text(uint64_t bytes, char *buf, size_t size);
-json_t *probe_json_u64(uint64_t v);
 /* "weights ... + workspace ... at batch 1 exceed the budget ... by ..." */
 void probe_over_budget_text(const clql_model_plan *mp, char *buf, size_t size);
 

@@ -1,5 +1,6 @@
 #include "probe_split.h"
 #include "tool_config.h"
+#include "tool_format.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +69,8 @@ static void part_why_not(const clql_model_plan *mp, char *buf, size_t size) {
     return;
   }
   char a[32], b[32];
-  probe_size_text(mp->largest.bytes, a, sizeof a);
-  probe_size_text(mp->budget.max_alloc, b, sizeof b);
+  tool_size_text(mp->largest.bytes, a, sizeof a);
+  tool_size_text(mp->budget.max_alloc, b, sizeof b);
   snprintf(buf, size, "a buffer of %s; max_alloc is %s", a, b);
 }
 
@@ -96,9 +97,9 @@ void probe_split_table(const probe_plan *p, const probe_split *s, const clql_dev
     char pd[32], held[48], w[32], ws[32], budget[32], batch[24] = "no", why[320];
     snprintf(pd, sizeof pd, "%u:%u", devs[i].platform_index, devs[i].device_index);
     held_text(s, &s->parts[i], held, sizeof held);
-    probe_size_text(mp->weight_bytes, w, sizeof w);
-    probe_size_text(mp->workspace.total, ws, sizeof ws);
-    probe_size_text(mp->budget.bytes, budget, sizeof budget);
+    tool_size_text(mp->weight_bytes, w, sizeof w);
+    tool_size_text(mp->workspace.total, ws, sizeof ws);
+    tool_size_text(mp->budget.bytes, budget, sizeof budget);
     if (mp->budget.free_is_fallback) strcat(budget, "*"), fallback = 1;
     if (mp->fits) snprintf(batch, sizeof batch, "%llu", (unsigned long long)mp->batch);
     fprintf(out, "%-5s %-15s %-11s %-11s %-12s %7s  %s\n", pd, held, w, ws, budget, batch,
@@ -130,8 +131,8 @@ static json_t *rows_json(const probe_plan *p, const clql_split_part *part) {
     uint64_t b = 0, e = 0;
     clql_split_rows(l[i].shape.n, part, &b, &e);
     json_array_append_new(
-        arr, json_pack("{s:s,s:o,s:o,s:o}", "layer", l[i].name, "n", probe_json_u64(l[i].shape.n),
-                       "begin", probe_json_u64(b), "end", probe_json_u64(e)));
+        arr, json_pack("{s:s,s:o,s:o,s:o}", "layer", l[i].name, "n", tool_json_u64(l[i].shape.n),
+                       "begin", tool_json_u64(b), "end", tool_json_u64(e)));
   }
   return arr;
 }
@@ -149,17 +150,17 @@ static json_t *part_json(const probe_plan *p, const probe_split *s, const clql_s
         json_real((double)(part->share_end - part->share_begin) / (double)CLQL_SPLIT_UNITS));
   } else {
     json_object_set_new(o, "layers",
-                        json_pack("{s:o,s:o}", "begin", probe_json_u64(part->layer_begin), "end",
-                                  probe_json_u64(part->layer_end)));
+                        json_pack("{s:o,s:o}", "begin", tool_json_u64(part->layer_begin), "end",
+                                  tool_json_u64(part->layer_end)));
   }
-  json_object_set_new(o, "weight_bytes", probe_json_u64(mp->weight_bytes));
-  json_object_set_new(o, "workspace_bytes", probe_json_u64(mp->workspace.total));
-  json_object_set_new(o, "budget_bytes", probe_json_u64(mp->budget.bytes));
+  json_object_set_new(o, "weight_bytes", tool_json_u64(mp->weight_bytes));
+  json_object_set_new(o, "workspace_bytes", tool_json_u64(mp->workspace.total));
+  json_object_set_new(o, "budget_bytes", tool_json_u64(mp->budget.bytes));
   json_object_set_new(o, "fits", json_boolean(mp->fits));
-  json_object_set_new(o, "batch", probe_json_u64(mp->batch));
+  json_object_set_new(o, "batch", tool_json_u64(mp->batch));
   json_object_set_new(o, "limited_by", json_string(clql_limited_by_name(mp->limited_by)));
-  json_object_set_new(o, "largest_buffer_bytes", probe_json_u64(mp->largest.bytes));
-  json_object_set_new(o, "max_alloc_bytes", probe_json_u64(mp->budget.max_alloc));
+  json_object_set_new(o, "largest_buffer_bytes", tool_json_u64(mp->largest.bytes));
+  json_object_set_new(o, "max_alloc_bytes", tool_json_u64(mp->budget.max_alloc));
   json_object_set_new(o, "free_is_fallback", json_boolean(mp->budget.free_is_fallback));
   return o;
 }
@@ -173,15 +174,15 @@ void probe_split_json(const probe_plan *p, const probe_split *s, const clql_devi
   json_t *sp =
       json_pack("{s:s,s:s,s:s,s:I,s:o}", "model", p->model, "qtype", clql_qtype_name(p->qtype),
                 "mode", clql_split_mode_name(s->mode), "devices", (json_int_t)n, "requested_batch",
-                p->batch ? probe_json_u64(p->batch) : json_null());
+                p->batch ? tool_json_u64(p->batch) : json_null());
   if (!sp) return;
   if (s->status != CLQL_SUCCESS) {
     json_object_set_new(sp, "error", json_string(s->error));
   } else {
     json_object_set_new(sp, "fits", json_boolean(s->plan.fits));
-    json_object_set_new(sp, "batch", probe_json_u64(s->plan.batch));
-    json_object_set_new(sp, "layers", probe_json_u64(s->plan.layers));
-    json_object_set_new(sp, "weight_bytes", probe_json_u64(s->plan.weight_bytes));
+    json_object_set_new(sp, "batch", tool_json_u64(s->plan.batch));
+    json_object_set_new(sp, "layers", tool_json_u64(s->plan.layers));
+    json_object_set_new(sp, "weight_bytes", tool_json_u64(s->plan.weight_bytes));
     json_object_set_new(sp, "binding_device",
                         json_integer((json_int_t)devs[s->plan.binding_device].index));
   }

@@ -35,7 +35,15 @@ typedef struct clql_memory_report {
   int free_known;              /**< 1 when some source answered */
   int free_measured;           /**< 1 when free is a measurement, 0 when a fallback */
   clql_mem_source free_source; /**< which source produced free */
+  int unified;                 /**< the device shares host memory (CL_DEVICE_HOST_UNIFIED_MEMORY) */
+  unsigned free_bounds;        /**< CLQL_FREE_* bits: what free counts beyond its source's figure */
 } clql_memory_report;
+
+/** amdgpu APU: the GTT's free bytes (mem_info_gtt_total - mem_info_gtt_used) count beside
+ *  the VRAM carve-out's. */
+#define CLQL_FREE_WITH_GTT 1u
+/** A device sharing host memory: free was lowered to what the host has available. */
+#define CLQL_FREE_HOST_BOUND 2u
 
 /** PCI location of a device, when an extension reports it. */
 typedef struct clql_pci_address {

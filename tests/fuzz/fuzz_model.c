@@ -1,5 +1,6 @@
-/* libFuzzer target for model files (clql_model_parse, the format of
- * include/clql/model.h): parse any text, then size and plan what parsed. */
+/* libFuzzer target for model files (clql_model_parse and clql_model_from_text,
+ * the format of include/clql/model.h with its @ lines): parse any text, then
+ * size and plan what parsed, for the linear layers and for inference. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       }
     }
     free(l);
+  }
+  /* The same text as a whole model (its @ lines too), planned for inference. */
+  clql_model *m = NULL;
+  st = clql_model_from_text(text, "fuzz", q, &m);
+  EXPECT((st == CLQL_SUCCESS) == (m != NULL));
+  if (st != CLQL_SUCCESS) EXPECT(clql_last_error_detail()[0]);
+  if (m) {
+    clql_model_info i;
+    EXPECT(clql_model_get_info(m, &i) == CLQL_SUCCESS && i.tensors >= 1);
+    const clql_memory_report mem = {.total = 1ull << 36, .max_alloc = 1ull << 34,
+                                    .free = 1ull << 35, .free_known = 1};
+    clql_inference_request r = {.context = 1 + data[0] % 4096, .kv_type = CLQL_KV_F16};
+    clql_inference_plan p;
+    if (clql_plan_inference(&mem, NULL, m, &r, &p) == CLQL_SUCCESS && p.fits)
+      EXPECT(p.need_bytes <= p.budget.bytes && p.sequences >= 1);
+    clql_model_destroy(m);
   }
   free(text);
   return 0;

@@ -11,6 +11,11 @@ The checked-in fixtures in tests/gguf/fixtures/ come from
 `make_fixtures.py --out tests/gguf/fixtures --seed 1`; at test time
 tests/gguf/python_fixtures.sh writes fresh ones with a random seed.
 
+models.json describes model-bitnet.gguf and model-llama.gguf (whole
+models for the inference planner): their hyperparameters, KV bytes per
+token per KV type and tensor bytes by kind, worked out here
+(tests/test_inference.c).
+
 Manifest format: {"generator", "seed", "files": [{"file", "version",
 "alignment", "metadata": [node...], "tensors": [{"name", "type", "shape",
 "bytes", "values"}]}]}. bitnet-i2s.gguf (I2_S, type id 36, which the package
@@ -22,6 +27,7 @@ int64 in most parsers). Shapes are in ggml order: shape[0] is the row length.
 
 import argparse
 import json
+import math
 import os
 import random
 import struct
@@ -157,6 +163,102 @@ def ternary_weights(rng, n, k, exact):
     return w
 
 
+def clql_i2s_bytes(n, k, group=256):
+    """Device bytes of a ternary tensor as clql packs it (I2S, per-group
+    scales): rows padded to 16, K to lcm(128, group); float32 scales."""
+    np_ = -(-n // 16) * 16
+    step = 128 * group // math.gcd(128, group)
+    kp = -(-k // step) * step
+    return np_ * kp // 4 + np_ * (kp // group) * 4
+
+
+def write_model(path, arch, spec, rng):
+    """A GGUF model file whose metadata and tensors agree, written with the
+    gguf package, and what clql must read from it, worked out here."""
+    f = File(path, arch)
+    blocks, hidden, ffn = spec["blocks"], spec["hidden"], spec["ffn"]
+    heads, kv = spec["heads"], spec["kv_heads"]
+    kl, vl = spec["key_length"], spec["value_length"]
+    f.kv(arch + ".block_count", blocks, VT.UINT32)
+    f.kv(arch + ".embedding_length", hidden, VT.UINT32)
+    f.kv(arch + ".feed_forward_length", ffn, VT.UINT32)
+    f.kv(arch + ".attention.head_count", heads, VT.UINT32)
+    if isinstance(kv, list):
+        f.kv(arch + ".attention.head_count_kv", kv, VT.ARRAY, VT.UINT32)
+    else:
+        f.kv(arch + ".attention.head_count_kv", kv, VT.UINT32)
+    if spec.get("write_lengths"):
+        f.kv(arch + ".attention.key_length", kl, VT.UINT32)
+        f.kv(arch + ".attention.value_length", vl, VT.UINT32)
+    f.kv(arch + ".context_length", spec["context"], VT.UINT32)
+    vocab = spec["vocab"]
+    if spec.get("tokens"):
+        f.kv("tokenizer.ggml.tokens", ["t%d" % i for i in range(vocab)], VT.ARRAY, VT.STRING)
+    kinds = {"ternary": 0, "embedding": 0, "output": 0, "norm": 0, "other": 0}
+
+    def add(name, n, k, qtype, kind):
+        data = ternary_weights(rng, n, k, exact=True) if qtype in (QT.TQ1_0, QT.TQ2_0) \
+            else rng.normal(size=(n, k)).astype(np.float32)
+        if n == 1:
+            data = data.reshape(k)
+        f.tensor(name, data, qtype)
+        kinds[kind] += clql_i2s_bytes(n, k) if kind == "ternary" else f.tensors[-1]["bytes"]
+
+    tq, dense = spec["ternary_type"], spec["dense_type"]
+    add("token_embd.weight", vocab, hidden, QT.F16, "embedding")
+    for b in range(blocks):
+        kvb = kv[b] if isinstance(kv, list) else kv
+        t = tq if tq is not None else dense
+        kind = "ternary" if tq is not None else "other"
+        add("blk.%d.attn_q.weight" % b, heads * kl, hidden, t, kind)
+        add("blk.%d.attn_k.weight" % b, kvb * kl, hidden, t, kind)
+        add("blk.%d.attn_v.weight" % b, kvb * vl, hidden, t, kind)
+        add("blk.%d.attn_output.weight" % b, hidden, heads * vl, t, kind)
+        add("blk.%d.ffn_gate.weight" % b, ffn, hidden, t, kind)
+        add("blk.%d.ffn_up.weight" % b, ffn, hidden, t, kind)
+        add("blk.%d.ffn_down.weight" % b, hidden, ffn, t, kind)
+        add("blk.%d.attn_norm.weight" % b, 1, hidden, QT.F32, "norm")
+        add("blk.%d.ffn_norm.weight" % b, 1, hidden, QT.F32, "norm")
+    add("output_norm.weight", 1, hidden, QT.F32, "norm")
+    if not spec["tied"]:
+        add("output.weight", vocab, hidden, QT.F16, "output")
+    f.finish()
+    kvs = kv if isinstance(kv, list) else [kv] * blocks
+    def q8(e):
+        return e // 32 * 34 if e % 32 == 0 else None
+    rows = [(h * kl, h * vl) for h in kvs]
+    per = {"f16": sum(2 * (a + b) for a, b in rows), "f32": sum(4 * (a + b) for a, b in rows)}
+    q = [(q8(a), q8(b)) for a, b in rows]
+    per["q8_0"] = None if any(x is None or y is None for x, y in q) else sum(x + y for x, y in q)
+    return {"file": os.path.basename(path), "arch": arch, "layers": blocks, "hidden": hidden,
+            "ffn": ffn, "heads": heads, "kv_heads": kvs, "key_length": kl, "value_length": vl,
+            "vocab": vocab, "context": spec["context"], "tied": spec["tied"],
+            "kv_elements_per_token": sum(h * (kl + vl) for h in kvs),
+            "kv_bytes_per_token": per, "weights_bytes": sum(kinds.values()),
+            "bytes_by_kind": kinds, "tensors": len(f.tensors)}
+
+
+def write_models(out, rng):
+    """A BitNet-style model (ternary TQ2_0 layers, tied output, head dims from
+    embedding_length / head_count) and a llama-style one (grouped-query
+    attention with KV heads per layer, key and value lengths that differ,
+    Q8_0 and F16 layers, its own output head, vocab from the tokenizer)."""
+    models = [
+        write_model(os.path.join(out, "model-bitnet.gguf"), "bitnet-b1.58",
+                    {"blocks": 2, "hidden": 256, "ffn": 512, "heads": 4, "kv_heads": 2,
+                     "key_length": 64, "value_length": 64, "vocab": 300, "context": 512,
+                     "tied": True, "ternary_type": QT.TQ2_0, "dense_type": None}, rng),
+        write_model(os.path.join(out, "model-llama.gguf"), "llama",
+                    {"blocks": 3, "hidden": 64, "ffn": 160, "heads": 4, "kv_heads": [1, 1, 2],
+                     "key_length": 16, "value_length": 24, "write_lengths": True, "vocab": 100,
+                     "tokens": True, "context": 2048, "tied": False, "ternary_type": None,
+                     "dense_type": QT.Q8_0}, rng),
+    ]
+    with open(os.path.join(out, "models.json"), "w") as f:
+        json.dump({"models": models}, f, separators=(",", ":"))
+        f.write("\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True)
@@ -206,6 +308,7 @@ def main():
     files.append(f.finish())
 
     files.append(write_bitnet_file(os.path.join(args.out, "bitnet-i2s.gguf"), rng, scale))
+    write_models(args.out, rng)
 
     try:
         from importlib.metadata import version
