@@ -22,6 +22,7 @@
 #include <clql/activation.h>
 #include <clql/ternary.h>
 #include <clql/layer.h>
+#include <clql/sequence.h>
 #include <clql/layout.h>
 #include <clql/model.h>
 #include <clql/plan.h>

@@ -72,7 +72,9 @@ clql_status clql_quantize_activations_at(clql_context *ctx, cl_mem x, uint64_t x
     ctx->actquant_local = clql_work_group_size(ctx, kern, 256);
     ctx->actquant = kern;
   }
-  cl_kernel kern = ctx->actquant;
+  cl_kernel kern;
+  clql_status st = clql_launch_kernel(ctx, ctx->actquant, &kern);
+  if (st != CLQL_SUCCESS) return st;
   size_t local = ctx->actquant_local;
   uint64_t global64;
   size_t global;
@@ -88,9 +90,5 @@ clql_status clql_quantize_activations_at(clql_context *ctx, cl_mem x, uint64_t x
   err |= clSetKernelArg(kern, 5, sizeof scales, &scales);
   err |= clSetKernelArg(kern, 6, local * sizeof(float), NULL);
   if (err != CL_SUCCESS) return clql_fail(CLQL_ERR_INTERNAL, "setting actquant arguments failed");
-  err = clql_fault_check(ctx, CLQL_FAULT_ENQUEUE, 0);
-  if (err == CL_SUCCESS)
-    err = clEnqueueNDRangeKernel(ctx->queue, kern, 1, NULL, &global, &local, 0, NULL, NULL);
-  if (err != CL_SUCCESS) return clql_fail((clql_status)err, "enqueue of actquant failed");
-  return CLQL_SUCCESS;
+  return clql_launch(ctx, kern, "actquant", 1, &global, &local, NULL);
 }

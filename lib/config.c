@@ -25,6 +25,7 @@ typedef enum {
   KIND_LOG,      /* off | error | warn | info | debug */
   KIND_SPLIT,    /* rows | layers */
   KIND_FLAG,     /* 1 | 0 | true | false | yes | no | on | off */
+  KIND_CMDBUF,   /* auto | on | off */
   KIND_SELECTOR, /* a device selector list */
   KIND_PATH      /* a file, directory or library: not from a setuid environment */
 } knob_kind;
@@ -50,6 +51,7 @@ static const struct {
     [CLQL_KNOB_SYSFS_ROOT] = {"CLQL_SYSFS_ROOT", KIND_PATH},
     [CLQL_KNOB_NVML_LIBRARY] = {"CLQL_NVML_LIBRARY", KIND_PATH},
     [CLQL_KNOB_LEVEL_ZERO_LIBRARY] = {"CLQL_LEVEL_ZERO_LIBRARY", KIND_PATH},
+    [CLQL_KNOB_COMMAND_BUFFER] = {"CLQL_COMMAND_BUFFER", KIND_CMDBUF},
 };
 
 /* The budget bits each budget knob owns. */
@@ -121,11 +123,14 @@ static const char *const kernel_names[] = {[CLQL_KERNELS_AUTO] = "auto",
 static const char *const log_names[] = {"off", "error", "warn", "info", "debug"};
 static const char *const split_names[] = {"rows", "layers"};
 static const char *const flag_names[] = {"0", "1", "false", "true", "no", "yes", "off", "on"};
+static const char *const cmdbuf_names[] = {[CLQL_CMDBUF_AUTO] = "auto", [CLQL_CMDBUF_ON] = "on",
+                                           [CLQL_CMDBUF_OFF] = "off"};
 static const word_list words[] = {
     {kernel_names, 4, "not auto, portable, split or avx2"},
     {log_names, 5, "not off, error, warn, info or debug"},
     {split_names, 2, "not rows or layers"},
     {flag_names, 8, "not 1, 0, true, false, yes, no, on or off"},
+    {cmdbuf_names, 3, "not auto, on or off"},
 };
 
 /* Parse `text` (trimmed, non-empty) as knob k into c. 0 with *why (static
@@ -176,7 +181,8 @@ static int parse(clql_config *c, clql_knob k, const char *text, const char **why
   case KIND_KERNELS:
   case KIND_LOG:
   case KIND_SPLIT:
-  case KIND_FLAG: {
+  case KIND_FLAG:
+  case KIND_CMDBUF: {
     const word_list *w = &words[knobs[k].kind - KIND_KERNELS];
     int i = word_index(text, w->names, w->count);
     if (i < 0) {
@@ -186,6 +192,7 @@ static int parse(clql_config *c, clql_knob k, const char *text, const char **why
     if (k == CLQL_KNOB_KERNELS) c->kernels = (clql_kernels_choice)i;
     else if (k == CLQL_KNOB_LOG) c->log_level = (clql_log_level)i;
     else if (k == CLQL_KNOB_SPLIT) c->split = (clql_split_mode)i;
+    else if (k == CLQL_KNOB_COMMAND_BUFFER) c->command_buffer = (clql_cmdbuf_choice)i;
     else if (k == CLQL_KNOB_LEVEL_ZERO) c->level_zero = i % 2;
     else c->profile_measure = i % 2;
     return 1;
@@ -230,6 +237,7 @@ static void unset(clql_config *c, clql_knob k) {
   case KIND_KERNELS: c->kernels = defaults.kernels; break;
   case KIND_LOG: c->log_level = defaults.log_level; break;
   case KIND_SPLIT: c->split = defaults.split; break;
+  case KIND_CMDBUF: c->command_buffer = defaults.command_buffer; break;
   case KIND_FLAG:
     if (k == CLQL_KNOB_LEVEL_ZERO) c->level_zero = 0;
     else c->profile_measure = 0;

@@ -150,6 +150,7 @@ const clql_device_info *clql_context_device_info(const clql_context *ctx) {
 const clql_config *clql_context_config(const clql_context *ctx) {
   return ctx ? &ctx->config : NULL;
 }
+uint64_t clql_context_launches(const clql_context *ctx) { return ctx ? ctx->launches : 0; }
 
 /* ---- the ledger ---- */
 
@@ -205,6 +206,10 @@ clql_status clql_context_refresh(clql_context *ctx) {
 
 void clql_context_release_workspace(clql_context *ctx) {
   if (!ctx) return;
+  if (ctx->ws_batch || ctx->ws_bytes) {
+    ctx->ws_generation++;
+    clql_sequences_drop_recordings(ctx); /* their command buffers hold these buffers */
+  }
   for (int i = 0; i < CLQL_WS_PART_COUNT; i++) {
     if (ctx->part[i]) clReleaseMemObject(ctx->part[i]);
     ctx->part[i] = NULL;
@@ -309,6 +314,7 @@ clql_status clql_context_workspace(clql_context *ctx, uint64_t request, unsigned
     return st;
   }
   ctx->ws_batch = p.batch;
+  ctx->ws_generation++;
   ctx->ws_flags = want;
   ctx->ws_grows = p.limited_by == CLQL_LIMITED_BY_REQUEST && (!ctx->batch_cap || p.batch < ctx->batch_cap);
   clql_log(CLQL_LOG_INFO,

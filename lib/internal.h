@@ -132,8 +132,16 @@ typedef enum {
   CLQL_KNOB_SYSFS_ROOT,
   CLQL_KNOB_NVML_LIBRARY,
   CLQL_KNOB_LEVEL_ZERO_LIBRARY,
+  CLQL_KNOB_COMMAND_BUFFER,
   CLQL_KNOB_COUNT
 } clql_knob;
+
+/* CLQL_COMMAND_BUFFER: how sequences replay. */
+typedef enum {
+  CLQL_CMDBUF_AUTO, /* "auto": recorded where the device offers it and is not a CPU */
+  CLQL_CMDBUF_ON,   /* "on": recorded, or CLQL_ERR_UNSUPPORTED */
+  CLQL_CMDBUF_OFF   /* "off": plain enqueues */
+} clql_cmdbuf_choice;
 
 struct clql_config {
   char *value[CLQL_KNOB_COUNT]; /* each set knob's text, trimmed; NULL: unset (default) */
@@ -144,6 +152,7 @@ struct clql_config {
   clql_kernels_choice kernels;
   clql_log_level log_level;
   clql_split_mode split; /* meaningful when value[CLQL_KNOB_SPLIT] is set */
+  clql_cmdbuf_choice command_buffer;
   int level_zero, profile_measure;
   int zes_sysman; /* the user set ZES_ENABLE_SYSMAN (non-empty) */
 };
@@ -312,6 +321,11 @@ struct clql_context {
   int ws_grows;              /* its plan stopped at the request: a larger one may fit */
   clql_model_plan plan;      /* the plan of the held workspace (or the last one) */
   uint64_t batch_cap, halvings; /* out-of-memory cap of the context's batch */
+  uint64_t ws_generation;    /* bumped whenever the workspace is allocated or released */
+
+  uint64_t launches;         /* kernel launches enqueued or recorded so far */
+  void *recording;           /* the cl_command_buffer_khr commands go into, or NULL */
+  struct clql_sequence *sequences; /* its sequences, whose recordings hold the workspace */
 
   clql_fault_fn fault_hook;
   void *fault_user;
@@ -346,6 +360,18 @@ clql_status clql_context_workspace(clql_context *ctx, uint64_t request, unsigned
  * at half; CLQL_ERR_OUT_OF_DEVICE_MEMORY at batch 1. */
 clql_status clql_context_halve(clql_context *ctx, uint64_t batch, clql_status cause);
 
+/* Launch kernel `name` on ctx (through the fault hook): enqueued, or into
+ * the command buffer being recorded (event must then be NULL). Counted in
+ * ctx->launches (sequence.c). */
+clql_status clql_launch(clql_context *ctx, cl_kernel kernel, const char *name, cl_uint dims,
+                        const size_t *global, const size_t *local, cl_event *event);
+/* The kernel object to set arguments on and launch: kernel itself, or while
+ * recording a private copy that the recording keeps (a recorded command
+ * refers to its kernel, whose arguments a driver may read at replay). */
+clql_status clql_launch_kernel(clql_context *ctx, cl_kernel kernel, cl_kernel *out);
+/* The context's workspace changed: drop every recording that uses it. */
+void clql_sequences_drop_recordings(clql_context *ctx);
+
 /* clCreateBuffer through the fault hook; *out is NULL on failure, and the
  * status is the OpenCL error (detail recorded). */
 clql_status clql_buffer_create(clql_context *ctx, cl_mem_flags flags, uint64_t bytes,
@@ -361,6 +387,11 @@ clql_status clql_buffer_check(const clql_context *ctx, cl_mem m, uint64_t bytes,
 clql_status clql_quantize_activations_at(clql_context *ctx, cl_mem x, uint64_t x_offset,
                                          size_t tokens, size_t k, cl_mem q, size_t q_stride,
                                          cl_mem scales);
+
+/* The context a layer lives on; the checks of clql_layer_enqueue's buffers
+ * (layer.c). */
+clql_context *clql_layer_context(const clql_layer *layer);
+clql_status clql_layer_check_io(const clql_layer *layer, cl_mem x, cl_mem y, uint64_t batch);
 
 /* Force a layer's kernel block (rows per work-item, a power of two up to 16;
  * GEMM tokens per work-item, 1..16), so tests reach the paths other devices

@@ -49,6 +49,8 @@ struct clql_layer {
   cl_uint ngroups, scale_g, scale_n;
 
   clql_layer_plan plan;   /* the plan of the last pass */
+  uint64_t *part_rows;    /* a fused layer's parts' rows, in order (NULL: one part) */
+  size_t nparts;
   uint64_t chunks;
   int accounted;          /* the context's ledger counts the layer */
 };
@@ -119,17 +121,6 @@ static clql_status set_args(cl_kernel k, const char *name, size_t count, const s
     if (err != CL_SUCCESS)
       return clql_fail(CLQL_ERR_INTERNAL, "argument %zu of %s: %s", i, name, clql_status_name(err));
   }
-  return CLQL_SUCCESS;
-}
-
-/* event (NULL: none) receives the kernel's event. */
-static clql_status enqueue(clql_context *ctx, cl_kernel k, const char *name, const size_t *global,
-                           const size_t *local, cl_event *event) {
-  cl_int err = clql_fault_check(ctx, CLQL_FAULT_ENQUEUE, 0);
-  if (err == CL_SUCCESS)
-    err = clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, local, 0, NULL, event);
-  if (err != CL_SUCCESS)
-    return clql_fail((clql_status)err, "enqueue of %s: %s", name, clql_status_name(err));
   return CLQL_SUCCESS;
 }
 
@@ -277,7 +268,8 @@ static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_
         L->family == KERNELS_SPLIT ? split_local(L, found, batch) : rows_local(L, found);
     L->product[gemm] = found;
   }
-  cl_kernel k = L->product[gemm];
+  cl_kernel k;
+  if ((st = clql_launch_kernel(L->ctx, L->product[gemm], &k)) != CLQL_SUCCESS) return st;
   const size_t np = (size_t)L->wb.n_padded;
   cl_uint n = (cl_uint)L->shape.n, stride = (cl_uint)L->wb.k_padded;
   cl_uint upg = (cl_uint)(L->group_len / kernel_unit(L, simd));
@@ -295,7 +287,7 @@ static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_
   size_t items = L->family == KERNELS_SPLIT ? np / 16 * local[0]
                                             : (L->shape.n + rows - 1) / rows;
   size_t global[2] = {round_up_size(items, local[0]), (batch + tokens - 1) / tokens};
-  return enqueue(L->ctx, k, name, global, local, event);
+  return clql_launch(L->ctx, k, name, 2, global, local, event);
 }
 
 /* One chunk: quantize x (from element x_off), product into y; event (NULL:
@@ -415,7 +407,122 @@ void clql_layer_destroy(clql_layer *layer) {
     clql_context_remove_layer(layer->ctx, layer, layer->wb.weights + layer->wb.scales);
   if (layer->weights) clReleaseMemObject(layer->weights);
   if (layer->scales) clReleaseMemObject(layer->scales);
+  clql_free(layer->part_rows);
   clql_free(layer);
+}
+
+/* ---- fused layers ---- */
+
+/* The fused layer's scale granularity, or CLQL_ERR_INVALID_ARGUMENT when the
+ * parts' cannot be one layer's exactly. */
+static clql_status fused_shape(const clql_ternary_weights *parts, size_t count,
+                               clql_layer_shape *out) {
+  const clql_layer_shape *s0 = &parts[0].shape;
+  const int grouped0 = s0->group_size != CLQL_GROUP_ROW && s0->group_size != CLQL_GROUP_TENSOR;
+  *out = (clql_layer_shape){.n = 0, .k = s0->k, .qtype = s0->qtype,
+                            .group_size = grouped0 ? s0->group_size : CLQL_GROUP_ROW};
+  for (size_t i = 0; i < count; i++) {
+    const clql_ternary_weights *w = &parts[i];
+    if (!w->t || !w->scales)
+      return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "part %zu: t and scales are required", i);
+    clql_weight_bytes wb;
+    uint64_t nk, sc;
+    clql_status st = clql_layout_weight_bytes(&w->shape, &wb); /* checks the shape */
+    if (st == CLQL_SUCCESS) st = clql_scale_count(&w->shape, &sc);
+    if (st != CLQL_SUCCESS) return st;
+    if (!clql_mul_u64(w->shape.n, w->shape.k, &nk) || nk != w->t_count || sc != w->scale_count)
+      return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "part %zu: %llu weights and %llu scales for "
+                                                  "%llux%llu",
+                       i, (unsigned long long)w->t_count, (unsigned long long)w->scale_count,
+                       (unsigned long long)w->shape.n, (unsigned long long)w->shape.k);
+    if (w->shape.k != s0->k || w->shape.qtype != s0->qtype)
+      return clql_fail(CLQL_ERR_INVALID_ARGUMENT,
+                       "part %zu: %s with K %llu; part 0 is %s with K %llu", i,
+                       clql_qtype_name(w->shape.qtype), (unsigned long long)w->shape.k,
+                       clql_qtype_name(s0->qtype), (unsigned long long)s0->k);
+    const int grouped = w->shape.group_size != CLQL_GROUP_ROW &&
+                        w->shape.group_size != CLQL_GROUP_TENSOR;
+    /* a tensor scale is a row scale of one value, never a group's: a group
+     * sum rounds differently from the whole row's */
+    if (grouped != grouped0 || (grouped && w->shape.group_size != s0->group_size))
+      return clql_fail(CLQL_ERR_INVALID_ARGUMENT,
+                       "part %zu: scales of another granularity than part 0's (row and tensor "
+                       "scales fuse with each other, groups only with groups of the same size)",
+                       i);
+    if (!clql_add_u64(out->n, w->shape.n, &out->n))
+      return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "fused rows overflow 64 bits");
+  }
+  return CLQL_SUCCESS;
+}
+
+clql_status clql_layer_create_fused(clql_context *ctx, const clql_ternary_weights *parts,
+                                    size_t count, const clql_budget_options *opts,
+                                    clql_layer **out) {
+  if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "out is NULL");
+  *out = NULL;
+  if (!ctx || !parts || count == 0)
+    return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "context and at least one part are required");
+  clql_layer_shape s;
+  clql_status st = fused_shape(parts, count, &s);
+  clql_weight_bytes wb;
+  uint64_t nk, sc;
+  if (st == CLQL_SUCCESS) st = clql_layout_weight_bytes(&s, &wb);
+  if (st == CLQL_SUCCESS) st = clql_scale_count(&s, &sc);
+  size_t nk_size = 0, sc_size = 0, w_size = 0, s_size = 0;
+  if (st == CLQL_SUCCESS &&
+      (!clql_mul_u64(s.n, s.k, &nk) || !clql_to_size(nk, &nk_size) || !clql_to_size(sc, &sc_size) ||
+       sc_size > SIZE_MAX / sizeof(float) || !clql_to_size(wb.weights, &w_size) ||
+       !clql_to_size(wb.scales, &s_size)))
+    st = clql_fail(CLQL_ERR_SIZE_OVERFLOW, "fused layer %llux%llu", (unsigned long long)s.n,
+                   (unsigned long long)s.k);
+  if (st != CLQL_SUCCESS) return st;
+  int8_t *t = clql_malloc(nk_size);
+  float *scales = clql_malloc(sc_size * sizeof *scales);
+  uint64_t *rows = clql_malloc(count * sizeof *rows);
+  clql_packed packed = {.shape = s, .weights = clql_malloc(w_size), .weights_bytes = wb.weights,
+                        .scales = clql_malloc(s_size), .scales_bytes = wb.scales};
+  if (!t || !scales || !rows || !packed.weights || !packed.scales)
+    st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "fused layer");
+  /* rows concatenated; host scales follow their rows (clql/ternary.h) */
+  uint64_t at = 0, sat = 0;
+  for (size_t i = 0; st == CLQL_SUCCESS && i < count; i++) {
+    const clql_ternary_weights *w = &parts[i];
+    memcpy(t + at * s.k, w->t, (size_t)w->t_count);
+    if (w->shape.group_size == CLQL_GROUP_TENSOR)
+      for (uint64_t r = 0; r < w->shape.n; r++) scales[sat + r] = w->scales[0];
+    else
+      memcpy(scales + sat, w->scales, (size_t)w->scale_count * sizeof *scales);
+    sat += w->shape.group_size == CLQL_GROUP_TENSOR ? w->shape.n : w->scale_count;
+    at += w->shape.n;
+    rows[i] = w->shape.n;
+  }
+  if (st == CLQL_SUCCESS) st = clql_pack_ternary(&packed, t, nk, scales, sc);
+  if (st == CLQL_SUCCESS) st = clql_layer_create(ctx, &packed, opts, out);
+  clql_free(t);
+  clql_free(scales);
+  clql_free(packed.weights);
+  clql_free(packed.scales);
+  if (st != CLQL_SUCCESS) {
+    clql_free(rows);
+    return st;
+  }
+  (*out)->part_rows = rows;
+  (*out)->nparts = count;
+  return CLQL_SUCCESS;
+}
+
+clql_status clql_layer_get_part(const clql_layer *layer, size_t part, uint64_t *offset,
+                                uint64_t *rows) {
+  if (!layer || !offset || !rows)
+    return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "layer, offset and rows are required");
+  const size_t n = layer->part_rows ? layer->nparts : 1;
+  if (part >= n)
+    return clql_fail(CLQL_ERR_NOT_FOUND, "part %zu of a layer of %zu parts", part, n);
+  uint64_t off = 0;
+  for (size_t i = 0; layer->part_rows && i < part; i++) off += layer->part_rows[i];
+  *offset = off;
+  *rows = layer->part_rows ? layer->part_rows[part] : layer->shape.n;
+  return CLQL_SUCCESS;
 }
 
 /* ---- planning and the workspace ---- */
@@ -574,6 +681,12 @@ static clql_status check_io_mem(const clql_layer *L, cl_mem x, cl_mem y, uint64_
   if (st == CLQL_SUCCESS && x == y)
     st = clql_fail(CLQL_ERR_INVALID_ARGUMENT, "x and y are the same buffer");
   return st;
+}
+
+clql_context *clql_layer_context(const clql_layer *layer) { return layer->ctx; }
+
+clql_status clql_layer_check_io(const clql_layer *layer, cl_mem x, cl_mem y, uint64_t batch) {
+  return check_io_mem(layer, x, y, batch);
 }
 
 clql_status clql_layer_forward(clql_layer *layer, const float *x, uint64_t batch, float *y) {

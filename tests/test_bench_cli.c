@@ -41,6 +41,24 @@ static void test_quick_json(void) {
   CU_ASSERT(json_number_value(json_object_get(token, "pipelined_ms")) > 0);
   CU_ASSERT(json_is_number(json_object_get(token, "pipelined_pct_of_copy")));
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(token, "qtype")), "I2S");
+  /* two launches per layer: quantization and product */
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(token, "launches")), 2 * 210);
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(token, "layers")), 210);
+  /* fused q/k/v and gate/up: 120 layers; replayed as a sequence, the same */
+  const char *fused[] = {"token_fused", "token_replayed"};
+  for (size_t t = 0; t < 2; t++) {
+    json_t *f = json_object_get(root, fused[t]);
+    CU_ASSERT(json_is_object(f));
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(f, "layers")), 120);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(f, "launches")), 2 * 120);
+    CU_ASSERT(json_number_value(json_object_get(f, "ms")) > 0);
+    CU_ASSERT(json_number_value(json_object_get(f, "pipelined_ms")) > 0);
+    CU_ASSERT_EQUAL(json_number_value(json_object_get(f, "weight_bytes")),
+                    json_number_value(json_object_get(token, "weight_bytes")));
+    CU_ASSERT(json_integer_value(json_object_get(f, "held_bytes")) <=
+              json_integer_value(json_object_get(f, "budget_bytes")));
+  }
+  CU_ASSERT(json_is_boolean(json_object_get(json_object_get(root, "token_replayed"), "recorded")));
   /* --quick runs the peers on the GEMV shape: the reference, and CLBlast
    * when it was found at build time. */
   json_t *peers = json_object_get(root, "peers");

@@ -349,43 +349,91 @@ done:
   return st;
 }
 
-/* ---- a token: the 210 linear layers of BitNet b1.58 2B4T ---- */
+/* ---- a token: the linear layers of BitNet b1.58 2B4T ---- */
+
+typedef enum {
+  TOKEN_PLAIN,   /* 210 layers: q, k, v, o, gate, up, down */
+  TOKEN_FUSED,   /* 120 layers: qkv, o, gate_up, down */
+  TOKEN_REPLAYED /* the fused token as one clql_sequence */
+} token_variant;
 
 typedef struct {
   clql_qtype qtype;
   double ms, weight_bytes, weight_gbs, pct_of_copy;
-  double pipelined_ms, pipelined_gbs, pipelined_pct; /* 210 enqueues, one clFinish */
+  double pipelined_ms, pipelined_gbs, pipelined_pct; /* enqueued, one clFinish */
   uint64_t held_bytes, budget_bytes; /* what the context held for the token, of its budget */
-  int layers, ran;
+  uint64_t launches;                 /* kernel launches of one token */
+  int layers, ran, recorded;
 } token_result;
 
+/* A block's layers, in order: (N, K) and the host weights they use. */
 static const struct {
   uint64_t n, k;
 } token_shapes[7] = {{2560, 2560}, {640, 2560}, {640, 2560}, {2560, 2560},
                      {6912, 2560}, {6912, 2560}, {2560, 6912}};
+enum { BLOCKS = 30, PER_BLOCK = 7, PER_FUSED_BLOCK = 4 };
 
-static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q, double copy_gbs,
-                               token_result *r) {
+/* The layers of one block of the variant: plain, the 7 of token_shapes;
+ * fused, qkv (parts 0-2), o, gate_up (parts 4-5) and down. w holds a block's
+ * 7 host weights. */
+static clql_status make_block(clql_context *ctx, token_variant v, host_weights *w,
+                              clql_layer **out, double *bytes) {
+  clql_status st = CLQL_SUCCESS;
+  if (v == TOKEN_PLAIN) {
+    for (int i = 0; i < PER_BLOCK && st == CLQL_SUCCESS; i++) {
+      st = clql_layer_create(ctx, &w[i].packed, NULL, &out[i]);
+      *bytes += (double)(w[i].packed.weights_bytes + w[i].packed.scales_bytes);
+    }
+    return st;
+  }
+  static const int runs[PER_FUSED_BLOCK][2] = {{0, 3}, {3, 4}, {4, 6}, {6, 7}};
+  for (int f = 0; f < PER_FUSED_BLOCK && st == CLQL_SUCCESS; f++) {
+    clql_ternary_weights parts[3];
+    int n = 0;
+    for (int i = runs[f][0]; i < runs[f][1]; i++, n++) {
+      parts[n] = (clql_ternary_weights){.shape = w[i].shape, .t = w[i].t,
+                                        .t_count = w[i].shape.n * w[i].shape.k,
+                                        .scales = w[i].scales, .scale_count = w[i].scale_count};
+      *bytes += (double)(w[i].packed.weights_bytes + w[i].packed.scales_bytes);
+    }
+    st = clql_layer_create_fused(ctx, parts, (size_t)n, NULL, &out[f]);
+  }
+  return st;
+}
+
+static json_t *num(double v);
+
+/* A token's JSON object (null when it did not run). */
+static json_t *token_json(const token_result *t) {
+  if (!t->ran) return json_null();
+  return json_pack("{s:s,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:I,s:I,s:I}", "qtype",
+                   clql_qtype_name(t->qtype), "ms", num(t->ms), "weight_gbs", num(t->weight_gbs),
+                   "pct_of_copy", num(t->pct_of_copy), "layers", t->layers, "weight_bytes",
+                   num(t->weight_bytes), "pipelined_ms", num(t->pipelined_ms),
+                   "pipelined_weight_gbs", num(t->pipelined_gbs), "pipelined_pct_of_copy",
+                   num(t->pipelined_pct), "held_bytes", (json_int_t)t->held_bytes,
+                   "budget_bytes", (json_int_t)t->budget_bytes, "launches",
+                   (json_int_t)t->launches);
+}
+
+static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q,
+                               token_variant v, double copy_gbs, token_result *r) {
   memset(r, 0, sizeof *r);
   r->qtype = q;
-  const int blocks = 30, per_block = 7;
-  int total = blocks * per_block;
-  host_weights w[4] = {0}; /* distinct shapes: 2560x2560, 640x2560, 6912x2560, 2560x6912 */
-  const int shape_of[7] = {0, 1, 1, 0, 2, 2, 3};
+  const int per_block = v == TOKEN_PLAIN ? PER_BLOCK : PER_FUSED_BLOCK;
+  const int total = BLOCKS * per_block;
+  host_weights w[PER_BLOCK]; /* one block's weights, reused by every block */
+  memset(w, 0, sizeof w);
   clql_layer **layers = calloc((size_t)total, sizeof *layers);
   cl_mem x2560 = NULL, x6912 = NULL, y = NULL;
   double *times = NULL;
+  clql_sequence *seq = NULL;
   clql_status st = layers ? CLQL_SUCCESS : CLQL_ERR_OUT_OF_HOST_MEMORY;
-  for (int i = 0; i < 4 && st == CLQL_SUCCESS; i++) {
-    int j = 0;
-    while (shape_of[j] != i) j++;
-    st = host_weights_make(q, token_shapes[j].n, token_shapes[j].k, 0, &w[i]);
-  }
-  for (int i = 0; i < total && st == CLQL_SUCCESS; i++) {
-    host_weights *hw = &w[shape_of[i % per_block]];
-    st = clql_layer_create(ctx, &hw->packed, NULL, &layers[i]);
-    r->weight_bytes += (double)(hw->packed.weights_bytes + hw->packed.scales_bytes);
-    progress("token %s: uploading layer %d/%d", clql_qtype_name(q), i + 1, total);
+  for (int i = 0; i < PER_BLOCK && st == CLQL_SUCCESS; i++) /* fusing needs the logical form */
+    st = host_weights_make(q, token_shapes[i].n, token_shapes[i].k, v != TOKEN_PLAIN, &w[i]);
+  for (int b = 0; b < BLOCKS && st == CLQL_SUCCESS; b++) {
+    st = make_block(ctx, v, w, layers + b * per_block, &r->weight_bytes);
+    progress("token %s: uploading block %d/%d", clql_qtype_name(q), b + 1, BLOCKS);
   }
   cl_context cl = clql_context_cl_context(ctx);
   cl_int err = CL_SUCCESS;
@@ -394,19 +442,33 @@ static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q
     for (int i = 0; h && i < 6912; i++) h[i] = uniform(-1.0f, 1.0f);
     x2560 = clCreateBuffer(cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, 2560 * sizeof(float), h, &err);
     x6912 = clCreateBuffer(cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, 6912 * sizeof(float), h, &err);
-    y = clCreateBuffer(cl, CL_MEM_WRITE_ONLY, 6912 * sizeof(float), NULL, &err);
+    y = clCreateBuffer(cl, CL_MEM_WRITE_ONLY, 13824 * sizeof(float), NULL, &err);
     free(h);
     if (!x2560 || !x6912 || !y) st = err != CL_SUCCESS ? (clql_status)err : CLQL_ERR_OUT_OF_HOST_MEMORY;
+  }
+  /* each layer's input: 2560 wide but for down's 6912 (the last of a block) */
+  cl_mem xs[PER_BLOCK];
+  for (int i = 0; i < per_block; i++) xs[i] = i + 1 == per_block ? x6912 : x2560;
+  if (st == CLQL_SUCCESS && v == TOKEN_REPLAYED) {
+    st = clql_sequence_create(ctx, &seq);
+    for (int i = 0; i < total && st == CLQL_SUCCESS; i++)
+      st = clql_sequence_add(seq, layers[i], xs[i % per_block], y, 1);
   }
   int reps = o->quick ? 3 : 7, got = 0;
   times = calloc((size_t)reps, sizeof *times);
   if (!times) st = CLQL_ERR_OUT_OF_HOST_MEMORY;
+  const uint64_t launches0 = clql_context_launches(ctx);
   for (int rep = -1; rep < reps && st == CLQL_SUCCESS; rep++) { /* one warm-up token */
     double t0 = now_us();
-    for (int i = 0; i < total && st == CLQL_SUCCESS; i++)
-      st = clql_layer_forward_mem(layers[i], token_shapes[i % per_block].k == 2560 ? x2560 : x6912,
-                                  y, 1);
+    if (seq) {
+      st = clql_sequence_enqueue(seq, NULL);
+      err = clFinish(clql_context_queue(ctx));
+      if (st == CLQL_SUCCESS && err != CL_SUCCESS) st = (clql_status)err;
+    }
+    for (int i = 0; !seq && i < total && st == CLQL_SUCCESS; i++)
+      st = clql_layer_forward_mem(layers[i], xs[i % per_block], y, 1);
     double t1 = now_us();
+    if (rep < 0) r->launches = clql_context_launches(ctx) - launches0;
     if (rep >= 0) times[got++] = t1 - t0;
     progress("token %s: %d/%d", clql_qtype_name(q), rep + 2, reps + 1);
   }
@@ -417,28 +479,36 @@ static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q
     r->weight_gbs = r->weight_bytes / (r->ms * 1e6);
     r->pct_of_copy = isnan(copy_gbs) ? NAN : 100.0 * r->weight_gbs / copy_gbs;
   }
-  /* The same token with one clFinish: the layers' inputs alternate between
-   * the two widths in the order of token_shapes. */
-  cl_mem xs[7];
-  for (int i = 0; i < per_block; i++) xs[i] = token_shapes[i].k == 2560 ? x2560 : x6912;
+  /* The same token with one clFinish: enqueued back to back (a sequence:
+   * several tokens replayed, then one wait) */
   double us = NAN;
-  if (st == CLQL_SUCCESS)
+  if (st == CLQL_SUCCESS && !seq)
     st = time_pipelined(ctx, layers, total, xs, per_block, y, 1, total, reps, &us);
+  if (st == CLQL_SUCCESS && seq) {
+    double t0 = now_us();
+    for (int i = 0; i < reps && st == CLQL_SUCCESS; i++) st = clql_sequence_enqueue(seq, NULL);
+    err = clFinish(clql_context_queue(ctx));
+    if (st == CLQL_SUCCESS && err != CL_SUCCESS) st = (clql_status)err;
+    us = (now_us() - t0) / reps / total;
+  }
   clql_context_memory held;
   if (st == CLQL_SUCCESS && clql_context_get_memory(ctx, &held) == CLQL_SUCCESS)
     r->held_bytes = held.held, r->budget_bytes = held.budget.bytes;
+  clql_sequence_info info;
+  if (seq && clql_sequence_get_info(seq, &info) == CLQL_SUCCESS) r->recorded = info.recorded;
   if (st == CLQL_SUCCESS && r->ran) {
     r->pipelined_ms = us * total / 1e3;
     r->pipelined_gbs = r->weight_bytes / (r->pipelined_ms * 1e6);
     r->pipelined_pct = pct_of(r->weight_bytes, us * total, copy_gbs);
   }
+  clql_sequence_destroy(seq);
   for (int i = 0; layers && i < total; i++) clql_layer_destroy(layers[i]);
   free(layers);
   free(times);
   if (x2560) clReleaseMemObject(x2560);
   if (x6912) clReleaseMemObject(x6912);
   if (y) clReleaseMemObject(y);
-  for (int i = 0; i < 4; i++) host_weights_free(&w[i]);
+  for (int i = 0; i < PER_BLOCK; i++) host_weights_free(&w[i]);
   return st;
 }
 
@@ -728,11 +798,15 @@ int main(int argc, char **argv) {
     }
   }
 
-  token_result token = {0};
+  token_result token = {0}, token_fused = {0}, token_replayed = {0};
   if (o.token) {
     clql_qtype tq = (o.qtypes & 1u) ? CLQL_QTYPE_I2S : (o.qtypes & 2u) ? CLQL_QTYPE_TL1 : CLQL_QTYPE_TL2;
-    st = bench_token(ctx, &o, tq, copy_gbs, &token);
+    st = bench_token(ctx, &o, tq, TOKEN_PLAIN, copy_gbs, &token);
     if (st != CLQL_SUCCESS) die_status("token", st);
+    st = bench_token(ctx, &o, tq, TOKEN_FUSED, copy_gbs, &token_fused);
+    if (st != CLQL_SUCCESS) die_status("token_fused", st);
+    st = bench_token(ctx, &o, tq, TOKEN_REPLAYED, copy_gbs, &token_replayed);
+    if (st != CLQL_SUCCESS) die_status("token_replayed", st);
   }
 
   peer_result peers[2 * MAX_SHAPES];
@@ -794,19 +868,13 @@ int main(int argc, char **argv) {
           num(p->median_us), "ratio", num(p->ratio), "pipelined_us", num(p->pipelined_us),
           "pipelined_ratio", num(p->pipelined_ratio)));
     }
-    json_t *tok = token.ran ? json_pack("{s:s,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:I,s:I}", "qtype",
-                                        clql_qtype_name(token.qtype), "ms", num(token.ms),
-                                        "weight_gbs", num(token.weight_gbs), "pct_of_copy",
-                                        num(token.pct_of_copy), "layers", token.layers,
-                                        "weight_bytes", num(token.weight_bytes), "pipelined_ms",
-                                        num(token.pipelined_ms), "pipelined_weight_gbs",
-                                        num(token.pipelined_gbs), "pipelined_pct_of_copy",
-                                        num(token.pipelined_pct), "held_bytes",
-                                        (json_int_t)token.held_bytes, "budget_bytes",
-                                        (json_int_t)token.budget_bytes)
-                            : json_null();
-    json_t *root = json_pack("{s:s,s:o,s:I,s:o,s:o,s:o,s:o,s:b}", "device", dev->name, "copy_gbs",
-        num(copy_gbs), "copy_bytes", (json_int_t)copy_bytes, "results", res, "token", tok, "peers", pj,
+    json_t *tok = token_json(&token), *tok_fused = token_json(&token_fused),
+           *tok_replayed = token_json(&token_replayed);
+    if (tok_replayed && token_replayed.ran)
+      json_object_set_new(tok_replayed, "recorded", json_boolean(token_replayed.recorded));
+    json_t *root = json_pack("{s:s,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "device", dev->name,
+        "copy_gbs", num(copy_gbs), "copy_bytes", (json_int_t)copy_bytes, "results", res, "token",
+        tok, "token_fused", tok_fused, "token_replayed", tok_replayed, "peers", pj,
         "overhead", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "probe_cached_us", num(ov.probe_cached_us),
                               "probe_uncached_us", num(ov.probe_uncached_us), "plan_us", num(ov.plan_us),
                               "gemv_2560_us", num(ov.gemv_us), "pct_cached", num(ov.pct_cached),
@@ -832,10 +900,14 @@ int main(int argc, char **argv) {
              (unsigned long long)peers[i].s.n, (unsigned long long)peers[i].s.k,
              (unsigned long long)peers[i].s.b, peers[i].median_us, peers[i].ratio,
              peers[i].pipelined_us, peers[i].pipelined_ratio);
-    if (token.ran)
-      printf("token,%s,210,,1,%.2f,,,%.3f,%.1f,,%.2f,%.1f,\n", clql_qtype_name(token.qtype),
-             token.ms * 1e3, token.weight_gbs, token.pct_of_copy, token.pipelined_ms * 1e3,
-             token.pipelined_pct);
+    const token_result *toks[3] = {&token, &token_fused, &token_replayed};
+    const char *tok_names[3] = {"token", "token_fused", "token_replayed"};
+    for (int t = 0; t < 3; t++)
+      if (toks[t]->ran)
+        printf("%s,%s,%d,,1,%.2f,,,%.3f,%.1f,,%.2f,%.1f,\n", tok_names[t],
+               clql_qtype_name(toks[t]->qtype), toks[t]->layers, toks[t]->ms * 1e3,
+               toks[t]->weight_gbs, toks[t]->pct_of_copy, toks[t]->pipelined_ms * 1e3,
+               toks[t]->pipelined_pct);
   } else {
     printf("device: %s\n", dev->name);
     printf("copy bandwidth: %.2f GB/s (read + write of %llu MiB, median of %d)\n\n", copy_gbs,
@@ -851,13 +923,20 @@ int main(int argc, char **argv) {
              (unsigned long long)r->s.b, r->median_us, range, r->weight_gbs, r->pct_of_copy, r->gops,
              r->pipelined_us, r->pipelined_pct, r->mismatches ? "NO" : "yes");
     }
-    if (token.ran)
-      printf("\ntoken (%d layers of 2B4T, %s, %.0f MB of weights):\n"
-             "  a wait per layer       %7.2f ms, %8.2f GB/s, %5.1f%% of copy\n"
-             "  one wait per token     %7.2f ms, %8.2f GB/s, %5.1f%% of copy\n",
-             token.layers, clql_qtype_name(token.qtype), token.weight_bytes / 1e6, token.ms,
-             token.weight_gbs, token.pct_of_copy, token.pipelined_ms, token.pipelined_gbs,
-             token.pipelined_pct);
+    const token_result *toks[3] = {&token, &token_fused, &token_replayed};
+    const char *tok_titles[3] = {"token", "token, fused layers",
+                                 "token, fused layers replayed as one sequence"};
+    for (int t = 0; t < 3; t++)
+      if (toks[t]->ran)
+        printf("\n%s (%d layers of 2B4T, %s, %.0f MB of weights, %llu launches%s):\n"
+               "  a wait per %-10s %7.2f ms, %8.2f GB/s, %5.1f%% of copy\n"
+               "  one wait per token     %7.2f ms, %8.2f GB/s, %5.1f%% of copy\n",
+               tok_titles[t], toks[t]->layers, clql_qtype_name(toks[t]->qtype),
+               toks[t]->weight_bytes / 1e6, (unsigned long long)toks[t]->launches,
+               t == 2 ? (toks[t]->recorded ? ", command buffer" : ", enqueued") : "",
+               t == 2 ? "token" : "layer", toks[t]->ms, toks[t]->weight_gbs,
+               toks[t]->pct_of_copy, toks[t]->pipelined_ms, toks[t]->pipelined_gbs,
+               toks[t]->pipelined_pct);
     if (npeers)
       printf("\npeers (ratio = peer time / clql I2S time, same shape; synchronous, pipelined;\n"
              "the peers reuse one copy of their weights, so they may run from cache):\n");

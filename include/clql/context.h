@@ -100,6 +100,10 @@ CLQL_API clql_status clql_context_refresh(clql_context *ctx);
 /** Free the shared workspace now (the next pass allocates it again). */
 CLQL_API void clql_context_release_workspace(clql_context *ctx);
 
+/** Kernel launches enqueued (or recorded, or replayed in a command buffer) on ctx so far:
+ *  what a token costs in launches is the difference across it. 0 for NULL. */
+CLQL_API uint64_t clql_context_launches(const clql_context *ctx);
+
 #ifdef __cplusplus
 }
 #endif

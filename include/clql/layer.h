@@ -36,6 +36,7 @@
 #include <clql/plan.h>
 #include <clql/status.h>
 #include <clql/ternary.h>
+#include <clql/ternary.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,6 +54,25 @@ typedef struct clql_layer clql_layer;
  */
 CLQL_API clql_status clql_layer_create(clql_context *ctx, const clql_packed *packed,
                                        const clql_budget_options *opts, clql_layer **out);
+
+/**
+ * One layer from several weight matrices that read the same input (q, k, v;
+ * gate, up): their rows concatenated in order, one product per pass, the
+ * parts' outputs side by side in each token's row of y (part i's at
+ * clql_layer_get_part's offset). Every part has the same K and qtype, and
+ * row or tensor scales (a tensor scale becomes that value on each of its
+ * rows, exactly) or groups of one size G. Results equal the parts' separate
+ * layers bit for bit. opts as for clql_layer_create; the weights may be
+ * freed afterwards.
+ */
+CLQL_API clql_status clql_layer_create_fused(clql_context *ctx, const clql_ternary_weights *parts,
+                                             size_t count, const clql_budget_options *opts,
+                                             clql_layer **out);
+
+/** Where part `part` of a fused layer writes: columns [*offset, *offset + *rows) of y's rows
+ *  (a layer made by clql_layer_create is one part); CLQL_ERR_NOT_FOUND past the last. */
+CLQL_API clql_status clql_layer_get_part(const clql_layer *layer, size_t part, uint64_t *offset,
+                                         uint64_t *rows);
 
 /** Release the layer's device buffers. NULL is a no-op. */
 CLQL_API void clql_layer_destroy(clql_layer *layer);

@@ -126,15 +126,6 @@ CLQL_API clql_status clql_device_set_plan(const clql_device_set *set,
                                           clql_split_part *parts, size_t capacity,
                                           clql_split_plan *out);
 
-/** A layer's weights on the host, in the logical format of clql/ternary.h. */
-typedef struct clql_ternary_weights {
-  clql_layer_shape shape;
-  const int8_t *t;     /**< t[N][K], each -1, 0 or +1 */
-  uint64_t t_count;    /**< N * K */
-  const float *scales; /**< clql_scale_count(&shape) scales */
-  uint64_t scale_count;
-} clql_ternary_weights;
-
 /** What one device of a split layer or model holds and did. */
 typedef struct clql_split_device_stats {
   uint64_t row_begin, row_end;     /**< split layer: its rows of the layer; model: 0 */

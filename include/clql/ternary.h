@@ -73,6 +73,15 @@ CLQL_API clql_status clql_unpack_ternary(const clql_packed *src, int8_t *t, uint
 /** Check packed weights as clql_unpack_ternary does, without output. */
 CLQL_API clql_status clql_packed_check(const clql_packed *packed);
 
+/** A layer's weights on the host, in the logical format of clql/ternary.h. */
+typedef struct clql_ternary_weights {
+  clql_layer_shape shape;
+  const int8_t *t;     /**< t[N][K], each -1, 0 or +1 */
+  uint64_t t_count;    /**< N * K */
+  const float *scales; /**< clql_scale_count(&shape) scales */
+  uint64_t scale_count;
+} clql_ternary_weights;
+
 /**
  * The scalar C reference of a forward pass (the arithmetic at the top of this
  * header), also usable as a CPU fallback: x[batch][K] floats, t[N][K], scales

@@ -195,14 +195,19 @@ static cl_int fault_error = CL_OUT_OF_RESOURCES;
     (a, b, c, d, e, f, g, h, err), 1) \
   X(cl_event, clCreateUserEvent, (cl_context a, cl_int * err), (a, err), 1)
 
+/* Calls returning a pointer without an errcode_ret: fail by returning NULL. */
+#define POINTER_CALLS(X) \
+  X(void *, clGetExtensionFunctionAddressForPlatform, (cl_platform_id a, const char *b), (a, b), 0)
+
 /* One counter per wrapped entry point, for clql_fault_summary. */
 #define STATUS_INDEX(name, params, args, made) IDX_##name,
 #define OBJECT_INDEX(type, name, params, args, made) IDX_##name,
-enum { STATUS_CALLS(STATUS_INDEX) OBJECT_CALLS(OBJECT_INDEX) WRAPPED_COUNT };
+enum { STATUS_CALLS(STATUS_INDEX) OBJECT_CALLS(OBJECT_INDEX) POINTER_CALLS(OBJECT_INDEX)
+           WRAPPED_COUNT };
 #define STATUS_NAME(name, params, args, made) #name,
 #define OBJECT_NAME(type, name, params, args, made) #name,
-static const char *const wrapped_names[WRAPPED_COUNT] = {STATUS_CALLS(STATUS_NAME)
-                                                             OBJECT_CALLS(OBJECT_NAME)};
+static const char *const wrapped_names[WRAPPED_COUNT] = {
+    STATUS_CALLS(STATUS_NAME) OBJECT_CALLS(OBJECT_NAME) POINTER_CALLS(OBJECT_NAME)};
 static unsigned long per_call[WRAPPED_COUNT];
 
 /* Decide, for one call of entry point idx, whether it fails. */
@@ -316,6 +321,14 @@ STATUS_CALLS(STATUS_WRAPPER)
   }
 OBJECT_CALLS(OBJECT_WRAPPER)
 
+#define POINTER_WRAPPER(type, name, params, args, made)                                          \
+  static type CL_API_CALL wrap_##name params {                                                   \
+    cl_int fail;                                                                                 \
+    if (should_fail(IDX_##name, &fail)) return NULL;                                             \
+    return target->name args;                                                                    \
+  }
+POINTER_CALLS(POINTER_WRAPPER)
+
 /* Retains and releases never fail; they are only counted. */
 #define REF_CALLS(X)                                                                             \
   X(clRetainContext, clReleaseContext, cl_context)                                               \
@@ -373,6 +386,7 @@ EXPORT cl_int CL_API_CALL clInitLayer(cl_uint num_entries, const struct _cl_icd_
 #define SET_REFS(retain, release, type) dispatch.retain = wrap_##retain, dispatch.release = wrap_##release;
   STATUS_CALLS(SET_STATUS)
   OBJECT_CALLS(SET_OBJECT)
+  POINTER_CALLS(SET_OBJECT)
   REF_CALLS(SET_REFS)
   configure_from_env();
   *num_entries_out = mine;
