@@ -75,10 +75,34 @@ static size_t rows_submodel(const clql_model_layer *layers, size_t nlayers, uint
   return m;
 }
 
-/* Layers [begin, end) of the expanded sequence, as entries with counts. */
+/* Entries that all repeat the same number of times describe a repeated
+ * block (a preset's q, k, v, ... once per transformer block): the layers
+ * run block by block, so index j is entry j % n of block j / n. Otherwise
+ * each entry's count runs in turn. */
+static int repeated_block(const clql_model_layer *layers, size_t nlayers) {
+  for (size_t i = 1; i < nlayers; i++)
+    if (layers[i].count != layers[0].count) return 0;
+  return nlayers > 1 && layers[0].count > 1;
+}
+
+/* Layers [begin, end) of the expanded sequence, as entries with counts, the
+ * first entry holding layer begin and the last layer end - 1. */
 static size_t layers_submodel(const clql_model_layer *layers, size_t nlayers, uint64_t begin,
                               uint64_t end, clql_model_layer *sub) {
   size_t m = 0;
+  if (repeated_block(layers, nlayers)) {
+    /* indices j < x with j % n == i: x / n, plus one when x % n > i */
+    const uint64_t n = nlayers;
+    for (uint64_t r = 0; r < n && begin < end; r++) {
+      const uint64_t i = (begin + r) % n;
+      uint64_t c = end / n + (end % n > i) - (begin / n + (begin % n > i));
+      if (!c) continue;
+      sub[m] = layers[i];
+      sub[m].count = c;
+      m++;
+    }
+    return m;
+  }
   uint64_t at = 0;
   for (size_t i = 0; i < nlayers && at < end; i++) {
     uint64_t lo = at > begin ? at : begin, hi = at + layers[i].count < end ? at + layers[i].count : end;

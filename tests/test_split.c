@@ -157,6 +157,25 @@ static void test_layers_pipeline(void) {
   CU_ASSERT(parts[0].plan.weight_bytes > model * 4 / 10 && parts[0].plan.weight_bytes < model * 6 / 10);
   CU_ASSERT_EQUAL(parts[0].plan.weight_bytes + parts[1].plan.weight_bytes + parts[2].plan.weight_bytes,
                   model);
+  /* The preset repeats one block of 7 layers: runs go block by block, so a
+   * part holds layer j as entry j % 7, recounted here layer by layer. */
+  for (size_t d = 0; d < 3; d++) {
+    uint64_t want = 0;
+    for (uint64_t j = parts[d].layer_begin; j < parts[d].layer_end; j++) {
+      clql_model_layer one = layers[j % n];
+      one.count = 1;
+      uint64_t bytes = 0;
+      CU_ASSERT_EQUAL(clql_model_weight_bytes(&one, 1, &bytes), CLQL_SUCCESS);
+      want += bytes;
+    }
+    CU_ASSERT_EQUAL(parts[d].plan.weight_bytes, want);
+  }
+  /* Two equal devices: 15 blocks each. */
+  devs[1].options = devs[2].options = NULL;
+  CLQL_REQUIRE(clql_plan_split(devs + 1, 2, layers, n, CLQL_SPLIT_LAYERS, 0, 0, parts, &plan) ==
+               CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(parts[0].layer_end, 105);
+  CU_ASSERT_EQUAL(parts[1].layer_begin, 105);
 }
 
 static void test_one_device_equals_model_plan(void) {

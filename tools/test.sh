@@ -4,7 +4,8 @@
 #   2. the OpenCL-free unit tests again under valgrind;
 #   3. the asan workflow (AddressSanitizer + UBSan + LeakSanitizer, every test);
 #   4. the tsan workflow (ThreadSanitizer, the threads label);
-#   5. the fuzz workflow (clang + libFuzzer, bounded runs).
+#   5. the fuzz workflow (clang + libFuzzer, bounded runs);
+#   6. the mpi workflow (-DCLQL_MPI=ON, the mpi label under mpirun).
 # Every package these need is installed first (tools/install-deps.sh).
 # The gguf Python package (PyPI) writes fresh GGUF files for unit/gguf_python:
 # it is installed into .cache/clql-venv when pip can reach PyPI, else that
@@ -18,7 +19,8 @@ case "${1:-}" in
   "") ;;
   *) echo "usage: tools/test.sh [--quick]" >&2; exit 2 ;;
 esac
-tools/install-deps.sh valgrind clang libclang-rt-dev python3-venv gnuplot-nox
+tools/install-deps.sh valgrind clang libclang-rt-dev python3-venv gnuplot-nox \
+  libopenmpi-dev openmpi-bin
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
 
 step() { printf '\n=== %s\n' "$*"; }
@@ -48,3 +50,6 @@ cmake --workflow --preset tsan
 
 step "fuzz workflow (bounded libFuzzer runs)"
 cmake --workflow --preset fuzz
+
+step "mpi workflow (several ranks under mpirun)"
+cmake --workflow --preset mpi

@@ -46,7 +46,10 @@ typedef struct clql_split_device {
 
 typedef struct clql_split_part {
   uint32_t share_begin, share_end; /**< rows mode: this device's fraction of every layer */
-  uint64_t layer_begin, layer_end; /**< layers mode: its run of layers (counts expanded) */
+  /** layers mode: its run of layers, counts expanded in execution order: block by block
+   *  when every entry has the same count (a repeated block, as the presets), else each
+   *  entry's count in turn */
+  uint64_t layer_begin, layer_end;
   clql_model_plan plan;            /**< the device's own plan for what it holds */
 } clql_split_part;
 

@@ -1,0 +1,194 @@
+/* clql-mpi-probe: the devices of every rank and the split plan of a model
+ * over all of them, printed by rank 0. Run it under mpirun, one rank per
+ * host (or per GPU, each with its own -d / CLQL_DEVICE). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <clql/mpi.h>
+#include <clql.h>
+#include "tool_config.h"
+#include "tool_format.h"
+
+enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_FAILED = 1 };
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: mpirun ... clql-mpi-probe [-d SEL] [--plan MODEL [--split rows|layers]] "
+             "[--json]\n"
+             "The devices of every rank of MPI_COMM_WORLD and, with --plan, the split of MODEL\n"
+             "(a preset such as bitnet-b1.58-2b4t, or a model file) over all of them.\n"
+             "exit codes: 0 ok, 1 a rank failed (the message names it), 2 bad arguments\n");
+}
+
+static json_t *device_json(const clql_mpi_device *d, const clql_split_part *p, int rows) {
+  json_t *o = json_pack("{s:i,s:i,s:s,s:o,s:o,s:o,s:s}", "rank", d->rank, "local_index",
+                        (int)d->local_index, "name", d->name, "total",
+                        tool_json_u64(d->memory.total), "max_alloc",
+                        tool_json_u64(d->memory.max_alloc), "free",
+                        d->memory.free_known ? tool_json_u64(d->memory.free) : json_null(),
+                        "free_source", clql_mem_source_name(d->memory.free_source));
+  if (o && p) {
+    json_object_set_new(o, "budget_bytes", tool_json_u64(p->plan.budget.bytes));
+    json_object_set_new(o, "fits", json_boolean(p->plan.fits));
+    if (rows)
+      json_object_set_new(o, "share", json_real((double)(p->share_end - p->share_begin) /
+                                                (double)CLQL_SPLIT_UNITS));
+    else
+      json_object_set_new(o, "layers", json_pack("{s:o,s:o}", "begin",
+                                                 tool_json_u64(p->layer_begin), "end",
+                                                 tool_json_u64(p->layer_end)));
+  }
+  return o;
+}
+
+/* Rank 0's report. */
+static void report(const clql_mpi_cluster *c, int ranks, const char *model,
+                   const clql_split_part *parts, const clql_split_plan *plan,
+                   clql_split_mode mode, int json) {
+  const size_t n = clql_mpi_cluster_count(c);
+  const int rows = mode == CLQL_SPLIT_ROWS;
+  if (json) {
+    json_t *devs = json_array();
+    for (size_t d = 0; devs && d < n; d++) {
+      clql_mpi_device dev;
+      clql_mpi_cluster_device(c, d, &dev);
+      json_array_append_new(devs, device_json(&dev, plan ? &parts[d] : NULL, rows));
+    }
+    json_t *root = json_pack("{s:i,s:o}", "ranks", ranks, "devices", devs ? devs : json_null());
+    if (root && plan)
+      json_object_set_new(root, "plan",
+                          json_pack("{s:s,s:s,s:b,s:o,s:o}", "model", model, "mode",
+                                    clql_split_mode_name(mode), "fits", plan->fits, "batch",
+                                    tool_json_u64(plan->batch), "weight_bytes",
+                                    tool_json_u64(plan->weight_bytes)));
+    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    if (text) puts(text);
+    free(text);
+    json_decref(root);
+    return;
+  }
+  printf("%d ranks, %zu devices\n", ranks, n);
+  printf("%-5s %-3s %-11s %-24s %-11s %-14s %s\n", "RANK", "DEV", "TOTAL", "FREE (SOURCE)",
+         "BUDGET", rows ? "ROWS" : "LAYERS", "NAME");
+  for (size_t d = 0; d < n; d++) {
+    clql_mpi_device dev;
+    clql_mpi_cluster_device(c, d, &dev);
+    char total[32], free_s[64] = "unknown (none)", budget[32] = "-", share[32] = "-";
+    tool_size_text(dev.memory.total, total, sizeof total);
+    if (dev.memory.free_known) {
+      char f[32];
+      tool_size_text(dev.memory.free, f, sizeof f);
+      snprintf(free_s, sizeof free_s, "%s (%s)", f, clql_mem_source_name(dev.memory.free_source));
+    }
+    if (plan) {
+      tool_size_text(parts[d].plan.budget.bytes, budget, sizeof budget);
+      if (rows)
+        snprintf(share, sizeof share, "%.1f%%",
+                 100.0 * (parts[d].share_end - parts[d].share_begin) / CLQL_SPLIT_UNITS);
+      else
+        snprintf(share, sizeof share, "%llu-%llu", (unsigned long long)parts[d].layer_begin,
+                 (unsigned long long)parts[d].layer_end);
+    }
+    char name[64]; /* the name came from another host: printable only */
+    size_t k = 0;
+    for (const char *s = dev.name; *s && k + 1 < sizeof name; s++)
+      name[k++] = *s >= 0x20 && *s < 0x7f ? *s : '?';
+    name[k] = '\0';
+    printf("%-5d %-3u %-11s %-24s %-11s %-14s %s\n", dev.rank, dev.local_index, total, free_s,
+           budget, share, name);
+  }
+  if (plan)
+    printf("\nsplit %s over %zu devices by %s: %s\n", model, n, clql_split_mode_name(mode),
+           plan->fits ? "fits" : "does not fit");
+}
+
+/* The layers of a preset or, when no preset has that name, of a model file. */
+static clql_status load_model(const char *model, clql_model_layer **out, size_t *count) {
+  size_t n = 0;
+  int preset = 1;
+  clql_status st = clql_model_preset(model, CLQL_QTYPE_I2S, NULL, 0, &n);
+  if (st == CLQL_ERR_NOT_FOUND) {
+    preset = 0;
+    st = clql_model_load(model, CLQL_QTYPE_I2S, NULL, 0, &n);
+  }
+  clql_model_layer *l = st == CLQL_SUCCESS ? calloc(n, sizeof *l) : NULL;
+  if (st == CLQL_SUCCESS && !l) st = CLQL_ERR_OUT_OF_HOST_MEMORY;
+  if (st == CLQL_SUCCESS)
+    st = preset ? clql_model_preset(model, CLQL_QTYPE_I2S, l, n, &n)
+                : clql_model_load(model, CLQL_QTYPE_I2S, l, n, &n);
+  if (st != CLQL_SUCCESS) {
+    free(l);
+    return st;
+  }
+  *out = l;
+  *count = n;
+  return CLQL_SUCCESS;
+}
+
+int main(int argc, char **argv) {
+  const char *selector = NULL, *model = NULL, *split = NULL;
+  int json = 0, rc = EXIT_OK;
+  for (int i = 1; i < argc && rc == EXIT_OK; i++) {
+    const char **value = strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--device") == 0 ? &selector
+                         : strcmp(argv[i], "--plan") == 0                               ? &model
+                         : strcmp(argv[i], "--split") == 0                              ? &split
+                                                                                        : NULL;
+    if (value && i + 1 < argc) *value = argv[++i];
+    else if (strcmp(argv[i], "--json") == 0) json = 1;
+    else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+      usage(stdout);
+      return EXIT_OK;
+    } else {
+      fprintf(stderr, "clql-mpi-probe: %s '%s'\n", value ? "option needs a value:" : "unknown argument",
+              argv[i]);
+      rc = EXIT_USAGE;
+    }
+  }
+  clql_split_mode mode = CLQL_SPLIT_ROWS;
+  if (rc == EXIT_OK && split && clql_split_mode_parse(split, &mode) != CLQL_SUCCESS) {
+    fprintf(stderr, "clql-mpi-probe: --split '%s': not rows or layers\n", split);
+    rc = EXIT_USAGE;
+  }
+  if (rc == EXIT_OK && split && !model) {
+    fprintf(stderr, "clql-mpi-probe: --split needs --plan\n");
+    rc = EXIT_USAGE;
+  }
+  if (rc == EXIT_OK) rc = tool_config_read("clql-mpi-probe");
+  if (rc != EXIT_OK) return rc; /* every rank parses the same arguments: all stop alike */
+  MPI_Init(&argc, &argv);
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+  clql_model_layer *layers = NULL;
+  size_t nlayers = 0;
+  clql_status st = model ? load_model(model, &layers, &nlayers) : CLQL_SUCCESS;
+  /* a rank that cannot read the model must not leave the others waiting */
+  int failed = st != CLQL_SUCCESS, any = 0;
+  MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  if (any && !failed) st = CLQL_ERR_IO;
+  if (failed) fprintf(stderr, "clql-mpi-probe: rank %d: --plan '%s': %s\n", rank, model,
+                      clql_last_error_detail());
+  clql_mpi_cluster *c = NULL;
+  if (!any) st = clql_mpi_cluster_create(MPI_COMM_WORLD, selector, &c);
+  clql_split_part *parts = NULL;
+  clql_split_plan plan;
+  if (st == CLQL_SUCCESS && model) {
+    parts = calloc(clql_mpi_cluster_count(c), sizeof *parts);
+    st = parts ? clql_mpi_plan(c, layers, nlayers, mode, 0, parts, clql_mpi_cluster_count(c), &plan)
+               : CLQL_ERR_OUT_OF_HOST_MEMORY;
+  }
+  if (any) {
+    rc = EXIT_USAGE;
+  } else if (st != CLQL_SUCCESS) {
+    if (rank == 0)
+      fprintf(stderr, "clql-mpi-probe: %s: %s\n", clql_status_message(st), clql_last_error_detail());
+    rc = EXIT_FAILED;
+  } else if (rank == 0) {
+    report(c, ranks, model, parts, model ? &plan : NULL, mode, json);
+  }
+  free(parts);
+  free(layers);
+  clql_mpi_cluster_destroy(c);
+  MPI_Finalize();
+  return rc;
+}
