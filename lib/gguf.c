@@ -9,12 +9,10 @@
  * Every read is bounds-checked against the buffer. Counts are capped by the
  * bytes left divided by the smallest encoding of one item before anything is
  * allocated, so allocations stay proportional to the file size. */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "internal.h"
 
@@ -651,15 +649,12 @@ clql_status clql_gguf_open_memory(const void *data, size_t size, clql_gguf **out
 clql_status clql_gguf_open(const char *path, clql_gguf **out) {
   if (!path || !out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "path or output is NULL");
   *out = NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return clql_fail(CLQL_ERR_IO, "cannot open '%s'", path);
-  struct stat sb;
-  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    close(fd);
-    return clql_fail(CLQL_ERR_IO, "'%s' is not a regular file", path);
-  }
+  uint64_t file_size;
+  const char *why;
+  int fd = clql_open_regular(path, &file_size, &why);
+  if (fd < 0) return clql_fail(CLQL_ERR_IO, "cannot open '%s': %s", path, why);
   size_t len;
-  if (sb.st_size < 0 || !clql_to_size((uint64_t)sb.st_size, &len)) {
+  if (!clql_to_size(file_size, &len)) {
     close(fd);
     return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "'%s' is larger than the address space", path);
   }

@@ -65,6 +65,14 @@ uint16_t clql_float_to_half(float f);
 
 /* Bounded copy that always terminates dst. */
 void clql_strlcpy(char *dst, const char *src, size_t size);
+/* Open path read-only only when it is a regular file: a FIFO, a device or a
+ * directory is refused without blocking (files are untrusted; a FIFO given
+ * as a model would otherwise wait forever). The descriptor (blocking again,
+ * close-on-exec) and the file's size, or -1 with errno and *why (a static
+ * text: "not a regular file" or strerror's). */
+int clql_open_regular(const char *path, uint64_t *size, const char **why);
+/* read() until EOF or max bytes: 0 with *n, or -1 (errno) on a read error. */
+int clql_read_fd(int fd, char *buf, size_t max, size_t *n);
 /* Read a whole small text file (at most max bytes) into *text (clql_free it):
  * 1 when read, 0 when absent or unreadable, -1 when out of host memory (a
  * caller must not take that for a missing file). */

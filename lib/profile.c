@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
+#include <unistd.h>
 #include "internal.h"
 
 #define MIB_SHIFT 20
@@ -394,17 +394,14 @@ clql_status clql_profile_load(const char *path, clql_profile_set **out, char *de
                               size_t detail_size) {
   *out = NULL;
   if (!path || !*path) return report(detail, detail_size, CLQL_ERR_IO, "no profile file given");
-  struct stat sb;
-  if (stat(path, &sb) != 0)
-    return report(detail, detail_size, CLQL_ERR_IO, "%s: %s", path, strerror(errno));
-  if (!S_ISREG(sb.st_mode))
-    return report(detail, detail_size, CLQL_ERR_IO, "%s: not a regular file", path);
-  FILE *f = fopen(path, "rb");
-  if (!f) return report(detail, detail_size, CLQL_ERR_IO, "%s: %s", path, strerror(errno));
+  uint64_t size;
+  const char *why;
+  int fd = clql_open_regular(path, &size, &why);
+  if (fd < 0) return report(detail, detail_size, CLQL_ERR_IO, "%s: %s", path, why);
   json_error_t jerr;
   memset(&jerr, 0, sizeof jerr);
-  json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
-  fclose(f);
+  json_t *root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+  close(fd);
   if (!root) return load_error(&jerr, path, detail, detail_size);
   return parse_root(root, path, out, detail, detail_size);
 }

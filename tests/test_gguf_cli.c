@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <clql.h>
 #include "gguf_build.h"
 #include "runner.h"
@@ -183,10 +184,24 @@ static void test_exit_codes(void) {
   free(dir);
 }
 
+/* A FIFO as FILE: refused as not a regular file, never waited on. */
+static void test_fifo(void) {
+  char *dir = clql_test_mkdtemp(), path[4200], args[4300], *out = NULL;
+  snprintf(path, sizeof path, "%s/model.gguf", dir);
+  CLQL_REQUIRE(mkfifo(path, 0600) == 0);
+  snprintf(args, sizeof args, "'%s'", path);
+  CU_ASSERT_EQUAL(clql_test_run_tool_within("CLQL_GGUF_BIN", args, 30, &out), 3);
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "not a regular file"));
+  free(out);
+  clql_test_rmtree(dir);
+  free(dir);
+}
+
 static CU_TestInfo cli_tests[] = {{"table", test_table},
                                   {"json", test_json},
                                   {"plan", test_plan},
                                   {"exit_codes", test_exit_codes},
+                                  {"fifo", test_fifo},
                                   CU_TEST_INFO_NULL};
 
 CU_SuiteInfo clql_test_suites[] = {{.pName = "gguf_cli", .pTests = cli_tests}, CU_SUITE_INFO_NULL};

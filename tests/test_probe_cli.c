@@ -363,6 +363,22 @@ static void test_plot(void) {
   free(dir);
 }
 
+/* FIFOs as the model file and the profile file: refused, never waited on. */
+static void test_fifo(void) {
+  char *dir = clql_test_mkdtemp(), path[4200], args[4300], *out = NULL;
+  snprintf(path, sizeof path, "%s/fifo", dir);
+  CLQL_REQUIRE(mkfifo(path, 0600) == 0);
+  const char *option[] = {"--plan", "--profile", "--profile"}, *suffix[] = {"", "", ":some-id"};
+  for (size_t i = 0; i < sizeof option / sizeof option[0]; i++) {
+    snprintf(args, sizeof args, "%s '%s%s'", option[i], path, suffix[i]);
+    CU_ASSERT_EQUAL(clql_test_run_tool_within("CLQL_PROBE_BIN", args, 30, &out), 2);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "not a regular file"));
+    free(out);
+  }
+  clql_test_rmtree(dir);
+  free(dir);
+}
+
 static CU_TestInfo cli_tests[] = {{"json_shape", test_json_shape},
                                   {"cpu_device_reports_host_memory",
                                    test_cpu_device_reports_host_memory},
@@ -371,6 +387,7 @@ static CU_TestInfo cli_tests[] = {{"json_shape", test_json_shape},
                                   {"plan_json", test_plan_json},
                                   {"plan_env_and_file", test_plan_env_and_file},
                                   {"plan_exit_codes", test_plan_exit_codes},
+                                  {"fifo", test_fifo},
                                   {"plan_table_and_csv", test_plan_table_and_csv},
                                   {"plot", test_plot},
                                   CU_TEST_INFO_NULL};
