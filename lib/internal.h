@@ -58,6 +58,9 @@ void clql_alloc_fault_arm(unsigned long nth, int every);
 void clql_alloc_fault_disarm(void);
 unsigned long clql_alloc_fault_calls(void);    /* allocations counted since arming */
 unsigned long clql_alloc_fault_injected(void); /* of those, made to fail */
+/* Bytes those allocations asked for (reallocations count their new size):
+ * at least the most memory held at once, so a test can bound it. */
+unsigned long long clql_alloc_fault_bytes(void);
 
 /* IEEE binary16 <-> float32, bit-exact; float to half rounds to nearest even. */
 float clql_half_to_float(uint16_t h);
@@ -84,6 +87,25 @@ int clql_path(char *buf, size_t size, const char *fmt, ...) CLQL_PRINTF(3, 4);
  * and log lines quote untrusted text (file contents, the environment) and
  * must not carry terminal escapes. */
 void clql_sanitize(char *s);
+/* Names (of GGUF keys and tensors, of profile records) indexed by a keyed
+ * hash: duplicate checks and lookups in linear time, with memory in
+ * proportion to the names added. Entry i is named name_of(user, i); an index
+ * of zeros is empty. */
+typedef const char *(*clql_name_fn)(const void *user, size_t index);
+typedef struct {
+  size_t *slot; /* entry index + 1; 0: empty */
+  size_t mask;  /* capacity - 1 (a power of two), at most half full */
+  size_t count;
+  uint64_t key[2];
+} clql_name_index;
+/* 1 when entry `index` (named name) was added, 0 when an entry of that name
+ * is there already (*earlier: its index), -1 when out of host memory. */
+int clql_name_index_add(clql_name_index *x, const char *name, size_t index, clql_name_fn name_of,
+                        const void *user, size_t *earlier);
+/* The entry named name, or SIZE_MAX. */
+size_t clql_name_index_find(const clql_name_index *x, const char *name, clql_name_fn name_of,
+                            const void *user);
+void clql_name_index_free(clql_name_index *x);
 /* Case-insensitive substring test. */
 int clql_contains_nocase(const char *haystack, const char *needle);
 /* Whole-token match in a space-separated extension string. */

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "internal.h"
 
@@ -127,4 +129,96 @@ int clql_has_extension(const char *extensions, const char *name) {
     if (starts && ends) return 1;
   }
   return 0;
+}
+
+/* ---- name index ----
+ * SipHash-1-3 with a key drawn per index: names come from untrusted files,
+ * and a fixed hash would let a file choose names that all collide, making
+ * the checks quadratic again. */
+
+static uint64_t rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+
+#define SIP_ROUND(v0, v1, v2, v3)                                                          \
+  do {                                                                                     \
+    v0 += v1, v1 = rotl(v1, 13), v1 ^= v0, v0 = rotl(v0, 32);                              \
+    v2 += v3, v3 = rotl(v3, 16), v3 ^= v2;                                                 \
+    v0 += v3, v3 = rotl(v3, 21), v3 ^= v0;                                                 \
+    v2 += v1, v1 = rotl(v1, 17), v1 ^= v2, v2 = rotl(v2, 32);                              \
+  } while (0)
+
+static uint64_t siphash13(const uint64_t key[2], const char *s, size_t len) {
+  uint64_t v0 = key[0] ^ 0x736f6d6570736575ull, v1 = key[1] ^ 0x646f72616e646f6dull;
+  uint64_t v2 = key[0] ^ 0x6c7967656e657261ull, v3 = key[1] ^ 0x7465646279746573ull;
+  const unsigned char *p = (const unsigned char *)s;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t m = 0;
+    for (int b = 0; b < 8; b++) m |= (uint64_t)p[i + (size_t)b] << (8 * b);
+    v3 ^= m;
+    SIP_ROUND(v0, v1, v2, v3);
+    v0 ^= m;
+  }
+  uint64_t m = (uint64_t)len << 56;
+  for (int b = 0; i + (size_t)b < len; b++) m |= (uint64_t)p[i + (size_t)b] << (8 * b);
+  v3 ^= m;
+  SIP_ROUND(v0, v1, v2, v3);
+  v0 ^= m;
+  v2 ^= 0xff;
+  SIP_ROUND(v0, v1, v2, v3);
+  SIP_ROUND(v0, v1, v2, v3);
+  SIP_ROUND(v0, v1, v2, v3);
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static void draw_key(uint64_t key[2]) {
+  if (getrandom(key, 2 * sizeof key[0], GRND_NONBLOCK) == (ssize_t)(2 * sizeof key[0])) return;
+  struct timespec t; /* no entropy yet (early boot): still unknown to a file's author */
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  key[0] = (uint64_t)t.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)key;
+  key[1] = (uint64_t)t.tv_sec ^ rotl(key[0], 29) ^ (uint64_t)(uintptr_t)&draw_key;
+}
+
+static size_t slot_of(const clql_name_index *x, const char *name) {
+  return (size_t)siphash13(x->key, name, strlen(name)) & x->mask;
+}
+
+int clql_name_index_add(clql_name_index *x, const char *name, size_t index, clql_name_fn name_of,
+                        const void *user, size_t *earlier) {
+  if (!x->slot) draw_key(x->key);
+  if ((x->count + 1) * 2 > x->mask + 1 || !x->slot) { /* at most half full */
+    size_t cap = x->slot ? (x->mask + 1) * 2 : 16;
+    size_t *slot = cap <= SIZE_MAX / sizeof *slot ? clql_calloc(cap, sizeof *slot) : NULL;
+    if (!slot) return -1;
+    clql_name_index grown = {slot, cap - 1, x->count, {x->key[0], x->key[1]}};
+    for (size_t i = 0; x->slot && i <= x->mask; i++) {
+      if (!x->slot[i]) continue;
+      size_t j = slot_of(&grown, name_of(user, x->slot[i] - 1));
+      while (slot[j]) j = (j + 1) & grown.mask;
+      slot[j] = x->slot[i];
+    }
+    clql_free(x->slot);
+    *x = grown;
+  }
+  size_t j = slot_of(x, name);
+  for (; x->slot[j]; j = (j + 1) & x->mask)
+    if (strcmp(name_of(user, x->slot[j] - 1), name) == 0) {
+      *earlier = x->slot[j] - 1;
+      return 0;
+    }
+  x->slot[j] = index + 1;
+  x->count++;
+  return 1;
+}
+
+size_t clql_name_index_find(const clql_name_index *x, const char *name, clql_name_fn name_of,
+                            const void *user) {
+  if (!x->slot) return SIZE_MAX;
+  for (size_t j = slot_of(x, name); x->slot[j]; j = (j + 1) & x->mask)
+    if (strcmp(name_of(user, x->slot[j] - 1), name) == 0) return x->slot[j] - 1;
+  return SIZE_MAX;
+}
+
+void clql_name_index_free(clql_name_index *x) {
+  clql_free(x->slot);
+  memset(x, 0, sizeof *x);
 }
