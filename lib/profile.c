@@ -355,6 +355,10 @@ static clql_status load_error(const json_error_t *jerr, const char *origin, char
                 jerr->column, jerr->text);
 }
 
+static const char *record_id(const void *records, size_t i) {
+  return ((const clql_profile_record *)records)[i].id;
+}
+
 /* The records of a parsed document (consumed): an array, or one object. */
 static clql_status parse_root(json_t *root, const char *origin, clql_profile_set **out,
                               char *detail, size_t detail_size) {
@@ -372,14 +376,23 @@ static clql_status parse_root(json_t *root, const char *origin, clql_profile_set
   size_t n = st == CLQL_SUCCESS ? json_array_size(list) : 0;
   if (st == CLQL_SUCCESS && (!set || !(set->records = clql_calloc(n + 1, sizeof *set->records))))
     st = report(detail, detail_size, CLQL_ERR_OUT_OF_HOST_MEMORY, "out of memory");
+  clql_name_index ids = {0}; /* a hash, not a scan per record: files hold 200k records */
   for (size_t i = 0; i < n && st == CLQL_SUCCESS; i++) {
     parse_ctx c = {detail, detail_size, i, NULL};
     set->count = i + 1;
     st = parse_record(&c, json_array_get(list, i), &set->records[i]);
-    for (size_t j = 0; j < i && st == CLQL_SUCCESS; j++)
-      if (strcmp(set->records[j].id, set->records[i].id) == 0)
-        st = field_error(&c, "id", "duplicate of an earlier record");
+    size_t earlier;
+    int added = st == CLQL_SUCCESS ? clql_name_index_add(&ids, set->records[i].id, i, record_id,
+                                                         set->records, &earlier)
+                                   : 1;
+    if (added < 0) st = no_memory(&c);
+    if (added == 0) {
+      char why[64];
+      snprintf(why, sizeof why, "duplicate of an earlier record (%zu)", earlier);
+      st = field_error(&c, "id", why);
+    }
   }
+  clql_name_index_free(&ids);
   if (list != root) json_decref(list);
   json_decref(root);
   if (st != CLQL_SUCCESS) {
