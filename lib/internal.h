@@ -83,8 +83,11 @@ int clql_read_text_file(const char *path, size_t max, char **text);
 /* snprintf for file paths: 0 (and buf "") when the path does not fit, so a
  * cut path (from a long CLQL_SYSFS_ROOT, say) never names another file. */
 int clql_path(char *buf, size_t size, const char *fmt, ...) CLQL_PRINTF(3, 4);
-/* Replace control characters (but newline and tab) with '?' in place: details
- * and log lines quote untrusted text (file contents, the environment) and
+/* clql_printable (log.h), also compiled into the profile layer, which must
+ * not export it. */
+size_t clql_text_copy(const char *src, char *dst, size_t size, unsigned flags);
+/* clql_printable in place, keeping lines: details and log lines quote
+ * untrusted text (file contents, the environment, drivers' build logs) and
  * must not carry terminal escapes. */
 void clql_sanitize(char *s);
 /* Names (of GGUF keys and tensors, of profile records) indexed by a keyed

@@ -42,3 +42,9 @@ void clql_log(clql_log_level level, const char *fmt, ...) {
   static const char *const tags[] = {"", "error", "warn", "info", "debug"};
   fprintf(stderr, "clql %s: %s\n", tags[level], msg);
 }
+
+size_t clql_printable(const char *src, char *dst, size_t size, unsigned flags) {
+  if (!src) src = "";
+  if (!dst) size = 0;
+  return clql_text_copy(src, dst, size, flags);
+}

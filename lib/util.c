@@ -100,12 +100,45 @@ int clql_path(char *buf, size_t size, const char *fmt, ...) {
   return 0;
 }
 
-void clql_sanitize(char *s) {
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) *s = '?';
+/* Length of the UTF-8 character at p that a terminal prints as text, or 0
+ * when p starts a control (C0, DEL, C1 U+0080..U+009F) or a byte outside
+ * UTF-8 (overlong, surrogate, beyond U+10FFFF, cut short). */
+static size_t text_char(const unsigned char *p) {
+  if (*p < 0x80) return *p >= 0x20 && *p != 0x7f;
+  size_t len = *p >= 0xc2 && *p <= 0xdf ? 2 : *p >= 0xe0 && *p <= 0xef ? 3 : *p >= 0xf0 && *p <= 0xf4 ? 4 : 0;
+  uint32_t cp = *p & (0x7fu >> len);
+  for (size_t i = 1; i < len; i++) {
+    if ((p[i] & 0xc0) != 0x80) return 0; /* also stops at the terminating NUL */
+    cp = cp << 6 | (p[i] & 0x3fu);
   }
+  if (!len || cp <= 0x9f || (len == 3 && cp < 0x800) || (cp >= 0xd800 && cp <= 0xdfff) ||
+      (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    return 0;
+  return len;
 }
+
+size_t clql_text_copy(const char *src, char *dst, size_t size, unsigned flags) {
+  const unsigned char *p = (const unsigned char *)src;
+  size_t n = 0; /* bytes of src done; the result has as many */
+  int room = size > 0;
+  while (p[n]) {
+    size_t len = text_char(p + n);
+    int keep = len || ((flags & CLQL_PRINTABLE_KEEP_LINES) && (p[n] == '\n' || p[n] == '\t'));
+    if (!len) len = 1;
+    if (room && n + len < size) { /* whole characters only: never a cut sequence */
+      if (keep) memmove(dst + n, p + n, len);
+      else dst[n] = '?';
+    } else if (room) {
+      dst[n] = '\0';
+      room = 0;
+    }
+    n += len;
+  }
+  if (room) dst[n] = '\0';
+  return n;
+}
+
+void clql_sanitize(char *s) { clql_text_copy(s, s, strlen(s) + 1, CLQL_PRINTABLE_KEEP_LINES); }
 
 int clql_contains_nocase(const char *haystack, const char *needle) {
   size_t nl = strlen(needle);
