@@ -217,7 +217,8 @@ typedef enum { CLQL_SEL_DEFAULT, CLQL_SEL_PAIR, CLQL_SEL_INDEX, CLQL_SEL_NAME } 
 typedef struct {
   clql_selector_kind kind;
   unsigned platform, device, index;
-  const char *text; /* points into the parsed string for CLQL_SEL_NAME */
+  const char *text; /* the item as given, pointing into the parsed string (NULL: the
+                       default); what CLQL_SEL_NAME matches, what messages quote */
 } clql_selector;
 
 clql_status clql_selector_parse(const char *text, clql_selector *out);
