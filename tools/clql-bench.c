@@ -14,13 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <clql.h>
-#include "tool_config.h"
+#include "common/tool.h"
 #ifdef CLQL_HAVE_CLBLAST
 #include <clblast_c.h>
 #endif
-
-enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_NO_DEVICE = 6, EXIT_NO_PLATFORM = 9, EXIT_FAIL = 1,
-       EXIT_INTERNAL = 255 };
 
 #define MAX_SHAPES 32
 #define MIB (1ull << 20)
@@ -94,8 +91,11 @@ static float uniform(float lo, float hi) {
   return lo + (hi - lo) * (float)((next_rand() >> 40) * (1.0 / 16777216.0));
 }
 
-static void die_status(const char *what, clql_status st) {
+/* A configuration that could not run: said, and its exit code (the first
+ * such is the tool's; a kernel that disagrees is 1, once all have run). */
+static int failed(const char *what, clql_status st, int rc) {
   fprintf(stderr, "clql-bench: %s: %s (%s)\n", what, clql_status_message(st), clql_last_error_detail());
+  return rc ? rc : tool_exit_for(st);
 }
 
 /* ---- roofline: the device's copy bandwidth with its own kernel ---- */
@@ -580,13 +580,26 @@ static void usage(FILE *out) {
           "      --plot FILE     PNG of GB/s per shape against the copy bandwidth (gnuplot)\n"
           "  -h, --help          this help\n\n"
           "exit codes: 0 ok, 1 a kernel disagreed with the reference, 2 bad arguments,\n"
+          "            4 a layer does not fit the budget, 5 the device failed a benchmark\n"
+          "            (a kernel does not build, a layer cannot be created or run),\n"
           "            6 no such device, 9 no OpenCL platform, 255 internal error\n");
 }
 
+/* NxKxB: three whole numbers in decimal digits (no sign, space or suffix). */
 static int parse_shape(const char *text, bench_shape *s) {
-  unsigned long long n, k, b;
-  char tail;
-  if (sscanf(text, "%llux%llux%llu%c", &n, &k, &b, &tail) != 3 || !n || !k || !b) return 0;
+  char part[3][24];
+  const char *p = text;
+  for (int i = 0; i < 3; i++) {
+    const char *x = i < 2 ? strchr(p, 'x') : p + strlen(p);
+    if (!x || (size_t)(x - p) >= sizeof part[i]) return 0;
+    memcpy(part[i], p, (size_t)(x - p));
+    part[i][x - p] = '\0';
+    p = x + (i < 2);
+  }
+  uint64_t n, k, b;
+  if (!tool_parse_count(part[0], &n) || !tool_parse_count(part[1], &k) ||
+      !tool_parse_count(part[2], &b))
+    return 0;
   if (n > (1ull << 31) || k > (1ull << 31) || b > (1ull << 20)) return 0;
   s->n = n, s->k = k, s->b = b;
   return 1;
@@ -606,44 +619,55 @@ static int parse_args(int argc, char **argv, options *o) {
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":d:q:s:r:h", longopts, NULL)) != -1) {
     clql_qtype q;
-    char *end;
+    uint64_t repeats;
     switch (c) {
     case 'd': o->selector = optarg; break;
     case 'q':
       if (clql_qtype_parse(optarg, &q) != CLQL_SUCCESS) {
-        fprintf(stderr, "clql-bench: unknown qtype '%s'\n", optarg);
-        return EXIT_USAGE;
+        fprintf(stderr, "clql-bench: unknown qtype '%s'\n", tool_text(optarg));
+        return TOOL_EXIT_USAGE;
       }
       o->qtypes |= 1u << q;
       break;
     case 's':
       if (o->nshapes == MAX_SHAPES || !parse_shape(optarg, &o->shapes[o->nshapes])) {
-        fprintf(stderr, "clql-bench: bad shape '%s' (NxKxB, each >= 1)\n", optarg);
-        return EXIT_USAGE;
+        fprintf(stderr, "clql-bench: bad shape '%s' (NxKxB, each >= 1)\n", tool_text(optarg));
+        return TOOL_EXIT_USAGE;
       }
       o->nshapes++;
       break;
     case 'r':
-      o->repeats = (int)strtol(optarg, &end, 10);
-      if (*end || o->repeats < 10 || o->repeats > 100000) {
+      if (!tool_parse_count(optarg, &repeats) || repeats < 10 || repeats > 100000) {
         fprintf(stderr, "clql-bench: --repeats needs a number from 10 to 100000\n");
-        return EXIT_USAGE;
+        return TOOL_EXIT_USAGE;
       }
+      o->repeats = (int)repeats;
       break;
     case 'Q': o->quick = 1; break;
     case 'T': o->token = 0; break;
     case 'P': o->peers = 0; break;
     case 'j': o->json = 1; break;
     case 'c': o->csv = 1; break;
-    case 'p': o->plot = optarg; break;
-    case 'h': usage(stdout); exit(EXIT_OK);
-    case ':': fprintf(stderr, "clql-bench: option '%s' needs a value\n", argv[optind - 1]); return EXIT_USAGE;
-    default: fprintf(stderr, "clql-bench: unknown option '%s'\n", argv[optind - 1]); return EXIT_USAGE;
+    case 'p':
+      if (strchr(optarg, '\'')) { /* gnuplot reads it inside quotes */
+        fprintf(stderr, "clql-bench: --plot '%s': a file name with ' is refused\n",
+                tool_text(optarg));
+        return TOOL_EXIT_USAGE;
+      }
+      o->plot = optarg;
+      break;
+    case 'h': usage(stdout); exit(TOOL_EXIT_OK);
+    case ':':
+      fprintf(stderr, "clql-bench: option '%s' needs a value\n", tool_text(argv[optind - 1]));
+      return TOOL_EXIT_USAGE;
+    default:
+      fprintf(stderr, "clql-bench: unknown option '%s'\n", tool_text(argv[optind - 1]));
+      return TOOL_EXIT_USAGE;
     }
   }
   if (optind < argc || (o->json && o->csv)) {
     fprintf(stderr, "clql-bench: unexpected argument (or both --json and --csv)\n");
-    return EXIT_USAGE;
+    return TOOL_EXIT_USAGE;
   }
   if (!o->qtypes) o->qtypes = 7;
   if (!o->nshapes) {
@@ -653,7 +677,7 @@ static int parse_args(int argc, char **argv, options *o) {
     o->nshapes = 5;
   }
   o->cold_bytes = o->quick ? 64 * MIB : 512 * MIB;
-  return EXIT_OK;
+  return TOOL_EXIT_OK;
 }
 
 static void plot(const char *file, const char *device, double copy_gbs, const kernel_result *r, int n) {
@@ -663,8 +687,10 @@ static void plot(const char *file, const char *device, double copy_gbs, const ke
   }
   FILE *g = popen("gnuplot", "w");
   if (!g) return;
+  char title[CLQL_NAME_MAX];
+  tool_gnuplot_text(device, title, sizeof title); /* the driver's text inside a gnuplot string */
   fprintf(g, "set terminal pngcairo size 1000,560 noenhanced\nset output '%s'\n", file);
-  fprintf(g, "set title 'clql on %s: weight GB/s per layer shape'\nset ylabel 'GB/s'\n", device);
+  fprintf(g, "set title 'clql on %s: weight GB/s per layer shape'\nset ylabel 'GB/s'\n", title);
   fprintf(g, "set style data histograms\nset style fill solid 0.8\nset boxwidth 0.8\n"
              "set xtics rotate by -30\nset key top left\nset yrange [0:*]\n");
   if (!isnan(copy_gbs)) fprintf(g, "set arrow from graph 0, first %g to graph 1, first %g nohead lw 2 lc 'red'\n"
@@ -681,17 +707,13 @@ static void plot(const char *file, const char *device, double copy_gbs, const ke
 int main(int argc, char **argv) {
   options o = {0};
   int rc = parse_args(argc, argv, &o);
-  if (rc == EXIT_OK) rc = tool_config_read("clql-bench");
-  if (rc != EXIT_OK) return rc;
+  if (rc == TOOL_EXIT_OK) rc = tool_config_read("clql-bench");
+  if (rc == TOOL_EXIT_OK) rc = tool_one_device("clql-bench", o.selector);
+  if (rc != TOOL_EXIT_OK) return rc;
   progress_enabled = isatty(2);
   clql_context *ctx = NULL;
   clql_status st = clql_context_create(o.selector, tool_config, &ctx);
-  if (st != CLQL_SUCCESS) {
-    die_status("no device", st);
-    return st == CLQL_ERR_NO_PLATFORM ? EXIT_NO_PLATFORM
-           : st == CLQL_ERR_NO_DEVICE || st == CLQL_ERR_BAD_SELECTOR ? EXIT_NO_DEVICE
-                                                                      : EXIT_INTERNAL;
-  }
+  if (st != CLQL_SUCCESS) return tool_fail("clql-bench", st);
   const clql_device_info *dev = clql_context_device_info(ctx);
   if (o.quick) o.repeats = o.repeats > 10 ? 10 : o.repeats;
 
@@ -714,7 +736,7 @@ int main(int argc, char **argv) {
       kernel_result *r = &results[nres];
       st = bench_kernel(ctx, &o, (clql_qtype)q, o.shapes[i], copy_gbs, r);
       if (st != CLQL_SUCCESS) {
-        die_status("kernel benchmark", st);
+        rc = failed("kernel benchmark", st, rc);
         continue;
       }
       bad += r->mismatches != 0;
@@ -732,7 +754,7 @@ int main(int argc, char **argv) {
   if (o.token) {
     clql_qtype tq = (o.qtypes & 1u) ? CLQL_QTYPE_I2S : (o.qtypes & 2u) ? CLQL_QTYPE_TL1 : CLQL_QTYPE_TL2;
     st = bench_token(ctx, &o, tq, copy_gbs, &token);
-    if (st != CLQL_SUCCESS) die_status("token", st);
+    if (st != CLQL_SUCCESS) rc = failed("token", st, rc);
   }
 
   peer_result peers[2 * MAX_SHAPES];
@@ -805,7 +827,7 @@ int main(int argc, char **argv) {
                                         (json_int_t)token.held_bytes, "budget_bytes",
                                         (json_int_t)token.budget_bytes)
                             : json_null();
-    json_t *root = json_pack("{s:s,s:o,s:I,s:o,s:o,s:o,s:o,s:b}", "device", dev->name, "copy_gbs",
+    json_t *root = json_pack("{s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:b}", "device", tool_json_string(dev->name), "copy_gbs",
         num(copy_gbs), "copy_bytes", (json_int_t)copy_bytes, "results", res, "token", tok, "peers", pj,
         "overhead", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "probe_cached_us", num(ov.probe_cached_us),
                               "probe_uncached_us", num(ov.probe_uncached_us), "plan_us", num(ov.plan_us),
@@ -813,7 +835,7 @@ int main(int argc, char **argv) {
                               "pct_uncached", num(ov.pct_uncached)),
         "quick", o.quick);
     if (clblast_note) json_object_set_new(root, "clblast", json_string(clblast_note));
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    char *text = json_dumps(root, TOOL_JSON_FLAGS | JSON_REAL_PRECISION(6));
     if (text) puts(text);
     free(text);
     json_decref(root);
@@ -837,7 +859,7 @@ int main(int argc, char **argv) {
              token.ms * 1e3, token.weight_gbs, token.pct_of_copy, token.pipelined_ms * 1e3,
              token.pipelined_pct);
   } else {
-    printf("device: %s\n", dev->name);
+    printf("device: %s\n", tool_text(dev->name));
     printf("copy bandwidth: %.2f GB/s (read + write of %llu MiB, median of %d)\n\n", copy_gbs,
            (unsigned long long)(copy_bytes / MIB), o.repeats);
     printf("%-4s %6s %6s %5s %11s %11s %9s %7s %8s %9s %7s %5s\n", "QT", "N", "K", "B",
@@ -874,5 +896,5 @@ int main(int argc, char **argv) {
   }
   if (o.plot) plot(o.plot, dev->name, copy_gbs, results, nres);
   clql_context_destroy(ctx);
-  return bad ? EXIT_FAIL : EXIT_OK;
+  return rc ? rc : bad ? TOOL_EXIT_DIFFERS : TOOL_EXIT_OK;
 }

@@ -1,17 +1,16 @@
 /* clql-gguf: the tensors of a GGUF file, and with --plan how its ternary
  * linear layers (I2_S, TQ1_0, TQ2_0) fit each OpenCL device.
- * Exit codes: 0 ok, 2 bad arguments, 3 the file cannot be read or is not a
- * GGUF clql reads (malformed, unsupported type, invalid ternary codes with
- * --verify), 9 no OpenCL device (--plan), 255 internal error. */
+ * Exit codes (common/exit_codes.h): 0 ok, 2 bad arguments, 3 the file cannot
+ * be read or is not a GGUF clql reads (malformed, unsupported type, invalid
+ * ternary codes with --verify), 9 no OpenCL device (--plan), 255 internal
+ * error. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <clql.h>
-#include "tool_config.h"
-
-enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_BAD_FILE = 3, EXIT_NO_PLATFORM = 9, EXIT_INTERNAL = 255 };
+#include "common/tool.h"
 
 /* Both forwards' float buffers are counted: the planner's most cautious case. */
 #define PLAN_WS_FLAGS (CLQL_WS_WITH_INPUT | CLQL_WS_WITH_OUTPUT)
@@ -39,7 +38,6 @@ static void usage(FILE *out) {
           "            255 internal error\n");
 }
 
-/* "123", "64K", "8G" (powers of 1024) to bytes; 0 when malformed or zero. */
 static int parse_args(int argc, char **argv, options *o) {
   static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
                                            {"plan", no_argument, NULL, 'p'},
@@ -59,41 +57,23 @@ static int parse_args(int argc, char **argv, options *o) {
       o->limit = optarg; /* checked as CLQL_MEM_LIMIT is, once the configuration is read */
       break;
     case ':':
-      fprintf(stderr, "clql-gguf: option '%s' needs a value\n", argv[optind - 1]);
-      return EXIT_USAGE;
-    case 'h': usage(stdout); exit(EXIT_OK);
-    case 'V': printf("clql-gguf %s\n", clql_version_string()); exit(EXIT_OK);
+      fprintf(stderr, "clql-gguf: option '%s' needs a value\n", tool_text(argv[optind - 1]));
+      return TOOL_EXIT_USAGE;
+    case 'h': usage(stdout); exit(TOOL_EXIT_OK);
+    case 'V': printf("clql-gguf %s\n", clql_version_string()); exit(TOOL_EXIT_OK);
     default:
-      fprintf(stderr, "clql-gguf: unknown option '%s'\n", argv[optind - 1]);
+      fprintf(stderr, "clql-gguf: unknown option '%s'\n", tool_text(argv[optind - 1]));
       usage(stderr);
-      return EXIT_USAGE;
+      return TOOL_EXIT_USAGE;
     }
   }
   if (optind + 1 != argc) {
     fprintf(stderr, optind == argc ? "clql-gguf: no FILE given\n" : "clql-gguf: one FILE only\n");
     usage(stderr);
-    return EXIT_USAGE;
+    return TOOL_EXIT_USAGE;
   }
   o->path = argv[optind];
-  return EXIT_OK;
-}
-
-/* Names come from the file: printable ASCII only on a terminal. */
-static const char *printable(const char *s, char *buf, size_t size) {
-  size_t n = 0;
-  for (; *s && n + 1 < size; s++) buf[n++] = *s >= 0x20 && *s < 0x7f ? *s : '?';
-  buf[n] = '\0';
-  return buf;
-}
-
-/* A JSON string of a name from the file; jansson refuses invalid UTF-8. */
-static json_t *name_json(const char *s) {
-  json_t *j = json_string(s);
-  if (!j) {
-    char buf[1024];
-    j = json_string(printable(s, buf, sizeof buf));
-  }
-  return j;
+  return TOOL_EXIT_OK;
 }
 
 static void shape_text(const clql_gguf_tensor_info *t, char *buf, size_t size) {
@@ -160,7 +140,7 @@ static json_t *plan_json(const clql_device_info *dev, const layer *layers, size_
     const clql_layer_plan *p = &fp->plans[i];
     json_array_append_new(
         arr, json_pack("{s:o,s:s,s:I,s:I,s:I,s:I,s:b,s:s,s:I,s:I}", "name",
-                       name_json(layers[i].tensor->name), "format", layers[i].tensor->type_name,
+                       tool_json_string(layers[i].tensor->name), "format", layers[i].tensor->type_name,
                        "n", (json_int_t)p->shape.n, "k", (json_int_t)p->shape.k, "group_size",
                        (json_int_t)(p->shape.group_size == CLQL_GROUP_TENSOR ? 0 : p->shape.group_size),
                        "batch", (json_int_t)p->batch, "fits", p->fits, "limited_by",
@@ -172,17 +152,16 @@ static json_t *plan_json(const clql_device_info *dev, const layer *layers, size_
                                (json_int_t)fp->resident, "batch", (json_int_t)fp->batch, "fits",
                                fp->fits, "limited_by", clql_limited_by_name(fp->limited_by))
                    : json_null();
-  return json_pack("{s:{s:I,s:s,s:s},s:I,s:o,s:o}", "device", "index", (json_int_t)dev->index,
-                   "name", dev->name, "type", clql_device_type_name(dev->type), "budget_bytes",
+  return json_pack("{s:{s:I,s:o,s:s},s:I,s:o,s:o}", "device", "index", (json_int_t)dev->index,
+                   "name", tool_json_string(dev->name), "type", clql_device_type_name(dev->type), "budget_bytes",
                    (json_int_t)(fp->plans && n ? fp->plans[0].budget.bytes : 0), "layers", arr,
                    "file", file);
 }
 
 static void plan_print(const clql_device_info *dev, const layer *layers, size_t n,
                        const file_plan *fp) {
-  char name[64];
   printf("\n%u:%u %s (%s)\n", dev->platform_index, dev->device_index,
-         printable(dev->name, name, sizeof name), clql_device_type_name(dev->type));
+         tool_text(dev->name), clql_device_type_name(dev->type));
   if (!n) {
     printf("  no ternary layers to plan\n");
     return;
@@ -196,7 +175,7 @@ static void plan_print(const clql_device_info *dev, const layer *layers, size_t 
     snprintf(nk, sizeof nk, "%llux%llu", (unsigned long long)p->shape.n,
              (unsigned long long)p->shape.k);
     printf("  %-40s %-6s %-13s %6.1f MiB %8llu %5s %s\n",
-           printable(layers[i].tensor->name, name, sizeof name), layers[i].tensor->type_name, nk,
+           tool_text(layers[i].tensor->name), layers[i].tensor->type_name, nk,
            mib(p->resident_bytes), (unsigned long long)p->batch, p->fits ? "yes" : "no",
            clql_limited_by_name(p->limited_by));
   }
@@ -215,26 +194,26 @@ static int devices(clql_device_info **out, size_t *count) {
   if (st != CLQL_SUCCESS || !devs) {
     free(devs);
     fprintf(stderr, "clql-gguf: no OpenCL device: %s\n", clql_last_error_detail());
-    return st == CLQL_SUCCESS || st == CLQL_ERR_NO_PLATFORM ? EXIT_NO_PLATFORM : EXIT_INTERNAL;
+    return st == CLQL_SUCCESS || st == CLQL_ERR_NO_PLATFORM ? TOOL_EXIT_NO_PLATFORM : TOOL_EXIT_INTERNAL;
   }
   *out = devs;
   *count = got < n ? got : n;
-  return EXIT_OK;
+  return TOOL_EXIT_OK;
 }
 
 static int run_plans(const layer *layers, size_t n_layers, json_t *root) {
   clql_device_info *devs = NULL;
   size_t n_devs = 0;
   int rc = devices(&devs, &n_devs);
-  if (rc != EXIT_OK) return rc;
+  if (rc != TOOL_EXIT_OK) return rc;
   json_t *plans = root ? json_array() : NULL;
-  for (size_t d = 0; d < n_devs && rc == EXIT_OK; d++) {
+  for (size_t d = 0; d < n_devs && rc == TOOL_EXIT_OK; d++) {
     file_plan fp;
     clql_status st = plan_device(&devs[d], layers, n_layers, &fp);
     if (st != CLQL_SUCCESS) {
       fprintf(stderr, "clql-gguf: planning failed: %s: %s\n", clql_status_name(st),
               clql_last_error_detail());
-      rc = EXIT_INTERNAL;
+      rc = TOOL_EXIT_INTERNAL;
     } else if (plans) {
       json_array_append_new(plans, plan_json(&devs[d], layers, n_layers, &fp));
     } else {
@@ -251,14 +230,14 @@ static int run_plans(const layer *layers, size_t n_layers, json_t *root) {
 
 static void list_print(const char *path, const clql_gguf *g, const clql_gguf_tensor_info *t,
                        size_t n) {
-  char name[256], shape[128];
+  char shape[128];
   printf("%s: GGUF v%u, %zu metadata keys, %zu tensors, alignment %llu, data at %llu\n",
-         printable(path, name, sizeof name), clql_gguf_version(g), clql_gguf_meta_count(g), n,
+         tool_text(path), clql_gguf_version(g), clql_gguf_meta_count(g), n,
          (unsigned long long)clql_gguf_alignment(g), (unsigned long long)clql_gguf_data_offset(g));
   printf("%-40s %-7s %-22s %12s\n", "NAME", "TYPE", "SHAPE", "BYTES");
   for (size_t i = 0; i < n; i++) {
     shape_text(&t[i], shape, sizeof shape);
-    printf("%-40s %-7s %-22s %12llu\n", printable(t[i].name, name, sizeof name), t[i].type_name,
+    printf("%-40s %-7s %-22s %12llu\n", tool_text(t[i].name), t[i].type_name,
            shape, (unsigned long long)t[i].bytes);
   }
 }
@@ -270,12 +249,12 @@ static json_t *list_json(const char *path, const clql_gguf *g, const clql_gguf_t
     json_t *shape = json_array();
     for (uint32_t d = 0; d < t[i].n_dims; d++)
       json_array_append_new(shape, json_integer((json_int_t)t[i].dims[d]));
-    json_array_append_new(arr, json_pack("{s:o,s:s,s:o,s:I,s:I,s:I}", "name", name_json(t[i].name),
+    json_array_append_new(arr, json_pack("{s:o,s:s,s:o,s:I,s:I,s:I}", "name", tool_json_string(t[i].name),
                                          "type", t[i].type_name, "shape", shape, "bytes",
                                          (json_int_t)t[i].bytes, "offset", (json_int_t)t[i].offset,
                                          "type_id", (json_int_t)t[i].type_id));
   }
-  return json_pack("{s:o,s:I,s:I,s:I,s:o}", "file", name_json(path), "version",
+  return json_pack("{s:o,s:I,s:I,s:I,s:o}", "file", tool_json_string(path), "version",
                    (json_int_t)clql_gguf_version(g), "alignment", (json_int_t)clql_gguf_alignment(g),
                    "data_offset", (json_int_t)clql_gguf_data_offset(g), "tensors", arr);
 }
@@ -297,13 +276,12 @@ static int verify(const clql_gguf *g, const layer *layers, size_t n) {
     free(w);
     free(sc);
     if (st != CLQL_SUCCESS) {
-      char shown[256];
-      fprintf(stderr, "clql-gguf: tensor '%s': %s: %s\n", printable(name, shown, sizeof shown),
+      fprintf(stderr, "clql-gguf: tensor '%s': %s: %s\n", tool_text(name),
               clql_status_name(st), clql_last_error_detail());
-      return st == CLQL_ERR_OUT_OF_HOST_MEMORY ? EXIT_INTERNAL : EXIT_BAD_FILE;
+      return st == CLQL_ERR_OUT_OF_HOST_MEMORY ? TOOL_EXIT_INTERNAL : TOOL_EXIT_BAD_FILE;
     }
   }
-  return EXIT_OK;
+  return TOOL_EXIT_OK;
 }
 
 /* The ternary tensors usable as a layer: 2-D, shape accepted by the layout. */
@@ -323,16 +301,15 @@ static size_t collect_layers(const clql_gguf_tensor_info *t, size_t n, layer *ou
 int main(int argc, char **argv) {
   options o = {0};
   int rc = parse_args(argc, argv, &o);
-  if (rc == EXIT_OK) rc = tool_config_read("clql-gguf");
-  if (rc == EXIT_OK && o.limit) rc = tool_config_set("clql-gguf", "--limit", "CLQL_MEM_LIMIT", o.limit);
-  if (rc != EXIT_OK) return rc;
+  if (rc == TOOL_EXIT_OK) rc = tool_config_read("clql-gguf");
+  if (rc == TOOL_EXIT_OK && o.limit) rc = tool_config_set("clql-gguf", "--limit", "CLQL_MEM_LIMIT", o.limit);
+  if (rc != TOOL_EXIT_OK) return rc;
   clql_gguf *g = NULL;
   clql_status st = clql_gguf_open(o.path, &g);
   if (st != CLQL_SUCCESS) {
-    char shown[256];
-    fprintf(stderr, "clql-gguf: %s: %s: %s\n", printable(o.path, shown, sizeof shown),
+    fprintf(stderr, "clql-gguf: %s: %s: %s\n", tool_text(o.path),
             clql_status_name(st), clql_last_error_detail());
-    return st == CLQL_ERR_OUT_OF_HOST_MEMORY ? EXIT_INTERNAL : EXIT_BAD_FILE;
+    return st == CLQL_ERR_OUT_OF_HOST_MEMORY ? TOOL_EXIT_INTERNAL : TOOL_EXIT_BAD_FILE;
   }
   size_t n = 0;
   clql_gguf_tensors(g, NULL, 0, &n);
@@ -340,25 +317,25 @@ int main(int argc, char **argv) {
   layer *layers = calloc(n ? n : 1, sizeof *layers);
   json_t *root = NULL;
   if (!t || !layers || clql_gguf_tensors(g, t, n, &n) != CLQL_SUCCESS) {
-    rc = EXIT_INTERNAL;
+    rc = TOOL_EXIT_INTERNAL;
     goto done;
   }
   size_t n_layers = collect_layers(t, n, layers);
-  if (o.verify && (rc = verify(g, layers, n_layers)) != EXIT_OK) goto done;
+  if (o.verify && (rc = verify(g, layers, n_layers)) != TOOL_EXIT_OK) goto done;
   if (o.json) {
     root = list_json(o.path, g, t, n);
     if (!root) {
-      rc = EXIT_INTERNAL;
+      rc = TOOL_EXIT_INTERNAL;
       goto done;
     }
   } else {
     list_print(o.path, g, t, n);
   }
-  if (o.plan && (rc = run_plans(layers, n_layers, root)) != EXIT_OK) goto done;
+  if (o.plan && (rc = run_plans(layers, n_layers, root)) != TOOL_EXIT_OK) goto done;
   if (root) {
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(root, TOOL_JSON_FLAGS);
     if (!text) {
-      rc = EXIT_INTERNAL;
+      rc = TOOL_EXIT_INTERNAL;
       goto done;
     }
     puts(text);
