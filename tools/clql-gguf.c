@@ -93,6 +93,7 @@ typedef struct {
 } layer;
 
 typedef struct {
+  clql_budget budget;     /* the device's, whether or not the file has layers */
   clql_layer_plan *plans; /* one per layer, each alone on the device */
   uint64_t resident;      /* every layer's weights together */
   uint64_t batch;         /* all weights resident, one layer's workspace at a time */
@@ -106,17 +107,16 @@ static clql_status plan_device(const clql_device_info *dev, const layer *layers,
                                file_plan *fp) {
   const clql_budget_options user = tool_budget; /* the configuration's knobs, --limit in them */
   memset(fp, 0, sizeof *fp);
+  clql_status st = clql_budget_compute(&dev->memory, &user, &fp->budget);
+  if (st != CLQL_SUCCESS) return st;
+  const clql_budget budget = fp->budget;
   fp->plans = calloc(n ? n : 1, sizeof *fp->plans);
   if (!fp->plans) return CLQL_ERR_OUT_OF_HOST_MEMORY;
   for (size_t i = 0; i < n; i++) {
-    clql_status st = clql_plan_layer(&dev->memory, &user, &layers[i].shape, 0, PLAN_WS_FLAGS,
-                                     &fp->plans[i]);
+    st = clql_plan_layer(&dev->memory, &user, &layers[i].shape, 0, PLAN_WS_FLAGS, &fp->plans[i]);
     if (st != CLQL_SUCCESS) return st;
     fp->resident += fp->plans[i].resident_bytes;
   }
-  clql_budget budget;
-  clql_status st = clql_budget_compute(&dev->memory, &user, &budget);
-  if (st != CLQL_SUCCESS) return st;
   fp->fits = n > 0 && fp->resident <= budget.bytes;
   fp->limited_by = CLQL_LIMITED_BY_BUDGET;
   fp->batch = fp->fits ? UINT64_MAX : 0;
@@ -154,7 +154,7 @@ static json_t *plan_json(const clql_device_info *dev, const layer *layers, size_
                    : json_null();
   return json_pack("{s:{s:I,s:o,s:s},s:I,s:o,s:o}", "device", "index", (json_int_t)dev->index,
                    "name", tool_json_string(dev->name), "type", clql_device_type_name(dev->type), "budget_bytes",
-                   (json_int_t)(fp->plans && n ? fp->plans[0].budget.bytes : 0), "layers", arr,
+                   (json_int_t)fp->budget.bytes, "layers", arr,
                    "file", file);
 }
 
@@ -162,11 +162,11 @@ static void plan_print(const clql_device_info *dev, const layer *layers, size_t 
                        const file_plan *fp) {
   printf("\n%u:%u %s (%s)\n", dev->platform_index, dev->device_index,
          tool_text(dev->name), clql_device_type_name(dev->type));
+  printf("  budget %.1f MiB\n", mib(fp->budget.bytes));
   if (!n) {
     printf("  no ternary layers to plan\n");
     return;
   }
-  printf("  budget %.1f MiB\n", mib(fp->plans[0].budget.bytes));
   printf("  %-40s %-6s %-13s %10s %8s %5s %s\n", "LAYER", "FORMAT", "N x K", "WEIGHTS", "BATCH",
          "FITS", "LIMITED_BY");
   for (size_t i = 0; i < n; i++) {
@@ -259,29 +259,80 @@ static json_t *list_json(const char *path, const clql_gguf *g, const clql_gguf_t
                    "data_offset", (json_int_t)clql_gguf_data_offset(g), "tensors", arr);
 }
 
-/* Import each ternary tensor once; the first invalid one fails. */
-static int verify(const clql_gguf *g, const layer *layers, size_t n) {
+/* What --verify did: every ternary tensor imported, or said why not. */
+typedef struct {
+  size_t verified, by_rows; /* by_rows: of more than 2 dimensions, checked row by row */
+  size_t *skipped;          /* indices into the tensors: nothing to import */
+  size_t n_skipped;
+} verify_report;
+
+/* Import tensor t (2-D through the GGUF reader; more dimensions as rows of
+ * dims[0] weights, which is how TQ1_0 and TQ2_0 lay them out). */
+static clql_status import_tensor(const clql_gguf *g, const clql_gguf_tensor_info *t) {
+  clql_ternary_sizes s;
+  const uint64_t k = t->dims[0], rows = t->elements / k;
+  const int plain = t->dims[2] == 1 && t->dims[3] == 1;
+  clql_status st = plain ? clql_gguf_import(g, t->name, NULL, 0, NULL, 0, &s)
+                         : clql_ternary_sizes_get(t->ternary, rows, k, &s);
+  if (st == CLQL_SUCCESS && !plain && s.bytes != t->bytes) st = CLQL_ERR_INVALID_SHAPE;
+  int8_t *w = NULL;
+  float *sc = NULL;
+  size_t nw = 0, ns = 0;
+  if (st == CLQL_SUCCESS && (nw = (size_t)s.weights) == s.weights &&
+      (ns = (size_t)s.scales) == s.scales && (w = malloc(nw)) && (sc = malloc(ns * sizeof *sc)))
+    st = plain ? clql_gguf_import(g, t->name, w, nw, sc, ns, NULL)
+               : clql_ternary_import(t->ternary, rows, k, t->data, (size_t)t->bytes, w, nw, sc, ns);
+  else if (st == CLQL_SUCCESS)
+    st = CLQL_ERR_OUT_OF_HOST_MEMORY;
+  free(w);
+  free(sc);
+  return st;
+}
+
+/* Import each ternary tensor once; the first invalid one fails. Empty ones
+ * (a zero dimension) have nothing to check and are listed in the report. */
+static int verify(const clql_gguf *g, const clql_gguf_tensor_info *t, size_t n, verify_report *r) {
+  memset(r, 0, sizeof *r);
+  if (!(r->skipped = calloc(n ? n : 1, sizeof *r->skipped))) return TOOL_EXIT_INTERNAL;
   for (size_t i = 0; i < n; i++) {
-    const char *name = layers[i].tensor->name;
-    clql_ternary_sizes s;
-    clql_status st = clql_gguf_import(g, name, NULL, 0, NULL, 0, &s);
-    int8_t *w = NULL;
-    float *sc = NULL;
-    size_t nw = 0, ns = 0;
-    if (st == CLQL_SUCCESS && (nw = (size_t)s.weights) == s.weights &&
-        (ns = (size_t)s.scales) == s.scales && (w = malloc(nw)) && (sc = malloc(ns * sizeof *sc)))
-      st = clql_gguf_import(g, name, w, nw, sc, ns, NULL);
-    else if (st == CLQL_SUCCESS)
-      st = CLQL_ERR_OUT_OF_HOST_MEMORY;
-    free(w);
-    free(sc);
+    if (t[i].ternary == CLQL_TERNARY_NONE) continue;
+    if (t[i].elements == 0) {
+      r->skipped[r->n_skipped++] = i;
+      continue;
+    }
+    clql_status st = import_tensor(g, &t[i]);
     if (st != CLQL_SUCCESS) {
-      fprintf(stderr, "clql-gguf: tensor '%s': %s: %s\n", tool_text(name),
+      fprintf(stderr, "clql-gguf: tensor '%s': %s: %s\n", tool_text(t[i].name),
               clql_status_name(st), clql_last_error_detail());
       return st == CLQL_ERR_OUT_OF_HOST_MEMORY ? TOOL_EXIT_INTERNAL : TOOL_EXIT_BAD_FILE;
     }
+    r->verified++;
+    r->by_rows += t[i].dims[2] != 1 || t[i].dims[3] != 1;
   }
   return TOOL_EXIT_OK;
+}
+
+static void verify_print(const clql_gguf_tensor_info *t, const verify_report *r) {
+  printf("verified %zu ternary tensors", r->verified);
+  if (r->by_rows) printf(" (%zu of more than 2 dimensions, row by row)", r->by_rows);
+  printf("\n");
+  for (size_t i = 0; i < r->n_skipped; i++) {
+    char shape[128];
+    const clql_gguf_tensor_info *s = &t[r->skipped[i]];
+    shape_text(s, shape, sizeof shape);
+    printf("not verified: tensor '%s' (%s %s) has no elements\n", tool_text(s->name),
+           s->type_name, shape);
+  }
+}
+
+static json_t *verify_json(const clql_gguf_tensor_info *t, const verify_report *r) {
+  json_t *skipped = json_array();
+  for (size_t i = 0; i < r->n_skipped; i++)
+    json_array_append_new(skipped, json_pack("{s:o,s:s}", "name",
+                                             tool_json_string(t[r->skipped[i]].name), "reason",
+                                             "no elements"));
+  return json_pack("{s:I,s:I,s:o}", "verified", (json_int_t)r->verified, "by_rows",
+                   (json_int_t)r->by_rows, "skipped", skipped);
 }
 
 /* The ternary tensors usable as a layer: 2-D, shape accepted by the layout. */
@@ -316,20 +367,23 @@ int main(int argc, char **argv) {
   clql_gguf_tensor_info *t = calloc(n ? n : 1, sizeof *t);
   layer *layers = calloc(n ? n : 1, sizeof *layers);
   json_t *root = NULL;
+  verify_report checked = {0};
   if (!t || !layers || clql_gguf_tensors(g, t, n, &n) != CLQL_SUCCESS) {
     rc = TOOL_EXIT_INTERNAL;
     goto done;
   }
   size_t n_layers = collect_layers(t, n, layers);
-  if (o.verify && (rc = verify(g, layers, n_layers)) != TOOL_EXIT_OK) goto done;
+  if (o.verify && (rc = verify(g, t, n, &checked)) != TOOL_EXIT_OK) goto done;
   if (o.json) {
     root = list_json(o.path, g, t, n);
+    if (root && o.verify) json_object_set_new(root, "verify", verify_json(t, &checked));
     if (!root) {
       rc = TOOL_EXIT_INTERNAL;
       goto done;
     }
   } else {
     list_print(o.path, g, t, n);
+    if (o.verify) verify_print(t, &checked);
   }
   if (o.plan && (rc = run_plans(layers, n_layers, root)) != TOOL_EXIT_OK) goto done;
   if (root) {
@@ -342,6 +396,7 @@ int main(int argc, char **argv) {
     free(text);
   }
 done:
+  free(checked.skipped);
   json_decref(root);
   free(layers);
   free(t);
