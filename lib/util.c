@@ -105,7 +105,10 @@ int clql_path(char *buf, size_t size, const char *fmt, ...) {
  * UTF-8 (overlong, surrogate, beyond U+10FFFF, cut short). */
 static size_t text_char(const unsigned char *p) {
   if (*p < 0x80) return *p >= 0x20 && *p != 0x7f;
-  size_t len = *p >= 0xc2 && *p <= 0xdf ? 2 : *p >= 0xe0 && *p <= 0xef ? 3 : *p >= 0xf0 && *p <= 0xf4 ? 4 : 0;
+  size_t len = *p >= 0xc2 && *p <= 0xdf   ? 2
+               : *p >= 0xe0 && *p <= 0xef ? 3
+               : *p >= 0xf0 && *p <= 0xf4 ? 4
+                                          : 0;
   uint32_t cp = *p & (0x7fu >> len);
   for (size_t i = 1; i < len; i++) {
     if ((p[i] & 0xc0) != 0x80) return 0; /* also stops at the terminating NUL */

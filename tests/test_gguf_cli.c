@@ -185,7 +185,8 @@ static void test_exit_codes(void) {
 }
 
 /* Write a finished builder to dir/name; the path in path. */
-static void write_gguf(gguf_builder *b, const char *dir, const char *name, char *path, size_t size) {
+static void write_gguf(gguf_builder *b, const char *dir, const char *name, char *path,
+                       size_t size) {
   size_t len;
   uint8_t *file = gguf_finish(b, 3, &len, NULL);
   snprintf(path, size, "%s/%s", dir, name);
@@ -279,8 +280,10 @@ static void test_verify_every_ternary_tensor(void) {
     if (bad) {
       CU_ASSERT_PTR_NOT_NULL(text && strstr(text, "tensor 'experts'"));
     } else {
-      CU_ASSERT_PTR_NOT_NULL(text && strstr(text, "verified 2 ternary tensors (1 of more than 2 dimensions"));
-      CU_ASSERT_PTR_NOT_NULL(text && strstr(text, "not verified: tensor 'empty' (TQ2_0 [256, 0]) has no elements"));
+      CU_ASSERT_PTR_NOT_NULL(
+          text && strstr(text, "verified 2 ternary tensors (1 of more than 2 dimensions"));
+      CU_ASSERT_PTR_NOT_NULL(
+          text && strstr(text, "not verified: tensor 'empty' (TQ2_0 [256, 0]) has no elements"));
     }
     free(text);
   }

@@ -73,7 +73,8 @@ static void test_profile_duplicate_far(void) {
   char detail[256] = "";
   CU_ASSERT_EQUAL(clql_profile_load_memory(text, len, "dup", &set, detail, sizeof detail),
                   CLQL_ERR_PARSE);
-  CU_ASSERT_PTR_NOT_NULL(strstr(detail, "record 2999 ('gpu-0'): id: duplicate of an earlier record (0)"));
+  CU_ASSERT_PTR_NOT_NULL(
+      strstr(detail, "record 2999 ('gpu-0'): id: duplicate of an earlier record (0)"));
   CU_ASSERT_PTR_NULL(set);
   free(text);
 }

@@ -199,9 +199,11 @@ static void test_9_no_platform(void) {
 /* Strings with terminal escapes (OSC title, clear screen, C1 CSI, BEL, CR). */
 #define EVIL_NAME "name\x1b[2J\xc2\x9b" "31m\xc3\xa9"
 static const char evil_profile[] =
-    "[{\"id\": \"evil\\u001b]0;pwned\\u0007\", \"platform_name\": \"plat\\u0007\\u001b]2;t\\u0007\","
+    "[{\"id\": \"evil\\u001b]0;pwned\\u0007\","
+    " \"platform_name\": \"plat\\u0007\\u001b]2;t\\u0007\","
     " \"device_name\": \"name\\u001b[2J\\u009b31m\\u00e9\", \"device_vendor\": \"vend\\u001b[5m\","
-    " \"vendor_id\": \"0x8086\", \"device_type\": \"CPU\", \"driver_version\": \"drv\\u009b1;1H\\r\","
+    " \"vendor_id\": \"0x8086\", \"device_type\": \"CPU\","
+    " \"driver_version\": \"drv\\u009b1;1H\\r\","
     " \"global_mem_size\": 4294967296, \"max_mem_alloc_size_mib\": 1024,"
     " \"host_unified_memory\": true},\n"
     " {\"id\": \"second\\u001b[K\", \"device_name\": \"two\\u001b[1m\", \"device_type\": \"GPU\","
@@ -236,8 +238,12 @@ static void expect_name_in_json(const char *text, const char *path) {
 static void test_profile_strings(void) {
   clql_test_write_file(dir, "evil.json", evil_profile);
   char args[4300], *out = NULL;
-  const char *forms[] = {"", "--list", "-v", "--plan bitnet-b1.58-2b4t",
-                         "--plan bitnet-b1.58-2b4t --csv", "--plan bitnet-b1.58-2b4t --split layers",
+  const char *forms[] = {"",
+                         "--list",
+                         "-v",
+                         "--plan bitnet-b1.58-2b4t",
+                         "--plan bitnet-b1.58-2b4t --csv",
+                         "--plan bitnet-b1.58-2b4t --split layers",
                          "-v --json --plan bitnet-b1.58-2b4t"};
   for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
     snprintf(args, sizeof args, "--profile '%s/evil.json' %s", dir, forms[i]);
