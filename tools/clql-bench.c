@@ -4,7 +4,6 @@
  * Method: ../shared/spec/BENCH.md — warm-up, median and spread of repeats,
  * inputs rotated, weights cycled through enough copies to defeat the caches,
  * outputs checked against the reference once per configuration. */
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,26 +13,16 @@
 #include <time.h>
 #include <unistd.h>
 #include <clql.h>
+#include "common/args.h"
 #include "common/tool.h"
 #ifdef CLQL_HAVE_CLBLAST
 #include <clblast_c.h>
 #endif
 
-#define MAX_SHAPES 32
+#define MAX_SHAPES BENCH_MAX_SHAPES
 #define MIB (1ull << 20)
 
-typedef struct {
-  uint64_t n, k, b;
-} bench_shape;
-
-typedef struct {
-  const char *selector, *plot;
-  int json, csv, quick, repeats, token, peers;
-  unsigned qtypes; /* bit per clql_qtype */
-  bench_shape shapes[MAX_SHAPES];
-  int nshapes;
-  uint64_t cold_bytes; /* weights cycled per configuration */
-} options;
+typedef bench_args options;
 
 typedef struct {
   clql_qtype qtype;
@@ -585,101 +574,6 @@ static void usage(FILE *out) {
           "            6 no such device, 9 no OpenCL platform, 255 internal error\n");
 }
 
-/* NxKxB: three whole numbers in decimal digits (no sign, space or suffix). */
-static int parse_shape(const char *text, bench_shape *s) {
-  char part[3][24];
-  const char *p = text;
-  for (int i = 0; i < 3; i++) {
-    const char *x = i < 2 ? strchr(p, 'x') : p + strlen(p);
-    if (!x || (size_t)(x - p) >= sizeof part[i]) return 0;
-    memcpy(part[i], p, (size_t)(x - p));
-    part[i][x - p] = '\0';
-    p = x + (i < 2);
-  }
-  uint64_t n, k, b;
-  if (!tool_parse_count(part[0], &n) || !tool_parse_count(part[1], &k) ||
-      !tool_parse_count(part[2], &b))
-    return 0;
-  if (n > (1ull << 31) || k > (1ull << 31) || b > (1ull << 20)) return 0;
-  s->n = n, s->k = k, s->b = b;
-  return 1;
-}
-
-static int parse_args(int argc, char **argv, options *o) {
-  static const struct option longopts[] = {
-      {"device", required_argument, NULL, 'd'}, {"qtype", required_argument, NULL, 'q'},
-      {"shape", required_argument, NULL, 's'},  {"repeats", required_argument, NULL, 'r'},
-      {"quick", no_argument, NULL, 'Q'},        {"no-token", no_argument, NULL, 'T'},
-      {"no-peers", no_argument, NULL, 'P'},     {"json", no_argument, NULL, 'j'},
-      {"csv", no_argument, NULL, 'c'},          {"plot", required_argument, NULL, 'p'},
-      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-  o->repeats = 20;
-  o->token = o->peers = 1;
-  int c;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, ":d:q:s:r:h", longopts, NULL)) != -1) {
-    clql_qtype q;
-    uint64_t repeats;
-    switch (c) {
-    case 'd': o->selector = optarg; break;
-    case 'q':
-      if (clql_qtype_parse(optarg, &q) != CLQL_SUCCESS) {
-        fprintf(stderr, "clql-bench: unknown qtype '%s'\n", tool_text(optarg));
-        return TOOL_EXIT_USAGE;
-      }
-      o->qtypes |= 1u << q;
-      break;
-    case 's':
-      if (o->nshapes == MAX_SHAPES || !parse_shape(optarg, &o->shapes[o->nshapes])) {
-        fprintf(stderr, "clql-bench: bad shape '%s' (NxKxB, each >= 1)\n", tool_text(optarg));
-        return TOOL_EXIT_USAGE;
-      }
-      o->nshapes++;
-      break;
-    case 'r':
-      if (!tool_parse_count(optarg, &repeats) || repeats < 10 || repeats > 100000) {
-        fprintf(stderr, "clql-bench: --repeats needs a number from 10 to 100000\n");
-        return TOOL_EXIT_USAGE;
-      }
-      o->repeats = (int)repeats;
-      break;
-    case 'Q': o->quick = 1; break;
-    case 'T': o->token = 0; break;
-    case 'P': o->peers = 0; break;
-    case 'j': o->json = 1; break;
-    case 'c': o->csv = 1; break;
-    case 'p':
-      if (strchr(optarg, '\'')) { /* gnuplot reads it inside quotes */
-        fprintf(stderr, "clql-bench: --plot '%s': a file name with ' is refused\n",
-                tool_text(optarg));
-        return TOOL_EXIT_USAGE;
-      }
-      o->plot = optarg;
-      break;
-    case 'h': usage(stdout); exit(TOOL_EXIT_OK);
-    case ':':
-      fprintf(stderr, "clql-bench: option '%s' needs a value\n", tool_text(argv[optind - 1]));
-      return TOOL_EXIT_USAGE;
-    default:
-      fprintf(stderr, "clql-bench: unknown option '%s'\n", tool_text(argv[optind - 1]));
-      return TOOL_EXIT_USAGE;
-    }
-  }
-  if (optind < argc || (o->json && o->csv)) {
-    fprintf(stderr, "clql-bench: unexpected argument (or both --json and --csv)\n");
-    return TOOL_EXIT_USAGE;
-  }
-  if (!o->qtypes) o->qtypes = 7;
-  if (!o->nshapes) {
-    const bench_shape def[] = {{2560, 2560, 1}, {640, 2560, 1}, {6912, 2560, 1}, {2560, 6912, 1},
-                               {2560, 6912, 128}};
-    memcpy(o->shapes, def, sizeof def);
-    o->nshapes = 5;
-  }
-  o->cold_bytes = o->quick ? 64 * MIB : 512 * MIB;
-  return TOOL_EXIT_OK;
-}
-
 static void plot(const char *file, const char *device, double copy_gbs, const kernel_result *r, int n) {
   if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
     fprintf(stderr, "clql-bench: gnuplot not installed; no plot written (apt-get install gnuplot-nox)\n");
@@ -705,8 +599,12 @@ static void plot(const char *file, const char *device, double copy_gbs, const ke
 }
 
 int main(int argc, char **argv) {
-  options o = {0};
-  int rc = parse_args(argc, argv, &o);
+  options o;
+  int rc = bench_args_parse(argc, argv, &o);
+  if (rc == TOOL_EXIT_OK && o.then == TOOL_SHOW_HELP) {
+    usage(stdout);
+    return TOOL_EXIT_OK;
+  }
   if (rc == TOOL_EXIT_OK) rc = tool_config_read("clql-bench");
   if (rc == TOOL_EXIT_OK) rc = tool_one_device("clql-bench", o.selector);
   if (rc != TOOL_EXIT_OK) return rc;
@@ -827,7 +725,8 @@ int main(int argc, char **argv) {
                                         (json_int_t)token.held_bytes, "budget_bytes",
                                         (json_int_t)token.budget_bytes)
                             : json_null();
-    json_t *root = json_pack("{s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:b}", "device", tool_json_string(dev->name), "copy_gbs",
+    json_t *root = json_pack("{s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:b}", "device",
+        tool_json_string(dev->name), "copy_gbs",
         num(copy_gbs), "copy_bytes", (json_int_t)copy_bytes, "results", res, "token", tok, "peers", pj,
         "overhead", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "probe_cached_us", num(ov.probe_cached_us),
                               "probe_uncached_us", num(ov.probe_uncached_us), "plan_us", num(ov.plan_us),

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <clql.h>
 #include "check_model.h"
+#include "common/args.h"
 #include "common/tool.h"
 
 static uint64_t rng;
@@ -127,11 +128,6 @@ static int worse(int a, int b) {
   return a;
 }
 
-static int usage_error(const char *what, const char *value, const char *why) {
-  fprintf(stderr, "clql-check: %s '%s': %s\n", what, tool_text(value), why);
-  return TOOL_EXIT_USAGE;
-}
-
 static void usage(FILE *f) {
   fprintf(f,
           "usage: clql-check [-d SEL] [--model NAME|FILE [--qtype Q] [--batch B] [--json]]\n"
@@ -149,71 +145,24 @@ static void usage(FILE *f) {
           "6 no such device, 9 no OpenCL platform, 255 internal error\n");
 }
 
-/* The layers of a preset or, when no preset has that name, of a model file. */
-static int load_model(const char *model, clql_qtype q, clql_model_layer **out, size_t *count) {
-  size_t n = 0;
-  int preset = 1;
-  clql_status st = clql_model_preset(model, q, NULL, 0, &n);
-  if (st == CLQL_ERR_NOT_FOUND) {
-    preset = 0;
-    st = clql_model_load(model, q, NULL, 0, &n);
-  }
-  if (st != CLQL_SUCCESS) return usage_error("--model", model, clql_last_error_detail());
-  clql_model_layer *l = calloc(n, sizeof *l);
-  if (!l) return TOOL_EXIT_INTERNAL;
-  st = preset ? clql_model_preset(model, q, l, n, &n) : clql_model_load(model, q, l, n, &n);
-  uint64_t bytes;
-  if (st == CLQL_SUCCESS) st = clql_model_weight_bytes(l, n, &bytes); /* counts overflow */
-  if (st != CLQL_SUCCESS) {
-    free(l);
-    return usage_error("--model", model, clql_last_error_detail());
-  }
-  *out = l;
-  *count = n;
-  return 0;
-}
-
 int main(int argc, char **argv) {
-  const char *selector = NULL, *model = NULL, *qtype = NULL, *batch = NULL;
-  int json = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *arg = argv[i];
-    const char **value = strcmp(arg, "-d") == 0 || strcmp(arg, "--device") == 0 ? &selector
-                         : strcmp(arg, "--model") == 0                          ? &model
-                         : strcmp(arg, "--qtype") == 0                          ? &qtype
-                         : strcmp(arg, "--batch") == 0                          ? &batch
-                                                                                : NULL;
-    if (value) {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "clql-check: option '%s' needs a value\n", tool_text(arg));
-        return TOOL_EXIT_USAGE;
-      }
-      *value = argv[++i];
-    } else if (strcmp(arg, "--json") == 0) {
-      json = 1;
-    } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-      usage(stdout);
-      return TOOL_EXIT_OK;
-    } else {
-      fprintf(stderr, "clql-check: unknown argument '%s'\n", tool_text(arg));
-      return TOOL_EXIT_USAGE;
-    }
+  check_args o;
+  int rc = check_args_parse(argc, argv, &o);
+  if (rc == TOOL_EXIT_OK && o.then == TOOL_SHOW_HELP) {
+    usage(stdout);
+    return TOOL_EXIT_OK;
   }
-  if (!model && (qtype || batch || json)) {
-    fprintf(stderr, "clql-check: --qtype, --batch and --json need --model\n");
-    return TOOL_EXIT_USAGE;
-  }
-  check_model_args a = {.model = model, .qtype = CLQL_QTYPE_I2S, .batch = 1, .json = json};
-  if (qtype && clql_qtype_parse(qtype, &a.qtype) != CLQL_SUCCESS)
-    return usage_error("--qtype", qtype, "not I2S, TL1 or TL2");
-  if (batch && !tool_parse_count(batch, &a.batch))
-    return usage_error("--batch", batch, "not a whole number >= 1");
-  int rc = tool_config_read("clql-check");
+  if (rc) return rc;
+  const char *selector = o.selector, *model = o.model;
+  const int json = o.json;
+  check_model_args a = {.model = model, .qtype = o.qtype, .batch = o.batch, .json = json};
+  rc = tool_config_read("clql-check");
   if (!rc) rc = tool_one_device("clql-check", selector);
   if (rc) return rc;
   clql_model_layer *layers = NULL;
   size_t nlayers = 0;
-  if (model && (rc = load_model(model, a.qtype, &layers, &nlayers)) != 0) return rc;
+  if (model && (rc = tool_model_load("clql-check", "--model", model, a.qtype, &layers, &nlayers)))
+    return rc;
   const char *seed_env = getenv("CLQL_TEST_SEED");
   rng = seed_env && *seed_env ? strtoull(seed_env, NULL, 0) : (uint64_t)time(NULL);
   if (rng == 0) rng = 1;

@@ -4,22 +4,16 @@
  * be read or is not a GGUF clql reads (malformed, unsupported type, invalid
  * ternary codes with --verify), 9 no OpenCL device (--plan), 255 internal
  * error. */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <clql.h>
+#include "common/args.h"
 #include "common/tool.h"
 
 /* Both forwards' float buffers are counted: the planner's most cautious case. */
 #define PLAN_WS_FLAGS (CLQL_WS_WITH_INPUT | CLQL_WS_WITH_OUTPUT)
-
-typedef struct {
-  int json, plan, verify;
-  const char *limit; /* --limit: CLQL_MEM_LIMIT for this run (NULL: none) */
-  const char *path;
-} options;
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -36,44 +30,6 @@ static void usage(FILE *out) {
           "exit codes: 0 ok, 2 bad arguments, 3 unreadable, malformed or unsupported file\n"
           "            (or invalid ternary codes with --verify), 9 no OpenCL device (--plan),\n"
           "            255 internal error\n");
-}
-
-static int parse_args(int argc, char **argv, options *o) {
-  static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
-                                           {"plan", no_argument, NULL, 'p'},
-                                           {"verify", no_argument, NULL, 'v'},
-                                           {"limit", required_argument, NULL, 'l'},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {"version", no_argument, NULL, 'V'},
-                                           {NULL, 0, NULL, 0}};
-  int c;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'j': o->json = 1; break;
-    case 'p': o->plan = 1; break;
-    case 'v': o->verify = 1; break;
-    case 'l':
-      o->limit = optarg; /* checked as CLQL_MEM_LIMIT is, once the configuration is read */
-      break;
-    case ':':
-      fprintf(stderr, "clql-gguf: option '%s' needs a value\n", tool_text(argv[optind - 1]));
-      return TOOL_EXIT_USAGE;
-    case 'h': usage(stdout); exit(TOOL_EXIT_OK);
-    case 'V': printf("clql-gguf %s\n", clql_version_string()); exit(TOOL_EXIT_OK);
-    default:
-      fprintf(stderr, "clql-gguf: unknown option '%s'\n", tool_text(argv[optind - 1]));
-      usage(stderr);
-      return TOOL_EXIT_USAGE;
-    }
-  }
-  if (optind + 1 != argc) {
-    fprintf(stderr, optind == argc ? "clql-gguf: no FILE given\n" : "clql-gguf: one FILE only\n");
-    usage(stderr);
-    return TOOL_EXIT_USAGE;
-  }
-  o->path = argv[optind];
-  return TOOL_EXIT_OK;
 }
 
 static void shape_text(const clql_gguf_tensor_info *t, char *buf, size_t size) {
@@ -140,7 +96,8 @@ static json_t *plan_json(const clql_device_info *dev, const layer *layers, size_
     const clql_layer_plan *p = &fp->plans[i];
     json_array_append_new(
         arr, json_pack("{s:o,s:s,s:I,s:I,s:I,s:I,s:b,s:s,s:I,s:I}", "name",
-                       tool_json_string(layers[i].tensor->name), "format", layers[i].tensor->type_name,
+                       tool_json_string(layers[i].tensor->name), "format",
+                       layers[i].tensor->type_name,
                        "n", (json_int_t)p->shape.n, "k", (json_int_t)p->shape.k, "group_size",
                        (json_int_t)(p->shape.group_size == CLQL_GROUP_TENSOR ? 0 : p->shape.group_size),
                        "batch", (json_int_t)p->batch, "fits", p->fits, "limited_by",
@@ -153,9 +110,8 @@ static json_t *plan_json(const clql_device_info *dev, const layer *layers, size_
                                fp->fits, "limited_by", clql_limited_by_name(fp->limited_by))
                    : json_null();
   return json_pack("{s:{s:I,s:o,s:s},s:I,s:o,s:o}", "device", "index", (json_int_t)dev->index,
-                   "name", tool_json_string(dev->name), "type", clql_device_type_name(dev->type), "budget_bytes",
-                   (json_int_t)fp->budget.bytes, "layers", arr,
-                   "file", file);
+                   "name", tool_json_string(dev->name), "type", clql_device_type_name(dev->type),
+                   "budget_bytes", (json_int_t)fp->budget.bytes, "layers", arr, "file", file);
 }
 
 static void plan_print(const clql_device_info *dev, const layer *layers, size_t n,
@@ -350,8 +306,14 @@ static size_t collect_layers(const clql_gguf_tensor_info *t, size_t n, layer *ou
 }
 
 int main(int argc, char **argv) {
-  options o = {0};
-  int rc = parse_args(argc, argv, &o);
+  gguf_args o;
+  int rc = gguf_args_parse(argc, argv, &o);
+  if (rc == TOOL_EXIT_OK && o.then != TOOL_RUN) {
+    if (o.then == TOOL_SHOW_VERSION) printf("clql-gguf %s\n", clql_version_string());
+    else usage(stdout);
+    return TOOL_EXIT_OK;
+  }
+  if (o.then == TOOL_SHOW_USAGE) usage(stderr);
   if (rc == TOOL_EXIT_OK) rc = tool_config_read("clql-gguf");
   if (rc == TOOL_EXIT_OK && o.limit) rc = tool_config_set("clql-gguf", "--limit", "CLQL_MEM_LIMIT", o.limit);
   if (rc != TOOL_EXIT_OK) return rc;

@@ -3,32 +3,15 @@
  * Exit codes (common/exit_codes.h): 0 ok, 2 bad arguments or an unusable
  * profile or model file, 5 an OpenCL call failed, 6 no such device or
  * profile record, 9 no OpenCL platform, 255 internal error. */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <clql.h>
 #include "probe_plan.h"
+#include "common/args.h"
 #include "common/tool.h"
 #include "probe_split.h"
-
-#define MAX_SELECTORS 64
-
-typedef struct {
-  int json, list, verbose;
-  const char *selectors[MAX_SELECTORS];
-  int nselectors;
-  char *profile_file; /* --profile FILE[:ID], split */
-  const char *profile_id;
-  const char *plan, *qtype, *batch, *plot; /* --plan MODEL and what goes with it */
-  int csv;
-  const char *split; /* --split rows|layers */
-} options;
-
-/* Long options without a short form. */
-enum { OPT_PLAN = 256, OPT_QTYPE, OPT_BATCH, OPT_CSV, OPT_PLOT, OPT_SPLIT };
 
 /* What -v shows for one device: each free-memory source tried. */
 #define MAX_TRACE 16
@@ -171,107 +154,13 @@ static void print_table(const clql_device_info *devs, const trace_log *traces, s
   }
 }
 
-/* FILE[:ID]: a path that exists as given is the whole file (paths may hold
- * colons); otherwise the text after the last colon is the record id. */
-static int split_profile_arg(const char *arg, options *o) {
-  o->profile_file = strdup(arg);
-  if (!o->profile_file) return 0;
-  struct stat sb;
-  char *colon = strrchr(o->profile_file, ':');
-  if (stat(arg, &sb) != 0 && colon) {
-    *colon = '\0';
-    o->profile_id = colon[1] ? colon + 1 : NULL;
-  }
-  return 1;
-}
-
-static int parse_args(int argc, char **argv, options *o) {
-  static const struct option longopts[] = {{"device", required_argument, NULL, 'd'},
-                                           {"list", no_argument, NULL, 'l'},
-                                           {"profile", required_argument, NULL, 'p'},
-                                           {"verbose", no_argument, NULL, 'v'},
-                                           {"json", no_argument, NULL, 'j'},
-                                           {"plan", required_argument, NULL, OPT_PLAN},
-                                           {"qtype", required_argument, NULL, OPT_QTYPE},
-                                           {"batch", required_argument, NULL, OPT_BATCH},
-                                           {"csv", no_argument, NULL, OPT_CSV},
-                                           {"plot", required_argument, NULL, OPT_PLOT},
-                                           {"split", required_argument, NULL, OPT_SPLIT},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {"version", no_argument, NULL, 'V'},
-                                           {NULL, 0, NULL, 0}};
-  int c;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, ":d:lvhV", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'd':
-      if (o->nselectors == MAX_SELECTORS) {
-        fprintf(stderr, "clql-probe: too many --device options\n");
-        return TOOL_EXIT_USAGE;
-      }
-      o->selectors[o->nselectors++] = optarg;
-      break;
-    case 'l': o->list = 1; break;
-    case 'v': o->verbose = 1; break;
-    case 'p':
-      if (o->profile_file) {
-        fprintf(stderr, "clql-probe: --profile given twice\n");
-        return TOOL_EXIT_USAGE;
-      }
-      if (!split_profile_arg(optarg, o)) return TOOL_EXIT_INTERNAL;
-      break;
-    case 'j': o->json = 1; break;
-    case OPT_PLAN: o->plan = optarg; break;
-    case OPT_QTYPE: o->qtype = optarg; break;
-    case OPT_BATCH: o->batch = optarg; break;
-    case OPT_CSV: o->csv = 1; break;
-    case OPT_PLOT: o->plot = optarg; break;
-    case OPT_SPLIT: o->split = optarg; break;
-    case 'h': usage(stdout); exit(TOOL_EXIT_OK);
-    case 'V': printf("clql-probe %s\n", clql_version_string()); exit(TOOL_EXIT_OK);
-    case ':':
-      fprintf(stderr, "clql-probe: option '%s' needs a value\n", tool_text(argv[optind - 1]));
-      return TOOL_EXIT_USAGE;
-    default:
-      fprintf(stderr, "clql-probe: unknown option '%s'\n", tool_text(argv[optind - 1]));
-      usage(stderr);
-      return TOOL_EXIT_USAGE;
-    }
-  }
-  if (optind < argc) {
-    fprintf(stderr, "clql-probe: unexpected argument '%s'\n", tool_text(argv[optind]));
-    return TOOL_EXIT_USAGE;
-  }
-  if (o->profile_file && o->nselectors) {
-    fprintf(stderr, "clql-probe: --device and --profile exclude each other\n");
-    return TOOL_EXIT_USAGE;
-  }
-  if (!o->plan && (o->qtype || o->batch || o->csv || o->plot)) {
-    fprintf(stderr, "clql-probe: --qtype, --batch, --csv and --plot need --plan\n");
-    return TOOL_EXIT_USAGE;
-  }
-  if (o->plan && o->list) {
-    fprintf(stderr, "clql-probe: --plan and --list exclude each other\n");
-    return TOOL_EXIT_USAGE;
-  }
-  if (o->csv && o->json) {
-    fprintf(stderr, "clql-probe: --csv and --json exclude each other\n");
-    return TOOL_EXIT_USAGE;
-  }
-  if (o->split && (!o->plan || o->csv)) {
-    fprintf(stderr, "clql-probe: --split needs --plan, and not --csv\n");
-    return TOOL_EXIT_USAGE;
-  }
-  return TOOL_EXIT_OK;
-}
-
 /* The table's code for st; an unusable --profile file is a usage error. */
 static int exit_code_for(clql_status st) {
   return st == CLQL_ERR_IO || st == CLQL_ERR_PARSE ? TOOL_EXIT_USAGE : tool_exit_for(st);
 }
 
 /* Every live device, or those the selectors choose, in the order given. */
-static int live_devices(const options *o, clql_device_info **out, size_t *count) {
+static int live_devices(const probe_args *o, clql_device_info **out, size_t *count) {
   size_t n = 0;
   clql_device_info *devs = NULL;
   clql_status st = clql_devices_get(NULL, 0, &n);
@@ -315,7 +204,7 @@ static int live_devices(const options *o, clql_device_info **out, size_t *count)
   return TOOL_EXIT_OK;
 }
 
-static int recorded_devices(const options *o, clql_device_info **out, size_t *count) {
+static int recorded_devices(const probe_args *o, clql_device_info **out, size_t *count) {
   size_t n = 0;
   clql_device_info *devs = NULL;
   clql_status st = clql_profile_devices(o->profile_file, o->profile_id, NULL, 0, &n);
@@ -346,7 +235,7 @@ static void collect_trace(const char *source, int answered, const char *detail, 
 
 /* Probe each device again, recording every source tried; the traced report
  * replaces the one from enumeration so both agree. */
-static trace_log *trace_devices(const options *o, clql_device_info *devs, size_t n) {
+static trace_log *trace_devices(const probe_args *o, clql_device_info *devs, size_t n) {
   trace_log *traces = calloc(n, sizeof *traces);
   for (size_t i = 0; traces && i < n; i++) {
     if (devs[i].profile_id[0])
@@ -381,8 +270,15 @@ static int print_json(const clql_device_info *devs, const trace_log *traces, siz
 }
 
 int main(int argc, char **argv) {
-  options o = {0};
-  int rc = parse_args(argc, argv, &o);
+  probe_args o;
+  int rc = probe_args_parse(argc, argv, &o);
+  if (rc == TOOL_EXIT_OK && o.then != TOOL_RUN) {
+    if (o.then == TOOL_SHOW_VERSION) printf("clql-probe %s\n", clql_version_string());
+    else usage(stdout);
+    probe_args_free(&o);
+    return TOOL_EXIT_OK;
+  }
+  if (o.then == TOOL_SHOW_USAGE) usage(stderr);
   if (rc == TOOL_EXIT_OK) rc = tool_config_read("clql-probe");
   /* -v also shows clql's warnings unless CLQL_LOG already chooses what to
    * show. */
@@ -422,6 +318,6 @@ int main(int argc, char **argv) {
   probe_plan_free(&plan);
   free(traces);
   free(devs);
-  free(o.profile_file);
+  probe_args_free(&o);
   return rc;
 }

@@ -14,36 +14,6 @@ static int usage_error(const char *option, const char *arg, const char *problem)
   return TOOL_EXIT_USAGE;
 }
 
-/* The layers of a preset or, when no preset has that name, of a model file. */
-static int load_model(const char *model, clql_model_layer **out, size_t *count) {
-  size_t n = 0;
-  int preset = 1;
-  clql_status st = clql_model_preset(model, CLQL_QTYPE_I2S, NULL, 0, &n);
-  if (st == CLQL_ERR_NOT_FOUND) {
-    char presets[256];
-    snprintf(presets, sizeof presets, "%s", clql_last_error_detail());
-    preset = 0;
-    st = clql_model_load(model, CLQL_QTYPE_I2S, NULL, 0, &n);
-    if (st == CLQL_ERR_IO) {
-      fprintf(stderr, "clql-probe: --plan: %s, and no model file: %s\n", presets,
-              clql_last_error_detail());
-      return TOOL_EXIT_USAGE;
-    }
-  }
-  if (st != CLQL_SUCCESS) return usage_error("--plan", model, clql_last_error_detail());
-  clql_model_layer *l = calloc(n, sizeof *l);
-  if (!l) return TOOL_EXIT_INTERNAL;
-  st = preset ? clql_model_preset(model, CLQL_QTYPE_I2S, l, n, &n)
-              : clql_model_load(model, CLQL_QTYPE_I2S, l, n, &n);
-  if (st != CLQL_SUCCESS) { /* the file changed between the two reads */
-    free(l);
-    return usage_error("--plan", model, clql_last_error_detail());
-  }
-  *out = l;
-  *count = n;
-  return 0;
-}
-
 int probe_plan_init(probe_plan *p, const char *model, const char *qtype, const char *batch) {
   memset(p, 0, sizeof *p);
   p->model = model;
@@ -58,7 +28,7 @@ int probe_plan_init(probe_plan *p, const char *model, const char *qtype, const c
     return usage_error("--batch", batch, "not a whole number >= 1");
   clql_model_layer *base;
   size_t n;
-  int rc = load_model(model, &base, &n);
+  int rc = tool_model_load("clql-probe", "--plan", model, CLQL_QTYPE_I2S, &base, &n);
   if (rc) return rc;
   p->layers = calloc(n * CLQL_QTYPE_COUNT_, sizeof *p->layers);
   if (!p->layers) {

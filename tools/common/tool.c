@@ -5,6 +5,9 @@
 
 clql_config *tool_config;
 clql_budget_options tool_budget;
+FILE *tool_messages;
+
+FILE *tool_err(void) { return tool_messages ? tool_messages : stderr; }
 
 int tool_config_read(const char *tool) {
   clql_status st = clql_config_from_env(&tool_config);
@@ -13,7 +16,7 @@ int tool_config_read(const char *tool) {
     atexit(tool_config_free);
     return 0;
   }
-  fprintf(stderr, "%s: %s: %s\n", tool, clql_status_message(st), clql_last_error_detail());
+  fprintf(tool_err(), "%s: %s: %s\n", tool, clql_status_message(st), clql_last_error_detail());
   return TOOL_EXIT_CONFIG;
 }
 
@@ -21,7 +24,7 @@ int tool_config_set(const char *tool, const char *option, const char *knob, cons
   clql_status st = clql_config_set(tool_config, knob, value);
   if (st == CLQL_SUCCESS) st = clql_config_budget(tool_config, &tool_budget);
   if (st == CLQL_SUCCESS) return 0;
-  fprintf(stderr, "%s: %s, read as %s: %s\n", tool, option, knob, clql_last_error_detail());
+  fprintf(tool_err(), "%s: %s, read as %s: %s\n", tool, option, knob, clql_last_error_detail());
   return TOOL_EXIT_CONFIG;
 }
 
@@ -64,7 +67,7 @@ int tool_exit_for(clql_status st) {
 }
 
 int tool_fail(const char *tool, clql_status st) {
-  fprintf(stderr, "%s: %s: %s\n", tool, clql_status_message(st), clql_last_error_detail());
+  fprintf(tool_err(), "%s: %s: %s\n", tool, clql_status_message(st), clql_last_error_detail());
   return tool_exit_for(st);
 }
 
@@ -87,16 +90,36 @@ void tool_gnuplot_text(const char *s, char *buf, size_t size) {
     if (strchr("\"\\`$'", *p)) *p = '_';
 }
 
-int tool_one_device(const char *tool, const char *selector) {
-  if (!selector || !*selector) return 0;
+int tool_model_load(const char *tool, const char *option, const char *model, clql_qtype q,
+                    clql_model_layer **out, size_t *count) {
   size_t n = 0;
-  clql_status st = clql_devices_select(selector, NULL, 0, &n);
-  if (st != CLQL_SUCCESS) return tool_fail(tool, st);
-  if (n > 1) {
-    fprintf(stderr, "%s: -d '%s' chooses %zu devices; %s runs on one (lists are for clql-probe "
-                    "and device sets)\n",
-            tool, tool_text(selector), n, tool);
-    return TOOL_EXIT_USAGE;
+  int preset = 1;
+  clql_status st = clql_model_preset(model, q, NULL, 0, &n);
+  if (st == CLQL_ERR_NOT_FOUND) {
+    char presets[256];
+    snprintf(presets, sizeof presets, "%s", clql_last_error_detail());
+    preset = 0;
+    st = clql_model_load(model, q, NULL, 0, &n);
+    if (st == CLQL_ERR_IO) {
+      fprintf(tool_err(), "%s: %s: %s, and no model file: %s\n", tool, option, presets,
+              clql_last_error_detail());
+      return TOOL_EXIT_USAGE;
+    }
   }
+  clql_model_layer *l = NULL;
+  if (st == CLQL_SUCCESS && !(l = calloc(n, sizeof *l))) return TOOL_EXIT_INTERNAL;
+  /* read again into the array (a file that changed meanwhile fails here) */
+  if (st == CLQL_SUCCESS)
+    st = preset ? clql_model_preset(model, q, l, n, &n) : clql_model_load(model, q, l, n, &n);
+  uint64_t bytes;
+  if (st == CLQL_SUCCESS) st = clql_model_weight_bytes(l, n, &bytes); /* counts overflow */
+  if (st != CLQL_SUCCESS) {
+    free(l);
+    fprintf(tool_err(), "%s: %s '%s': %s\n", tool, option, tool_text(model),
+            clql_last_error_detail());
+    return st == CLQL_ERR_OUT_OF_HOST_MEMORY ? TOOL_EXIT_INTERNAL : TOOL_EXIT_USAGE;
+  }
+  *out = l;
+  *count = n;
   return 0;
 }

@@ -6,9 +6,15 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <clql.h>
 #include "exit_codes.h"
+
+/* Where the tools' own messages go (usage and configuration errors): stderr,
+ * unless tool_messages is set (the fuzz target keeps them to check them). */
+extern FILE *tool_messages;
+FILE *tool_err(void);
 
 /* ---- configuration ----
  * Read once, from the environment, before anything else. A bad value is a
@@ -32,6 +38,13 @@ void tool_config_free(void);
 /* A whole number >= 1 in decimal digits only (--batch, --repeats, shapes):
  * 1 with *out, else 0. */
 int tool_parse_count(const char *s, uint64_t *out);
+
+/* The layers (qtype q) of a preset or, when no preset has that name, of a
+ * model file, given to option: a malloc'd array whose weights' sum does not
+ * overflow. 0, or the exit code after a message (2: no such preset or file,
+ * a file that does not parse). */
+int tool_model_load(const char *tool, const char *option, const char *model, clql_qtype q,
+                    clql_model_layer **out, size_t *count);
 
 /* ---- failures ---- */
 /* The exit code of a failed library call (exit_codes.h). Statuses about a
