@@ -155,6 +155,19 @@ int clql_test_run_tool_within(const char *env_bin, const char *args, unsigned se
   return run_tool_cmd(prefix, env_bin, args, out, 1);
 }
 
+void clql_test_fifo_refused(const char *env_bin, const char *args_before, const char *args_after,
+                            int code) {
+  char *dir = clql_test_mkdtemp(), path[4200], args[8600], *out = NULL;
+  snprintf(path, sizeof path, "%s/fifo", dir);
+  CLQL_REQUIRE(mkfifo(path, 0600) == 0);
+  snprintf(args, sizeof args, "%s '%s%s'", args_before, path, args_after);
+  CU_ASSERT_EQUAL(clql_test_run_tool_within(env_bin, args, 30, &out), code);
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "not a regular file"));
+  free(out);
+  clql_test_rmtree(dir);
+  free(dir);
+}
+
 int clql_test_in_child(int (*fn)(void *), void *arg, unsigned seconds) {
   fflush(NULL);
   pid_t pid = fork();

@@ -43,6 +43,11 @@ int clql_test_run_tool_err(const char *env_bin, const char *args, char **out);
  * longer than `seconds`, so a tool that would block fails its test instead
  * of hanging it. stdout and stderr go to *out (NULL: dropped). */
 int clql_test_run_tool_within(const char *env_bin, const char *args, unsigned seconds, char **out);
+/* A FIFO given to the tool in place of a file (args_before 'fifo'args_after,
+ * under a time limit): the tool must exit with `code` and say "not a
+ * regular file" instead of waiting for a writer. */
+void clql_test_fifo_refused(const char *env_bin, const char *args_before, const char *args_after,
+                            int code);
 /* fn(arg) in a child process killed after `seconds` (SIGALRM): its return
  * value as the child's exit status (0-255), or -1 when it did not exit
  * (killed by the alarm or crashed). For calls that must not block. */

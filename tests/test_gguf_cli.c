@@ -4,7 +4,6 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <clql.h>
 #include "gguf_build.h"
 #include "runner.h"
@@ -302,17 +301,7 @@ static void test_verify_every_ternary_tensor(void) {
 }
 
 /* A FIFO as FILE: refused as not a regular file, never waited on. */
-static void test_fifo(void) {
-  char *dir = clql_test_mkdtemp(), path[4200], args[4300], *out = NULL;
-  snprintf(path, sizeof path, "%s/model.gguf", dir);
-  CLQL_REQUIRE(mkfifo(path, 0600) == 0);
-  snprintf(args, sizeof args, "'%s'", path);
-  CU_ASSERT_EQUAL(clql_test_run_tool_within("CLQL_GGUF_BIN", args, 30, &out), 3);
-  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "not a regular file"));
-  free(out);
-  clql_test_rmtree(dir);
-  free(dir);
-}
+static void test_fifo(void) { clql_test_fifo_refused("CLQL_GGUF_BIN", "", "", 3); }
 
 static CU_TestInfo cli_tests[] = {{"table", test_table},
                                   {"json", test_json},

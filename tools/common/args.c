@@ -26,6 +26,14 @@ static int getopt_error(tool_then *then, const char *tool, int c, char **argv) {
   return usage_error(then, tool, "unknown option", argv[optind - 1], NULL);
 }
 
+/* getopt_long from the first argument again, quiet (the parsers say what
+ * is wrong): glibc starts over when optind is 0, so a second parse in one
+ * process (the fuzz target) gives the same result. */
+static void getopt_restart(void) {
+  opterr = 0;
+  optind = 0;
+}
+
 /* ---- clql-probe ---- */
 
 enum { OPT_PLAN = 256, OPT_QTYPE, OPT_BATCH, OPT_CSV, OPT_PLOT, OPT_SPLIT };
@@ -62,8 +70,7 @@ int probe_args_parse(int argc, char **argv, probe_args *o) {
   const char *tool = "clql-probe";
   memset(o, 0, sizeof *o);
   int c;
-  opterr = 0;
-  optind = 0; /* glibc: start over, so a second parse in one process is the same */
+  getopt_restart();
   while ((c = getopt_long(argc, argv, ":d:lvhV", longopts, NULL)) != -1) {
     switch (c) {
     case 'd':
@@ -121,8 +128,7 @@ int gguf_args_parse(int argc, char **argv, gguf_args *o) {
   const char *tool = "clql-gguf";
   memset(o, 0, sizeof *o);
   int c;
-  opterr = 0;
-  optind = 0;
+  getopt_restart();
   while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
     switch (c) {
     case 'j': o->json = 1; break;
@@ -216,8 +222,7 @@ int bench_args_parse(int argc, char **argv, bench_args *o) {
   o->repeats = 20;
   o->token = o->peers = 1;
   int c;
-  opterr = 0;
-  optind = 0;
+  getopt_restart();
   while ((c = getopt_long(argc, argv, ":d:q:s:r:h", longopts, NULL)) != -1) {
     clql_qtype q;
     uint64_t repeats;
