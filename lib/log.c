@@ -1,3 +1,4 @@
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,15 +17,18 @@ void clql_set_log_callback(clql_log_fn fn, void *user, clql_log_level max_level)
 /* The level of CLQL_LOG as clql last read it: each reading of the
  * environment sets it (unset: off), and so does a configuration passed to a
  * context that sets CLQL_LOG. Never read from the environment here. */
-static volatile int process_level = CLQL_LOG_OFF;
+/* Atomic: contexts made at once on two threads each read the environment
+ * and set it (the same value, but a plain int would be a data race). */
+static atomic_int process_level = CLQL_LOG_OFF;
 
 void clql_log_apply(const clql_config *c, int always) {
-  if (c && (always || clql_config_text(c, CLQL_KNOB_LOG))) process_level = (int)c->log_level;
+  if (c && (always || clql_config_text(c, CLQL_KNOB_LOG)))
+    atomic_store_explicit(&process_level, (int)c->log_level, memory_order_relaxed);
 }
 
 int clql_log_enabled(clql_log_level level) {
   if (log_fn) return level <= log_fn_level;
-  return (int)level <= process_level;
+  return (int)level <= atomic_load_explicit(&process_level, memory_order_relaxed);
 }
 
 void clql_log(clql_log_level level, const char *fmt, ...) {
