@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "../lib/internal.h"
 #include "../lib/profile.h"
+#include "../probes/probe.h"
 #include "gguf_build.h"
 #include "runner.h"
 
@@ -47,6 +48,13 @@ static int profile_refuses(void *path) {
   return clql_profile_devices(path, NULL, NULL, 0, &n) != CLQL_ERR_IO;
 }
 
+/* A vendor library named by path (CLQL_NVML_LIBRARY, CLQL_LEVEL_ZERO_LIBRARY). */
+static int library_refuses(void *path) {
+  char failure[256] = "";
+  void *lib = clql_probe_dlopen(path, failure, sizeof failure);
+  return !(lib == NULL && strstr(failure, "not a regular file"));
+}
+
 /* The reader of every small text file: /proc, /sys and CLQL_KERNEL_DIR. */
 static int text_refuses(void *path) {
   char *text = (char *)1;
@@ -54,7 +62,8 @@ static int text_refuses(void *path) {
 }
 
 static void test_fifo(void) {
-  int (*calls[])(void *) = {gguf_refuses, model_refuses, profile_refuses, text_refuses};
+  int (*calls[])(void *) = {gguf_refuses, model_refuses, profile_refuses, text_refuses,
+                            library_refuses};
   for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
     CU_ASSERT_EQUAL(clql_test_in_child(calls[i], fifo, LIMIT_S), 0);
     CU_ASSERT_EQUAL(clql_test_in_child(calls[i], fifo_link, LIMIT_S), 0);
