@@ -11,22 +11,25 @@
 static atomic_int armed;
 static atomic_int fail_every;
 static atomic_ulong seen, fail_at, failed;
+static atomic_ullong requested;
 
-static int should_fail(void) {
+static int should_fail(size_t bytes) {
   if (!atomic_load_explicit(&armed, memory_order_relaxed)) return 0;
+  atomic_fetch_add(&requested, bytes);
   unsigned long n = atomic_fetch_add(&seen, 1) + 1, at = atomic_load(&fail_at);
   if (!at || (n != at && !(atomic_load(&fail_every) && n > at))) return 0;
   atomic_fetch_add(&failed, 1);
   return 1;
 }
 
-void *clql_malloc(size_t size) { return should_fail() ? NULL : malloc(size); }
+void *clql_malloc(size_t size) { return should_fail(size) ? NULL : malloc(size); }
 
 void *clql_calloc(size_t count, size_t size) {
-  return should_fail() ? NULL : calloc(count, size);
+  size_t bytes = count && size > SIZE_MAX / count ? SIZE_MAX : count * size;
+  return should_fail(bytes) ? NULL : calloc(count, size);
 }
 
-void *clql_realloc(void *p, size_t size) { return should_fail() ? NULL : realloc(p, size); }
+void *clql_realloc(void *p, size_t size) { return should_fail(size) ? NULL : realloc(p, size); }
 
 void clql_free(void *p) { free(p); }
 
@@ -41,6 +44,7 @@ void clql_alloc_fault_arm(unsigned long nth, int every) {
   atomic_store(&armed, 0);
   atomic_store(&seen, 0);
   atomic_store(&failed, 0);
+  atomic_store(&requested, 0);
   atomic_store(&fail_at, nth);
   atomic_store(&fail_every, every);
   atomic_store(&armed, 1);
@@ -51,3 +55,5 @@ void clql_alloc_fault_disarm(void) { atomic_store(&armed, 0); }
 unsigned long clql_alloc_fault_calls(void) { return atomic_load(&seen); }
 
 unsigned long clql_alloc_fault_injected(void) { return atomic_load(&failed); }
+
+unsigned long long clql_alloc_fault_bytes(void) { return atomic_load(&requested); }

@@ -215,7 +215,7 @@ clql_status clql_device_select_with(const char *selector, const clql_config *cfg
     long i = clql_selector_match(&list.items[0], all, n);
     if (i < 0)
       st = clql_fail(CLQL_ERR_NO_DEVICE, "%s: no device matches '%s'", source,
-                     list.items[0].text ? list.items[0].text : "");
+                     list.items[0].text ? list.items[0].text : "(the default)");
     else
       *out = all[i];
   }

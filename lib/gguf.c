@@ -7,14 +7,15 @@
  * element type + u64 count + elements.
  *
  * Every read is bounds-checked against the buffer. Counts are capped by the
- * bytes left divided by the smallest encoding of one item before anything is
- * allocated, so allocations stay proportional to the file size. */
-#include <fcntl.h>
+ * bytes left divided by the smallest encoding of one item, and nothing is
+ * allocated from a count: entries, array slots and names are stored as they
+ * are read and checked, and a repeated name fails as soon as it is read, so
+ * memory stays within a small multiple of the bytes validated so far (a
+ * sparse file claiming 2^26 tensors costs nothing). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "internal.h"
 
@@ -79,11 +80,11 @@ struct clql_gguf {
   size_t map_len;
   uint32_t version;
   uint64_t alignment, data_offset;
-  kv_entry *kv;
-  size_t n_kv;
+  kv_entry *kv; /* grown as entries are read, never sized from a count in the file */
+  size_t n_kv, cap_kv;
   tensor_entry *tensors;
-  size_t n_tensors;
-  size_t *kv_by_key, *tensor_by_name; /* indices sorted by key / name */
+  size_t n_tensors, cap_tensors;
+  clql_name_index kv_index, tensor_index; /* by key / by name */
   value_slot *slots;
   uint64_t n_slots, cap_slots;
   char *names; /* NUL-terminated keys and tensor names */
@@ -121,6 +122,7 @@ static uint64_t load_le(const uint8_t *p, unsigned n) {
 typedef struct {
   clql_gguf *g;
   uint64_t pos;
+  uint64_t claimed_kv, claimed_tensors; /* the header's counts */
   char where[192]; /* the item being parsed, for error details */
 } reader;
 
@@ -215,7 +217,12 @@ static clql_status reserve_slots(reader *r, uint64_t count, uint64_t *first) {
   return CLQL_SUCCESS;
 }
 
-static clql_status parse_value(reader *r, uint32_t type, int depth, clql_gguf_value *v) {
+/* Check the value at r->pos and move past it. With record, also fill *v
+ * and the slots of its string and array elements, which are reserved only
+ * once every element has been checked: memory follows the bytes validated,
+ * not a count in the file. */
+static clql_status parse_value(reader *r, uint32_t type, int depth, int record,
+                               clql_gguf_value *v) {
   clql_gguf *g = r->g;
   memset(v, 0, sizeof *v);
   v->type = (clql_gguf_type)type;
@@ -261,43 +268,45 @@ static clql_status parse_value(reader *r, uint32_t type, int depth, clql_gguf_va
     r->pos += count * size; /* count <= left / size */
     return CLQL_SUCCESS;
   }
+  const uint64_t start = r->pos;
+  clql_gguf_value e;
+  for (uint64_t i = 0; i < count; i++)
+    if ((st = parse_value(r, (uint32_t)elem_type, depth + 1, 0, &e)) != CLQL_SUCCESS) return st;
+  if (!record) return CLQL_SUCCESS;
+  r->pos = start;
   st = reserve_slots(r, count, &v->slot_);
-  if (st != CLQL_SUCCESS) return st;
-  for (uint64_t i = 0; i < count; i++) {
-    clql_gguf_value e;
-    st = parse_value(r, (uint32_t)elem_type, depth + 1, &e);
-    if (st != CLQL_SUCCESS) return st;
-    g->slots[v->slot_ + i] = (value_slot){e.pos_, e.slot_}; /* g->slots may have moved */
+  for (uint64_t i = 0; st == CLQL_SUCCESS && i < count; i++) {
+    st = parse_value(r, (uint32_t)elem_type, depth + 1, 1, &e);
+    if (st == CLQL_SUCCESS) g->slots[v->slot_ + i] = (value_slot){e.pos_, e.slot_};
   }
-  return CLQL_SUCCESS;
+  return st;
 }
 
-/* Sorting by name or offset: qsort has no context argument, so the keys are
+/* Sorting by offset: qsort has no context argument, so the offsets are
  * copied next to the indices (no shared state, so opening is thread-safe). */
 typedef struct {
-  const char *name;
   uint64_t offset;
   size_t index;
 } sort_item;
-
-static int cmp_name(const void *a, const void *b) {
-  return strcmp(((const sort_item *)a)->name, ((const sort_item *)b)->name);
-}
 
 static int cmp_offset(const void *a, const void *b) {
   uint64_t x = ((const sort_item *)a)->offset, y = ((const sort_item *)b)->offset;
   return x < y ? -1 : x > y;
 }
 
-enum sort_by { BY_KEY, BY_TENSOR_NAME, BY_TENSOR_OFFSET };
-
-static const char *name_of(const clql_gguf *g, enum sort_by by, size_t i) {
-  return g->names + (by == BY_KEY ? g->kv[i].key_off : g->tensors[i].name_off);
+static const char *kv_name(const void *user, size_t i) {
+  const clql_gguf *g = user;
+  return g->names + g->kv[i].key_off;
 }
 
-/* Indices 0..n-1 of the keys or tensors in sorted order. */
-static clql_status sorted_index(const clql_gguf *g, enum sort_by by, size_t **out) {
-  size_t n = by == BY_KEY ? g->n_kv : g->n_tensors;
+static const char *tensor_name(const void *user, size_t i) {
+  const clql_gguf *g = user;
+  return g->names + g->tensors[i].name_off;
+}
+
+/* Indices 0..n-1 of the tensors in the order of their offsets. */
+static clql_status sorted_by_offset(const clql_gguf *g, size_t **out) {
+  size_t n = g->n_tensors;
   sort_item *items = clql_calloc(n ? n : 1, sizeof *items);
   size_t *idx = clql_calloc(n ? n : 1, sizeof *idx);
   if (!items || !idx) {
@@ -305,12 +314,8 @@ static clql_status sorted_index(const clql_gguf *g, enum sort_by by, size_t **ou
     clql_free(idx);
     return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "index of %zu entries", n);
   }
-  for (size_t i = 0; i < n; i++) {
-    items[i].index = i;
-    if (by == BY_TENSOR_OFFSET) items[i].offset = g->tensors[i].rel_offset;
-    else items[i].name = name_of(g, by, i);
-  }
-  qsort(items, n, sizeof *items, by == BY_TENSOR_OFFSET ? cmp_offset : cmp_name);
+  for (size_t i = 0; i < n; i++) items[i] = (sort_item){g->tensors[i].rel_offset, i};
+  qsort(items, n, sizeof *items, cmp_offset);
   for (size_t i = 0; i < n; i++) idx[i] = items[i].index;
   clql_free(items);
   *out = idx;
@@ -347,21 +352,32 @@ static clql_status parse_header(reader *r) {
     return clql_fail(CLQL_ERR_PARSE, "header: %llu tensors and %llu metadata entries cannot fit in the %llu bytes left",
                      (unsigned long long)n_tensors, (unsigned long long)n_kv,
                      (unsigned long long)left);
-  /* Both counts are now below the file size over 13, so these products fit. */
-  g->n_kv = (size_t)n_kv;
-  g->n_tensors = (size_t)n_tensors;
-  g->kv = clql_calloc(g->n_kv ? g->n_kv : 1, sizeof *g->kv);
-  g->tensors = clql_calloc(g->n_tensors ? g->n_tensors : 1, sizeof *g->tensors);
-  if (!g->kv || !g->tensors)
-    return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "directory of %zu tensors and %zu keys",
-                     g->n_tensors, g->n_kv);
+  /* Nothing is allocated from these counts: a sparse file can claim 2^26
+   * tensors whose bytes are all zeros. Entries are stored as they are read. */
+  r->claimed_kv = n_kv;
+  r->claimed_tensors = n_tensors;
   return CLQL_SUCCESS;
 }
 
-/* Item i of a section starts with its key or name: copy it to the arena and
- * name the item in r->where ("metadata #3 'general.name'"). */
+/* Room for entry n of an array grown as entries are read (doubling, so the
+ * bytes allocated stay within twice what the entries read need). */
+static clql_status grow(void **items, size_t *cap, size_t n, size_t size, const char *what) {
+  if (n < *cap) return CLQL_SUCCESS;
+  size_t c = *cap ? *cap * 2 : 16;
+  if (c > SIZE_MAX / size) return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "%s: too many entries", what);
+  void *p = clql_realloc(*items, c * size);
+  if (!p) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "%s: %zu entries", what, c);
+  *items = p;
+  *cap = c;
+  return CLQL_SUCCESS;
+}
+
+/* Item i of a section starts with its key or name: copy it to the arena,
+ * name the item in r->where ("metadata #3 'general.name'") and index it; a
+ * name seen before fails at once, before the rest of the directory is read. */
 static clql_status read_name(reader *r, const char *section, size_t i, const char *field,
-                             uint64_t *off) {
+                             uint64_t *off, clql_name_index *index, clql_name_fn name_of,
+                             const char *what) {
   snprintf(r->where, sizeof r->where, "%s #%zu", section, i);
   uint64_t pos, len;
   clql_status st = read_string(r, field, &pos, &len);
@@ -370,47 +386,47 @@ static clql_status read_name(reader *r, const char *section, size_t i, const cha
   char name[80];
   printable(r->g->data + pos, len, name, sizeof name);
   snprintf(r->where, sizeof r->where, "%s #%zu '%s'", section, i, name);
+  size_t earlier;
+  int added = clql_name_index_add(index, r->g->names + *off, i, name_of, r->g, &earlier);
+  if (added < 0) return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "%s: name index", r->where);
+  if (!added)
+    return clql_fail(CLQL_ERR_PARSE, "%s '%s' appears twice (#%zu and #%zu)", what, name, earlier,
+                     i);
   return CLQL_SUCCESS;
-}
-
-/* The key or name index sorted (for lookups); a name that appears twice is an error. */
-static clql_status sorted_unique(clql_gguf *g, enum sort_by by, size_t **out) {
-  clql_status st = sorted_index(g, by, out);
-  size_t n = by == BY_KEY ? g->n_kv : g->n_tensors;
-  for (size_t i = 1; st == CLQL_SUCCESS && i < n; i++) {
-    const char *a = name_of(g, by, (*out)[i - 1]);
-    if (strcmp(a, name_of(g, by, (*out)[i])) == 0) {
-      char shown_name[80];
-      st = clql_fail(CLQL_ERR_PARSE, "%s '%s' appears twice",
-                     by == BY_KEY ? "metadata: key" : "tensor info: name",
-                     shown(a, shown_name, sizeof shown_name));
-    }
-  }
-  return st;
 }
 
 static clql_status parse_metadata(reader *r) {
   clql_gguf *g = r->g;
-  for (size_t i = 0; i < g->n_kv; i++) {
+  for (size_t i = 0; i < r->claimed_kv; i++) {
+    clql_status st = grow((void **)&g->kv, &g->cap_kv, i, sizeof *g->kv, "metadata");
+    if (st != CLQL_SUCCESS) return st;
     kv_entry *e = &g->kv[i];
+    memset(e, 0, sizeof *e);
+    g->n_kv = i + 1; /* the index reads its name */
     uint64_t type;
-    clql_status st = read_name(r, "metadata", i, "key", &e->key_off);
+    st = read_name(r, "metadata", i, "key", &e->key_off, &g->kv_index, kv_name, "metadata: key");
     if (st != CLQL_SUCCESS) return st;
     if ((st = read_uint(r, 4, "value type", &type)) != CLQL_SUCCESS) return st;
     if (type >= CLQL_GGUF_TYPE_COUNT_)
       return clql_fail(CLQL_ERR_PARSE, "%s: unknown value type %llu", r->where,
                        (unsigned long long)type);
-    if ((st = parse_value(r, (uint32_t)type, 0, &e->value)) != CLQL_SUCCESS) return st;
+    if ((st = parse_value(r, (uint32_t)type, 0, 1, &e->value)) != CLQL_SUCCESS) return st;
   }
-  return sorted_unique(g, BY_KEY, &g->kv_by_key);
+  return CLQL_SUCCESS;
 }
 
 static clql_status parse_tensor_infos(reader *r) {
   clql_gguf *g = r->g;
-  for (size_t i = 0; i < g->n_tensors; i++) {
+  for (size_t i = 0; i < r->claimed_tensors; i++) {
+    clql_status st = grow((void **)&g->tensors, &g->cap_tensors, i, sizeof *g->tensors,
+                          "tensor info");
+    if (st != CLQL_SUCCESS) return st;
     tensor_entry *t = &g->tensors[i];
+    memset(t, 0, sizeof *t);
+    g->n_tensors = i + 1;
     uint64_t n_dims, type;
-    clql_status st = read_name(r, "tensor info", i, "name", &t->name_off);
+    st = read_name(r, "tensor info", i, "name", &t->name_off, &g->tensor_index, tensor_name,
+                   "tensor info: name");
     if (st != CLQL_SUCCESS) return st;
     if ((st = read_uint(r, 4, "n_dims", &n_dims)) != CLQL_SUCCESS) return st;
     if (n_dims > CLQL_GGUF_MAX_DIMS)
@@ -433,25 +449,11 @@ static clql_status parse_tensor_infos(reader *r) {
     t->info.type_id = (uint32_t)type;
     if ((st = read_uint(r, 8, "offset", &t->rel_offset)) != CLQL_SUCCESS) return st;
   }
-  return sorted_unique(g, BY_TENSOR_NAME, &g->tensor_by_name);
-}
-
-/* Binary search of a sorted key or name index; SIZE_MAX when absent. */
-static size_t find_name(const clql_gguf *g, enum sort_by by, const char *name) {
-  const size_t *sorted = by == BY_KEY ? g->kv_by_key : g->tensor_by_name;
-  size_t lo = 0, hi = by == BY_KEY ? g->n_kv : g->n_tensors;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    int c = strcmp(name, name_of(g, by, sorted[mid]));
-    if (c == 0) return sorted[mid];
-    if (c < 0) hi = mid;
-    else lo = mid + 1;
-  }
-  return SIZE_MAX;
+  return CLQL_SUCCESS;
 }
 
 static const kv_entry *kv_find(const clql_gguf *g, const char *key) {
-  size_t i = find_name(g, BY_KEY, key);
+  size_t i = clql_name_index_find(&g->kv_index, key, kv_name, g);
   return i == SIZE_MAX ? NULL : &g->kv[i];
 }
 
@@ -553,22 +555,18 @@ static clql_status place_tensors(reader *r) {
                      "tensor data: section starts at %llu, past the end of the file (%llu bytes)",
                      (unsigned long long)g->data_offset, (unsigned long long)g->size);
   uint64_t data_size = g->size - g->data_offset;
-  size_t *order;
-  clql_status st = sorted_index(g, BY_TENSOR_OFFSET, &order);
+  size_t *order = NULL;
+  clql_status st = sorted_by_offset(g, &order);
   if (st != CLQL_SUCCESS) return st;
   uint64_t prev_end = 0;
   char name[80], prev_name[80] = "";
+  size_t next = 0; /* the first tensor in order at a larger offset: linear, not quadratic */
   for (size_t i = 0; i < g->n_tensors && st == CLQL_SUCCESS; i++) {
     tensor_entry *t = &g->tensors[order[i]];
     shown(g->names + t->name_off, name, sizeof name);
     uint64_t off = t->rel_offset, extent = data_size > off ? data_size - off : 0;
-    for (size_t j = i + 1; j < g->n_tensors; j++) {
-      uint64_t next = g->tensors[order[j]].rel_offset;
-      if (next > off) {
-        extent = next - off;
-        break;
-      }
-    }
+    while (next < g->n_tensors && (next <= i || g->tensors[order[next]].rel_offset <= off)) next++;
+    if (next < g->n_tensors) extent = g->tensors[order[next]].rel_offset - off;
     if (off % g->alignment) {
       st = clql_fail(CLQL_ERR_PARSE, "tensor '%s': offset %llu is not a multiple of the alignment %llu",
                      name, (unsigned long long)off, (unsigned long long)g->alignment);
@@ -614,8 +612,8 @@ void clql_gguf_close(clql_gguf *g) {
   if (g->map) munmap(g->map, g->map_len);
   clql_free(g->kv);
   clql_free(g->tensors);
-  clql_free(g->kv_by_key);
-  clql_free(g->tensor_by_name);
+  clql_name_index_free(&g->kv_index);
+  clql_name_index_free(&g->tensor_index);
   clql_free(g->slots);
   clql_free(g->names);
   clql_free(g);
@@ -651,15 +649,12 @@ clql_status clql_gguf_open_memory(const void *data, size_t size, clql_gguf **out
 clql_status clql_gguf_open(const char *path, clql_gguf **out) {
   if (!path || !out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "path or output is NULL");
   *out = NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return clql_fail(CLQL_ERR_IO, "cannot open '%s'", path);
-  struct stat sb;
-  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    close(fd);
-    return clql_fail(CLQL_ERR_IO, "'%s' is not a regular file", path);
-  }
+  uint64_t file_size;
+  const char *why;
+  int fd = clql_open_regular(path, &file_size, &why);
+  if (fd < 0) return clql_fail(CLQL_ERR_IO, "cannot open '%s': %s", path, why);
   size_t len;
-  if (sb.st_size < 0 || !clql_to_size((uint64_t)sb.st_size, &len)) {
+  if (!clql_to_size(file_size, &len)) {
     close(fd);
     return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "'%s' is larger than the address space", path);
   }
@@ -828,7 +823,7 @@ clql_status clql_gguf_tensors(const clql_gguf *g, clql_gguf_tensor_info *tensors
 
 clql_status clql_gguf_tensor_find(const clql_gguf *g, const char *name, clql_gguf_tensor_info *out) {
   if (!g || !name || !out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "handle, name or output is NULL");
-  size_t i = find_name(g, BY_TENSOR_NAME, name);
+  size_t i = clql_name_index_find(&g->tensor_index, name, tensor_name, g);
   if (i == SIZE_MAX) return clql_fail(CLQL_ERR_NOT_FOUND, "no tensor '%s'", name);
   *out = g->tensors[i].info;
   return CLQL_SUCCESS;

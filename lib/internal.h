@@ -58,6 +58,9 @@ void clql_alloc_fault_arm(unsigned long nth, int every);
 void clql_alloc_fault_disarm(void);
 unsigned long clql_alloc_fault_calls(void);    /* allocations counted since arming */
 unsigned long clql_alloc_fault_injected(void); /* of those, made to fail */
+/* Bytes those allocations asked for (reallocations count their new size):
+ * at least the most memory held at once, so a test can bound it. */
+unsigned long long clql_alloc_fault_bytes(void);
 
 /* IEEE binary16 <-> float32, bit-exact; float to half rounds to nearest even. */
 float clql_half_to_float(uint16_t h);
@@ -65,6 +68,14 @@ uint16_t clql_float_to_half(float f);
 
 /* Bounded copy that always terminates dst. */
 void clql_strlcpy(char *dst, const char *src, size_t size);
+/* Open path read-only only when it is a regular file: a FIFO, a device or a
+ * directory is refused without blocking (files are untrusted; a FIFO given
+ * as a model would otherwise wait forever). The descriptor (blocking again,
+ * close-on-exec) and the file's size, or -1 with errno and *why (a static
+ * text: "not a regular file" or strerror's). */
+int clql_open_regular(const char *path, uint64_t *size, const char **why);
+/* read() until EOF or max bytes: 0 with *n, or -1 (errno) on a read error. */
+int clql_read_fd(int fd, char *buf, size_t max, size_t *n);
 /* Read a whole small text file (at most max bytes) into *text (clql_free it):
  * 1 when read, 0 when absent or unreadable, -1 when out of host memory (a
  * caller must not take that for a missing file). */
@@ -72,10 +83,32 @@ int clql_read_text_file(const char *path, size_t max, char **text);
 /* snprintf for file paths: 0 (and buf "") when the path does not fit, so a
  * cut path (from a long CLQL_SYSFS_ROOT, say) never names another file. */
 int clql_path(char *buf, size_t size, const char *fmt, ...) CLQL_PRINTF(3, 4);
-/* Replace control characters (but newline and tab) with '?' in place: details
- * and log lines quote untrusted text (file contents, the environment) and
+/* clql_printable (log.h), also compiled into the profile layer, which must
+ * not export it. */
+size_t clql_text_copy(const char *src, char *dst, size_t size, unsigned flags);
+/* clql_printable in place, keeping lines: details and log lines quote
+ * untrusted text (file contents, the environment, drivers' build logs) and
  * must not carry terminal escapes. */
 void clql_sanitize(char *s);
+/* Names (of GGUF keys and tensors, of profile records) indexed by a keyed
+ * hash: duplicate checks and lookups in linear time, with memory in
+ * proportion to the names added. Entry i is named name_of(user, i); an index
+ * of zeros is empty. */
+typedef const char *(*clql_name_fn)(const void *user, size_t index);
+typedef struct {
+  size_t *slot; /* entry index + 1; 0: empty */
+  size_t mask;  /* capacity - 1 (a power of two), at most half full */
+  size_t count;
+  uint64_t key[2];
+} clql_name_index;
+/* 1 when entry `index` (named name) was added, 0 when an entry of that name
+ * is there already (*earlier: its index), -1 when out of host memory. */
+int clql_name_index_add(clql_name_index *x, const char *name, size_t index, clql_name_fn name_of,
+                        const void *user, size_t *earlier);
+/* The entry named name, or SIZE_MAX. */
+size_t clql_name_index_find(const clql_name_index *x, const char *name, clql_name_fn name_of,
+                            const void *user);
+void clql_name_index_free(clql_name_index *x);
 /* Case-insensitive substring test. */
 int clql_contains_nocase(const char *haystack, const char *needle);
 /* Whole-token match in a space-separated extension string. */
@@ -209,7 +242,8 @@ typedef enum { CLQL_SEL_DEFAULT, CLQL_SEL_PAIR, CLQL_SEL_INDEX, CLQL_SEL_NAME } 
 typedef struct {
   clql_selector_kind kind;
   unsigned platform, device, index;
-  const char *text; /* points into the parsed string for CLQL_SEL_NAME */
+  const char *text; /* the item as given, pointing into the parsed string (NULL: the
+                       default); what CLQL_SEL_NAME matches, what messages quote */
 } clql_selector;
 
 clql_status clql_selector_parse(const char *text, clql_selector *out);

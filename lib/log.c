@@ -17,7 +17,9 @@ void clql_set_log_callback(clql_log_fn fn, void *user, clql_log_level max_level)
 /* The level of CLQL_LOG as clql last read it: each reading of the
  * environment sets it (unset: off), and so does a configuration passed to a
  * context that sets CLQL_LOG. Never read from the environment here. */
-static atomic_int process_level = CLQL_LOG_OFF; /* contexts of several threads set it */
+/* Atomic: contexts made at once on two threads each read the environment
+ * and set it (the same value, but a plain int would be a data race). */
+static atomic_int process_level = CLQL_LOG_OFF;
 
 void clql_log_apply(const clql_config *c, int always) {
   if (c && (always || clql_config_text(c, CLQL_KNOB_LOG)))
@@ -43,4 +45,10 @@ void clql_log(clql_log_level level, const char *fmt, ...) {
   }
   static const char *const tags[] = {"", "error", "warn", "info", "debug"};
   fprintf(stderr, "clql %s: %s\n", tags[level], msg);
+}
+
+size_t clql_printable(const char *src, char *dst, size_t size, unsigned flags) {
+  if (!src) src = "";
+  if (!dst) size = 0;
+  return clql_text_copy(src, dst, size, flags);
 }

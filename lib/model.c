@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include "internal.h"
 
 #define MODEL_FILE_MAX (1u << 20)
@@ -212,16 +213,18 @@ clql_status clql_model_parse(const char *text, clql_qtype qtype, clql_model_laye
 
 clql_status clql_model_file_read(const char *path, char **text, size_t *len) {
   *text = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) return clql_fail(CLQL_ERR_IO, "%s: %s", path, strerror(errno));
+  uint64_t size;
+  const char *why;
+  int fd = clql_open_regular(path, &size, &why);
+  if (fd < 0) return clql_fail(CLQL_ERR_IO, "%s: %s", path, why);
   char *buf = clql_malloc(MODEL_FILE_MAX + 1);
   if (!buf) {
-    fclose(f);
+    close(fd);
     return clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "reading %s", path);
   }
-  size_t n = fread(buf, 1, MODEL_FILE_MAX + 1, f);
-  int err = ferror(f) ? errno : 0;
-  fclose(f);
+  size_t n = 0;
+  int err = clql_read_fd(fd, buf, MODEL_FILE_MAX + 1, &n) != 0 ? errno : 0;
+  close(fd);
   clql_status st = CLQL_SUCCESS;
   if (err)
     st = clql_fail(CLQL_ERR_IO, "%s: %s", path, strerror(err));

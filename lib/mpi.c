@@ -85,16 +85,21 @@ clql_status clql_mpi_cluster_create(MPI_Comm comm, const char *selectors,
   int all_ok = 0;
   MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
   if (!all_ok) st = clql_fail(CLQL_ERR_OUT_OF_HOST_MEMORY, "rank records");
-  if (all_ok && MPI_Allgather(&me, (int)sizeof me, MPI_BYTE, ranks, (int)sizeof me, MPI_BYTE,
-                              comm) != MPI_SUCCESS)
+  const int gathered = all_ok && MPI_Allgather(&me, (int)sizeof me, MPI_BYTE, ranks,
+                                               (int)sizeof me, MPI_BYTE, comm) == MPI_SUCCESS;
+  if (all_ok && !gathered)
     st = clql_fail(CLQL_ERR_INTERNAL, "MPI_Allgather of the rank records failed");
-  for (int r = 0; all_ok && st == CLQL_SUCCESS && r < c->size; r++) {
+  /* A failure read from the records (this rank's own included) is the same
+   * on every rank: already agreed. */
+  int shared = 0;
+  for (int r = 0; gathered && !shared && r < c->size; r++) {
     ranks[r].detail[DETAIL_MAX - 1] = '\0';
     if (ranks[r].version != CLQL_MPI_RECORD_VERSION)
       st = clql_fail(CLQL_ERR_UNSUPPORTED, "rank %d sends records of version %u; this is %u", r,
                      ranks[r].version, CLQL_MPI_RECORD_VERSION);
     else if (ranks[r].status != 0)
       st = clql_fail((clql_status)ranks[r].status, "rank %d: %s", r, ranks[r].detail);
+    shared = ranks[r].version != CLQL_MPI_RECORD_VERSION || ranks[r].status != 0;
   }
   /* every device's record, in rank order */
   for (int r = 0; all_ok && st == CLQL_SUCCESS && r < c->size; r++) {
@@ -122,7 +127,7 @@ clql_status clql_mpi_cluster_create(MPI_Comm comm, const char *selectors,
     rec->options = *clql_device_set_opts(c->set, d);
   }
   /* a rank that failed here tells the others before they wait on it */
-  st = agree(comm, c->rank, st);
+  if (!shared) st = agree(comm, c->rank, st);
   if (st == CLQL_SUCCESS &&
       MPI_Allgatherv(mine, counts[c->rank], MPI_BYTE, c->all, counts, displs, MPI_BYTE, comm) !=
           MPI_SUCCESS)

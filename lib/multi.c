@@ -79,7 +79,7 @@ static clql_status choose(const char *source, const clql_selector_list *list,
     long i = clql_selector_match(&list->items[k], all, n);
     if (i < 0)
       return clql_fail(CLQL_ERR_NO_DEVICE, "%s: item %zu ('%s') matches no device", source, k + 1,
-                       list->items[k].text ? list->items[k].text : "?");
+                       list->items[k].text);
     for (size_t j = 0; j < m; j++)
       if (all[pick[j]].device == all[i].device)
         return clql_fail(CLQL_ERR_BAD_SELECTOR,

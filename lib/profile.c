@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
+#include <unistd.h>
 #include "internal.h"
 
 #define MIB_SHIFT 20
@@ -360,6 +360,10 @@ static clql_status load_error(const json_error_t *jerr, const char *origin, char
                 jerr->column, jerr->text);
 }
 
+static const char *record_id(const void *records, size_t i) {
+  return ((const clql_profile_record *)records)[i].id;
+}
+
 /* The records of a parsed document (consumed): an array, or one object. */
 static clql_status parse_root(json_t *root, const char *origin, clql_profile_set **out,
                               char *detail, size_t detail_size) {
@@ -377,14 +381,23 @@ static clql_status parse_root(json_t *root, const char *origin, clql_profile_set
   size_t n = st == CLQL_SUCCESS ? json_array_size(list) : 0;
   if (st == CLQL_SUCCESS && (!set || !(set->records = clql_calloc(n + 1, sizeof *set->records))))
     st = report(detail, detail_size, CLQL_ERR_OUT_OF_HOST_MEMORY, "out of memory");
+  clql_name_index ids = {0}; /* a hash, not a scan per record: files hold 200k records */
   for (size_t i = 0; i < n && st == CLQL_SUCCESS; i++) {
     parse_ctx c = {detail, detail_size, i, NULL};
     set->count = i + 1;
     st = parse_record(&c, json_array_get(list, i), &set->records[i]);
-    for (size_t j = 0; j < i && st == CLQL_SUCCESS; j++)
-      if (strcmp(set->records[j].id, set->records[i].id) == 0)
-        st = field_error(&c, "id", "duplicate of an earlier record");
+    size_t earlier;
+    int added = st == CLQL_SUCCESS ? clql_name_index_add(&ids, set->records[i].id, i, record_id,
+                                                         set->records, &earlier)
+                                   : 1;
+    if (added < 0) st = no_memory(&c);
+    if (added == 0) {
+      char why[64];
+      snprintf(why, sizeof why, "duplicate of an earlier record (%zu)", earlier);
+      st = field_error(&c, "id", why);
+    }
   }
+  clql_name_index_free(&ids);
   if (list != root) json_decref(list);
   json_decref(root);
   if (st != CLQL_SUCCESS) {
@@ -399,17 +412,14 @@ clql_status clql_profile_load(const char *path, clql_profile_set **out, char *de
                               size_t detail_size) {
   *out = NULL;
   if (!path || !*path) return report(detail, detail_size, CLQL_ERR_IO, "no profile file given");
-  struct stat sb;
-  if (stat(path, &sb) != 0)
-    return report(detail, detail_size, CLQL_ERR_IO, "%s: %s", path, strerror(errno));
-  if (!S_ISREG(sb.st_mode))
-    return report(detail, detail_size, CLQL_ERR_IO, "%s: not a regular file", path);
-  FILE *f = fopen(path, "rb");
-  if (!f) return report(detail, detail_size, CLQL_ERR_IO, "%s: %s", path, strerror(errno));
+  uint64_t size;
+  const char *why;
+  int fd = clql_open_regular(path, &size, &why);
+  if (fd < 0) return report(detail, detail_size, CLQL_ERR_IO, "%s: %s", path, why);
   json_error_t jerr;
   memset(&jerr, 0, sizeof jerr);
-  json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
-  fclose(f);
+  json_t *root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+  close(fd);
   if (!root) return load_error(&jerr, path, detail, detail_size);
   return parse_root(root, path, out, detail, detail_size);
 }

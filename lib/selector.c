@@ -29,6 +29,7 @@ clql_status clql_selector_parse(const char *text, clql_selector *out) {
   /* Strings made only of digits, ':' and sign characters must be exact
    * indices; anything else ("1:", ":2", "-1", "1:2:3") is a typo, not a name. */
   size_t len = strlen(text);
+  out->text = text; /* every kind keeps its text: messages quote it */
   if (strspn(text, "0123456789:+-") == len) {
     const char *colon = strchr(text, ':');
     if (!colon && parse_index(text, text + len, &out->index)) {
@@ -46,7 +47,6 @@ clql_status clql_selector_parse(const char *text, clql_selector *out) {
   if (strspn(text, " \t") == len)
     return clql_fail(CLQL_ERR_BAD_SELECTOR, "device selector is blank");
   out->kind = CLQL_SEL_NAME;
-  out->text = text;
   return CLQL_SUCCESS;
 }
 

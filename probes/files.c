@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "probe.h"
 
@@ -37,6 +38,13 @@ int clql_dl_symbol(void *lib, const char *name, void *fn_out) {
 }
 
 void *clql_probe_dlopen(const char *path, char *failure, size_t failure_size) {
+  /* A path (CLQL_NVML_LIBRARY=/tmp/fifo) is opened by dlopen as it is, with
+   * a blocking open: anything but a regular file is refused first. */
+  struct stat sb;
+  if (strchr(path, '/') && stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+    snprintf(failure, failure_size, "cannot load %s: not a regular file", path);
+    return NULL;
+  }
   void *lib = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
   if (!lib) snprintf(failure, failure_size, "cannot load %s", path);
   return lib;

@@ -114,7 +114,7 @@ int clql_read_u64_file(const char *path, cl_ulong *out);
 /* "%04x:%02x:%02x.%x", the form sysfs and NVML use. */
 void clql_format_bdf(const clql_pci_address *pci, char *buf, size_t size);
 /* dlopen path privately; NULL with the reason in failure when it cannot be
- * loaded. */
+ * loaded (a path to something other than a regular file is not opened). */
 void *clql_probe_dlopen(const char *path, char *failure, size_t failure_size);
 /* dlsym into a function pointer without the object/function pointer cast
  * ISO C does not define (POSIX guarantees they have the same size). */

@@ -1,6 +1,6 @@
 # clql-mpi-probe under mpirun: rank 0 reports every rank's device and the
 # split of the 2B4T preset over them; a rank without a device fails every
-# rank with exit 1 and a message that names it.
+# rank with exit 6 and a message that names it.
 # Usage: cmake -DMPIRUN=<mpirun;args> -DPROBE=<clql-mpi-probe> -P mpi_probe.cmake
 function(run out rc)
   execute_process(COMMAND ${ARGN} OUTPUT_VARIABLE o ERROR_VARIABLE e RESULT_VARIABLE r
@@ -41,6 +41,6 @@ expect("${out}" 0.5 devices 0 share)
 expect("${out}" 0.5 devices 1 share)
 
 run(out rc ${MPIRUN} -np 1 ${PROBE} : -x CLQL_DEVICE=99 -np 1 ${PROBE})
-if(NOT rc EQUAL 1 OR NOT out MATCHES "rank 1: CLQL_DEVICE")
-  message(FATAL_ERROR "a rank without a device: exit ${rc}, want 1 naming rank 1:\n${out}")
+if(NOT rc EQUAL 6 OR NOT out MATCHES "selection: rank 1: CLQL_DEVICE: item 1 \\('99'\\)")
+  message(FATAL_ERROR "a rank without a device: exit ${rc}, want 6 naming rank 1:\n${out}")
 endif()

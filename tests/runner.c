@@ -1,6 +1,7 @@
 #define _XOPEN_SOURCE 700
 #include "runner.h"
 #include <CUnit/Basic.h>
+#include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -112,11 +113,13 @@ int clql_test_dir_cleanup(void) {
   return 0;
 }
 
-static int run_tool(const char *env_bin, const char *args, char **out, int with_stderr) {
+static int run_tool_cmd(const char *prefix, const char *env_bin, const char *args, char **out,
+                        int with_stderr) {
   const char *bin = getenv(env_bin);
   CLQL_REQUIRE(bin != NULL);
   char cmd[16384];
-  snprintf(cmd, sizeof cmd, "'%s' %s %s", bin, args, with_stderr ? "2>&1" : "2>/dev/null");
+  snprintf(cmd, sizeof cmd, "%s'%s' %s %s", prefix, bin, args,
+           with_stderr ? "2>&1" : "2>/dev/null");
   FILE *p = popen(cmd, "r");
   CLQL_REQUIRE(p != NULL);
   size_t cap = 1 << 16, len = 0, n;
@@ -138,11 +141,68 @@ static int run_tool(const char *env_bin, const char *args, char **out, int with_
 }
 
 int clql_test_run_tool(const char *env_bin, const char *args, char **out) {
-  return run_tool(env_bin, args, out, 0);
+  return run_tool_cmd("", env_bin, args, out, 0);
 }
 
 int clql_test_run_tool_err(const char *env_bin, const char *args, char **out) {
-  return run_tool(env_bin, args, out, 1);
+  return run_tool_cmd("", env_bin, args, out, 1);
+}
+
+int clql_test_run_tool_within(const char *env_bin, const char *args, unsigned seconds,
+                              char **out) {
+  char prefix[64];
+  snprintf(prefix, sizeof prefix, "timeout -k 5 %u ", seconds);
+  return run_tool_cmd(prefix, env_bin, args, out, 1);
+}
+
+void clql_test_fifo_refused(const char *env_bin, const char *args_before, const char *args_after,
+                            int code) {
+  char *dir = clql_test_mkdtemp(), path[4200], args[8600], *out = NULL;
+  snprintf(path, sizeof path, "%s/fifo", dir);
+  CLQL_REQUIRE(mkfifo(path, 0600) == 0);
+  snprintf(args, sizeof args, "%s '%s%s'", args_before, path, args_after);
+  CU_ASSERT_EQUAL(clql_test_run_tool_within(env_bin, args, 30, &out), code);
+  CU_ASSERT(out && strstr(out, "not a regular file"));
+  free(out);
+  clql_test_rmtree(dir);
+  free(dir);
+}
+
+int clql_test_in_child(int (*fn)(void *), void *arg, unsigned seconds) {
+  fflush(NULL);
+  pid_t pid = fork();
+  CLQL_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    alarm(seconds);
+    _exit(fn(arg) & 0xff);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) CLQL_REQUIRE(errno == EINTR);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int clql_test_printable(const char *text) {
+  const unsigned char *p = (const unsigned char *)text;
+  while (*p) {
+    if (*p < 0x80) {
+      if ((*p < 0x20 && *p != '\n') || *p == 0x7f) return 0;
+      p++;
+      continue;
+    }
+    /* A raw byte outside valid UTF-8 may be a C1 control to the terminal. */
+    int len = *p >= 0xf0 && *p <= 0xf4 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc2 && *p < 0xe0 ? 2 : 0;
+    if (!len || *p > 0xf4) return 0;
+    unsigned long cp = *p & (0x7f >> len);
+    for (int i = 1; i < len; i++) {
+      if ((p[i] & 0xc0) != 0x80) return 0;
+      cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if (cp <= 0x9f || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+      return 0;
+    p += len;
+  }
+  return 1;
 }
 
 static int have_device(void) {

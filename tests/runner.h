@@ -39,6 +39,24 @@ int clql_test_run_tool(const char *env_bin, const char *args, char **out);
 /* The same with stderr captured into *out too. */
 int clql_test_run_tool_err(const char *env_bin, const char *args, char **out);
 
+/* The same under a time limit (coreutils timeout): 124 when the tool ran
+ * longer than `seconds`, so a tool that would block fails its test instead
+ * of hanging it. stdout and stderr go to *out (NULL: dropped). */
+int clql_test_run_tool_within(const char *env_bin, const char *args, unsigned seconds, char **out);
+/* A FIFO given to the tool in place of a file (args_before 'fifo'args_after,
+ * under a time limit): the tool must exit with `code` and say "not a
+ * regular file" instead of waiting for a writer. */
+void clql_test_fifo_refused(const char *env_bin, const char *args_before, const char *args_after,
+                            int code);
+/* fn(arg) in a child process killed after `seconds` (SIGALRM): its return
+ * value as the child's exit status (0-255), or -1 when it did not exit
+ * (killed by the alarm or crashed). For calls that must not block. */
+int clql_test_in_child(int (*fn)(void *), void *arg, unsigned seconds);
+/* 1 when text is valid UTF-8 without a character a terminal takes as a
+ * control: C0 but newline, DEL and C1 (U+0080..U+009F); a byte outside
+ * UTF-8 counts as one, since a terminal not in UTF-8 reads 0x9b as CSI. */
+int clql_test_printable(const char *text);
+
 /* A fresh temporary directory; removed by clql_test_rmtree. */
 char *clql_test_mkdtemp(void);
 void clql_test_rmtree(const char *dir);

@@ -98,9 +98,13 @@ static void test_exit_codes(void) {
   free(out);
 }
 
+/* A FIFO as the model file: refused, never waited on. */
+static void test_fifo(void) { clql_test_fifo_refused("CLQL_CHECK_BIN", "--model", "", 2); }
+
 static CU_TestInfo tests[] = {{"model_json", test_model_json},
                               {"does_not_fit", test_does_not_fit},
                               {"exit_codes", test_exit_codes},
+                              {"fifo", test_fifo},
                               CU_TEST_INFO_NULL};
 
 CU_SuiteInfo clql_test_suites[] = {

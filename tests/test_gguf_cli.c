@@ -178,13 +178,13 @@ static void test_exit_codes(void) {
   char *text = NULL;
   snprintf(args, sizeof args, "--json --plan --limit 1GiB %s", fixture("ternary.gguf"));
   CU_ASSERT_EQUAL(run_tool(args, &text), 0);
-  CU_ASSERT(text && strstr(text, "\"budget_bytes\": 1073741824") != NULL);
+  CU_ASSERT(text && strstr(text, "\"budget_bytes\": 1073741824"));
   free(text);
   setenv("CLQL_MEM_LIMIT", "8G", 1); /* the option wins over the variable */
   snprintf(args, sizeof args, "--json --plan --limit 1t %s", fixture("ternary.gguf"));
   CU_ASSERT_EQUAL(run_tool(args, &text), 0);
   unsetenv("CLQL_MEM_LIMIT");
-  CU_ASSERT(text && strstr(text, "\"budget_bytes\": 8589934592") == NULL);
+  CU_ASSERT(!(text && strstr(text, "\"budget_bytes\": 8589934592")));
   free(text);
   snprintf(args, sizeof args, "--plan --limit %s", fixture("ternary.gguf"));
   CU_ASSERT_EQUAL(run_tool(args, NULL), 2); /* the file taken as the value: no FILE left */
@@ -218,11 +218,135 @@ static void test_exit_codes(void) {
   free(dir);
 }
 
+/* Write a finished builder to dir/name; the path in path. */
+static void write_gguf(gguf_builder *b, const char *dir, const char *name, char *path,
+                       size_t size) {
+  size_t len;
+  uint8_t *file = gguf_finish(b, 3, &len, NULL);
+  snprintf(path, size, "%s/%s", dir, name);
+  FILE *f = fopen(path, "wb");
+  CLQL_REQUIRE(f != NULL);
+  fwrite(file, 1, len, f);
+  fclose(f);
+  free(file);
+  gguf_free(b);
+}
+
+/* budget_bytes of the first device in --plan --json output. */
+static long long first_budget(const char *text) {
+  json_t *root = json_loads(text ? text : "", 0, NULL);
+  json_t *p = json_array_get(json_object_get(root, "plan"), 0);
+  long long b = json_is_integer(json_object_get(p, "budget_bytes"))
+                    ? (long long)json_integer_value(json_object_get(p, "budget_bytes"))
+                    : -1;
+  json_decref(root);
+  return b;
+}
+
+/* --limit in CLQL_MEM_LIMIT's grammar, which is 1024-based and any case. */
+static void test_limit_grammar(void) {
+  char args[4400], *text = NULL;
+  long long budget[4];
+  const char *same[] = {"8g", "8GiB", "8G", "8192m"};
+  for (size_t i = 0; i < 4; i++) {
+    snprintf(args, sizeof args, "--plan --json --limit %s %s", same[i], fixture("ternary.gguf"));
+    CU_ASSERT_EQUAL(run_tool(args, &text), 0);
+    budget[i] = first_budget(text);
+    free(text);
+    CU_ASSERT(budget[i] > 0 && budget[i] <= (8ll << 30) && budget[i] == budget[0]);
+  }
+  setenv("CLQL_MEM_LIMIT", "8g", 1); /* the variable means the same */
+  snprintf(args, sizeof args, "--plan --json %s", fixture("ternary.gguf"));
+  CU_ASSERT_EQUAL(run_tool(args, &text), 0);
+  unsetenv("CLQL_MEM_LIMIT");
+  CU_ASSERT_EQUAL(first_budget(text), budget[0]);
+  free(text);
+  snprintf(args, sizeof args, "--plan --json --limit 1T %s", fixture("ternary.gguf"));
+  CU_ASSERT_EQUAL(run_tool(args, &text), 0);
+  CU_ASSERT(first_budget(text) > 0);
+  free(text);
+  const char *bad[] = {"99999999999999999999", "8GB", "8 G", "0x10", "1e9"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    snprintf(args, sizeof args, "--plan --limit '%s' %s", bad[i], fixture("ternary.gguf"));
+    CU_ASSERT_EQUAL(clql_test_run_tool_err("CLQL_GGUF_BIN", args, &text), 2);
+    CU_ASSERT(text && strstr(text, "--limit, read as CLQL_MEM_LIMIT"));
+    free(text);
+  }
+}
+
+/* A file without ternary layers still reports the device's budget. */
+static void test_plan_without_layers(void) {
+  char *dir = clql_test_mkdtemp(), path[4300], args[4400], *text = NULL;
+  gguf_builder b;
+  gguf_init(&b);
+  float w[4] = {1, 2, 3, 4};
+  gguf_tensor(&b, "norm", 0, 1, (uint64_t[]){4}, w, sizeof w);
+  write_gguf(&b, dir, "f32.gguf", path, sizeof path);
+  snprintf(args, sizeof args, "--plan --json --limit 1M '%s'", path);
+  CU_ASSERT_EQUAL(run_tool(args, &text), 0);
+  CU_ASSERT_EQUAL(first_budget(text), 1ll << 20);
+  CU_ASSERT(text && strstr(text, "\"file\": null"));
+  free(text);
+  snprintf(args, sizeof args, "--plan --limit 1M '%s'", path);
+  CU_ASSERT_EQUAL(run_tool(args, &text), 0);
+  CU_ASSERT(text && strstr(text, "budget 1.0 MiB\n  no ternary layers to plan"));
+  free(text);
+  clql_test_rmtree(dir);
+  free(dir);
+}
+
+/* --verify checks tensors of more than 2 dimensions row by row, and says
+ * which tensors have nothing to check. */
+static void test_verify_every_ternary_tensor(void) {
+  char *dir = clql_test_mkdtemp(), path[4300], args[4400], *text = NULL;
+  uint8_t blocks[4 * 66];
+  memset(blocks, 0x55, sizeof blocks); /* codes 1: t = 0; fp16 scale bits 0x5555 */
+  for (int bad = 0; bad < 2; bad++) {
+    gguf_builder b;
+    gguf_init(&b);
+    gguf_tensor(&b, "flat", 35, 2, (uint64_t[]){256, 1}, blocks, 66);
+    if (bad) blocks[3 * 66 + 5] = 0xFF; /* a code 3 in the last row of the 3-D tensor */
+    gguf_tensor(&b, "experts", 35, 3, (uint64_t[]){256, 2, 2}, blocks, sizeof blocks);
+    gguf_tensor(&b, "empty", 35, 2, (uint64_t[]){256, 0}, blocks, 0);
+    write_gguf(&b, dir, bad ? "bad.gguf" : "good.gguf", path, sizeof path);
+    snprintf(args, sizeof args, "--verify '%s'", path);
+    CU_ASSERT_EQUAL(clql_test_run_tool_err("CLQL_GGUF_BIN", args, &text), bad ? 3 : 0);
+    if (bad) {
+      CU_ASSERT(text && strstr(text, "tensor 'experts'"));
+    } else {
+      CU_ASSERT(
+          text && strstr(text, "verified 2 ternary tensors (1 of more than 2 dimensions"));
+      CU_ASSERT(
+          text && strstr(text, "not verified: tensor 'empty' (TQ2_0 [256, 0]) has no elements"));
+    }
+    free(text);
+  }
+  snprintf(args, sizeof args, "--verify --json '%s/good.gguf'", dir);
+  CU_ASSERT_EQUAL(run_tool(args, &text), 0);
+  json_t *root = json_loads(text ? text : "", 0, NULL);
+  free(text);
+  json_t *v = json_object_get(root, "verify");
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(v, "verified")), 2);
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(v, "by_rows")), 1);
+  json_t *skipped = json_array_get(json_object_get(v, "skipped"), 0);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(skipped, "name")), "empty");
+  json_decref(root);
+  clql_test_rmtree(dir);
+  free(dir);
+}
+
+/* A FIFO as FILE: refused as not a regular file, never waited on. */
+static void test_fifo(void) { clql_test_fifo_refused("CLQL_GGUF_BIN", "", "", 3); }
+
 static CU_TestInfo cli_tests[] = {{"table", test_table},
                                   {"json", test_json},
                                   {"plan", test_plan},
                                   {"inference", test_inference},
                                   {"exit_codes", test_exit_codes},
+                                  {"fifo", test_fifo},
+                                  {"limit_grammar", test_limit_grammar},
+                                  {"plan_without_layers", test_plan_without_layers},
+                                  {"verify_every_ternary_tensor", test_verify_every_ternary_tensor},
                                   CU_TEST_INFO_NULL};
 
 CU_SuiteInfo clql_test_suites[] = {{.pName = "gguf_cli", .pTests = cli_tests}, CU_SUITE_INFO_NULL};

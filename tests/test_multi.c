@@ -114,6 +114,9 @@ static void test_single_select_takes_first(void) {
   CU_ASSERT_EQUAL(d.index, 0);
   CU_ASSERT_EQUAL(clql_device_select("0:0,,1", &d), CLQL_ERR_BAD_SELECTOR);
   CU_ASSERT_EQUAL(clql_device_select("7:7,0:0", &d), CLQL_ERR_NO_DEVICE);
+  CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), "no device matches '7:7'"));
+  CU_ASSERT_EQUAL(clql_devices_select("0:0,7", &d, 1, &(size_t){0}), CLQL_ERR_NO_DEVICE);
+  CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), "item 2 ('7') matches no device"));
   setenv("CLQL_DEVICE", "0,1:0", 1);
   clql_context *ctx = NULL;
   CU_ASSERT(report(clql_context_create(NULL, NULL, &ctx)));

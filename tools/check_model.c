@@ -50,7 +50,7 @@ static clql_status entry_make(entry *e, const clql_layer_shape *shape, uint64_t 
 
 static void print_json(const check_model_args *a, const check_model_result *r) {
   json_t *o = json_object();
-  json_object_set_new(o, "model", json_string(a->model));
+  json_object_set_new(o, "model", tool_json_string(a->model));
   json_object_set_new(o, "qtype", json_string(clql_qtype_name(a->qtype)));
   json_object_set_new(o, "batch", json_integer((json_int_t)a->batch));
   json_object_set_new(o, "budget_bytes", json_integer((json_int_t)r->budget_bytes));
@@ -66,7 +66,7 @@ static void print_json(const check_model_args *a, const check_model_result *r) {
   json_object_set_new(o, "limited_by",
                       r->chunk_batch ? json_string(clql_limited_by_name(r->limited_by)) : json_null());
   json_object_set_new(o, "seed", json_integer((json_int_t)a->seed));
-  char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  char *text = json_dumps(o, TOOL_JSON_FLAGS);
   if (text) puts(text);
   free(text);
   json_decref(o);
@@ -99,13 +99,14 @@ int check_model_run(clql_context *ctx, const check_model_args *a, const clql_mod
   uint64_t total = 0;
   for (size_t i = 0; i < count; i++) total += model[i].count; /* the model's own check bounds it */
   clql_layer **layers = calloc(total ? total : 1, sizeof *layers);
-  int rc = CHECK_EXIT_INTERNAL, within = 1;
+  int rc = TOOL_EXIT_INTERNAL, within = 1;
   clql_status st = e && layers ? CLQL_SUCCESS : CLQL_ERR_OUT_OF_HOST_MEMORY;
   for (size_t i = 0; st == CLQL_SUCCESS && i < count; i++)
     st = entry_make(&e[i], &model[i].shape, a->batch, uniform);
   if (st != CLQL_SUCCESS) {
     fprintf(stderr, "clql-check: preparing the model: %s: %s\n", clql_status_message(st),
             clql_last_error_detail());
+    rc = tool_exit_for(st);
     goto done;
   }
   /* Every layer on the context; the ledger refuses what does not fit. */
@@ -151,24 +152,28 @@ int check_model_run(clql_context *ctx, const check_model_args *a, const clql_mod
            "the reference); held at most %.2f of a budget of %.2f MiB: weights %.2f, workspace "
            "%.2f (chunks of %llu tokens, limited by %s; the model's workspace at that batch: "
            "%.2f)\n",
-           a->model, clql_qtype_name(a->qtype), made, (unsigned long long)total,
+           tool_text(a->model), clql_qtype_name(a->qtype), made, (unsigned long long)total,
            (unsigned long long)a->batch,
-           !r.fits ? "DOES NOT FIT" : r.exact ? "OK" : "FAIL", (unsigned long long)differ,
+           !r.fits                 ? "DOES NOT FIT"
+           : st != CLQL_SUCCESS    ? "COULD NOT RUN"
+           : r.exact               ? "OK"
+                                   : "FAIL",
+           (unsigned long long)differ,
            (unsigned long long)outputs, mib(r.held_bytes), mib(r.budget_bytes),
            mib(r.resident_bytes), mib(r.workspace_bytes), (unsigned long long)r.chunk_batch,
            r.chunk_batch ? clql_limited_by_name(r.limited_by) : "-",
            mib(r.model_workspace_bytes));
   if (st == CLQL_ERR_DOES_NOT_FIT) {
-    fprintf(stderr, "clql-check: %s does not fit the budget: %s\n", a->model,
+    fprintf(stderr, "clql-check: %s does not fit the budget: %s\n", tool_text(a->model),
             clql_last_error_detail());
-    rc = CHECK_EXIT_DOES_NOT_FIT;
-  } else if (st != CLQL_SUCCESS) {
-    fprintf(stderr, "clql-check: %s: %s: %s\n", a->model, clql_status_message(st),
+    rc = TOOL_EXIT_DOES_NOT_FIT;
+  } else if (st != CLQL_SUCCESS) { /* the device failed, or the host ran out of memory */
+    fprintf(stderr, "clql-check: %s: %s: %s\n", tool_text(a->model), clql_status_message(st),
             clql_last_error_detail());
-    rc = CHECK_EXIT_INTERNAL;
+    rc = tool_exit_for(st);
   } else {
     if (!within) fprintf(stderr, "clql-check: the context held more than its budget\n");
-    rc = r.exact ? CHECK_EXIT_OK : CHECK_EXIT_DIFFERS;
+    rc = r.exact ? TOOL_EXIT_OK : TOOL_EXIT_DIFFERS;
   }
 done:
   for (uint64_t i = 0; layers && i < total; i++) clql_layer_destroy(layers[i]);

@@ -4,7 +4,6 @@
  * Method: ../shared/spec/BENCH.md — warm-up, median and spread of repeats,
  * inputs rotated, weights cycled through enough copies to defeat the caches,
  * outputs checked against the reference once per configuration. */
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,29 +13,16 @@
 #include <time.h>
 #include <unistd.h>
 #include <clql.h>
-#include "tool_config.h"
+#include "common/args.h"
+#include "common/tool.h"
 #ifdef CLQL_HAVE_CLBLAST
 #include <clblast_c.h>
 #endif
 
-enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_NO_DEVICE = 6, EXIT_NO_PLATFORM = 9, EXIT_FAIL = 1,
-       EXIT_INTERNAL = 255 };
-
-#define MAX_SHAPES 32
+#define MAX_SHAPES BENCH_MAX_SHAPES
 #define MIB (1ull << 20)
 
-typedef struct {
-  uint64_t n, k, b;
-} bench_shape;
-
-typedef struct {
-  const char *selector, *plot;
-  int json, csv, quick, repeats, token, peers;
-  unsigned qtypes; /* bit per clql_qtype */
-  bench_shape shapes[MAX_SHAPES];
-  int nshapes;
-  uint64_t cold_bytes; /* weights cycled per configuration */
-} options;
+typedef bench_args options;
 
 typedef struct {
   clql_qtype qtype;
@@ -94,8 +80,11 @@ static float uniform(float lo, float hi) {
   return lo + (hi - lo) * (float)((next_rand() >> 40) * (1.0 / 16777216.0));
 }
 
-static void die_status(const char *what, clql_status st) {
+/* A configuration that could not run: said, and its exit code (the first
+ * such is the tool's; a kernel that disagrees is 1, once all have run). */
+static int failed(const char *what, clql_status st, int rc) {
   fprintf(stderr, "clql-bench: %s: %s (%s)\n", what, clql_status_message(st), clql_last_error_detail());
+  return rc ? rc : tool_exit_for(st);
 }
 
 /* ---- roofline: the device's copy bandwidth with its own kernel ---- */
@@ -650,80 +639,9 @@ static void usage(FILE *out) {
           "      --plot FILE     PNG of GB/s per shape against the copy bandwidth (gnuplot)\n"
           "  -h, --help          this help\n\n"
           "exit codes: 0 ok, 1 a kernel disagreed with the reference, 2 bad arguments,\n"
+          "            4 a layer does not fit the budget, 5 the device failed a benchmark\n"
+          "            (a kernel does not build, a layer cannot be created or run),\n"
           "            6 no such device, 9 no OpenCL platform, 255 internal error\n");
-}
-
-static int parse_shape(const char *text, bench_shape *s) {
-  unsigned long long n, k, b;
-  char tail;
-  if (sscanf(text, "%llux%llux%llu%c", &n, &k, &b, &tail) != 3 || !n || !k || !b) return 0;
-  if (n > (1ull << 31) || k > (1ull << 31) || b > (1ull << 20)) return 0;
-  s->n = n, s->k = k, s->b = b;
-  return 1;
-}
-
-static int parse_args(int argc, char **argv, options *o) {
-  static const struct option longopts[] = {
-      {"device", required_argument, NULL, 'd'}, {"qtype", required_argument, NULL, 'q'},
-      {"shape", required_argument, NULL, 's'},  {"repeats", required_argument, NULL, 'r'},
-      {"quick", no_argument, NULL, 'Q'},        {"no-token", no_argument, NULL, 'T'},
-      {"no-peers", no_argument, NULL, 'P'},     {"json", no_argument, NULL, 'j'},
-      {"csv", no_argument, NULL, 'c'},          {"plot", required_argument, NULL, 'p'},
-      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-  o->repeats = 20;
-  o->token = o->peers = 1;
-  int c;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, ":d:q:s:r:h", longopts, NULL)) != -1) {
-    clql_qtype q;
-    char *end;
-    switch (c) {
-    case 'd': o->selector = optarg; break;
-    case 'q':
-      if (clql_qtype_parse(optarg, &q) != CLQL_SUCCESS) {
-        fprintf(stderr, "clql-bench: unknown qtype '%s'\n", optarg);
-        return EXIT_USAGE;
-      }
-      o->qtypes |= 1u << q;
-      break;
-    case 's':
-      if (o->nshapes == MAX_SHAPES || !parse_shape(optarg, &o->shapes[o->nshapes])) {
-        fprintf(stderr, "clql-bench: bad shape '%s' (NxKxB, each >= 1)\n", optarg);
-        return EXIT_USAGE;
-      }
-      o->nshapes++;
-      break;
-    case 'r':
-      o->repeats = (int)strtol(optarg, &end, 10);
-      if (*end || o->repeats < 10 || o->repeats > 100000) {
-        fprintf(stderr, "clql-bench: --repeats needs a number from 10 to 100000\n");
-        return EXIT_USAGE;
-      }
-      break;
-    case 'Q': o->quick = 1; break;
-    case 'T': o->token = 0; break;
-    case 'P': o->peers = 0; break;
-    case 'j': o->json = 1; break;
-    case 'c': o->csv = 1; break;
-    case 'p': o->plot = optarg; break;
-    case 'h': usage(stdout); exit(EXIT_OK);
-    case ':': fprintf(stderr, "clql-bench: option '%s' needs a value\n", argv[optind - 1]); return EXIT_USAGE;
-    default: fprintf(stderr, "clql-bench: unknown option '%s'\n", argv[optind - 1]); return EXIT_USAGE;
-    }
-  }
-  if (optind < argc || (o->json && o->csv)) {
-    fprintf(stderr, "clql-bench: unexpected argument (or both --json and --csv)\n");
-    return EXIT_USAGE;
-  }
-  if (!o->qtypes) o->qtypes = 7;
-  if (!o->nshapes) {
-    const bench_shape def[] = {{2560, 2560, 1}, {640, 2560, 1}, {6912, 2560, 1}, {2560, 6912, 1},
-                               {2560, 6912, 128}};
-    memcpy(o->shapes, def, sizeof def);
-    o->nshapes = 5;
-  }
-  o->cold_bytes = o->quick ? 64 * MIB : 512 * MIB;
-  return EXIT_OK;
 }
 
 static void plot(const char *file, const char *device, double copy_gbs, const kernel_result *r, int n) {
@@ -733,8 +651,10 @@ static void plot(const char *file, const char *device, double copy_gbs, const ke
   }
   FILE *g = popen("gnuplot", "w");
   if (!g) return;
+  char title[CLQL_NAME_MAX];
+  tool_gnuplot_text(device, title, sizeof title); /* the driver's text inside a gnuplot string */
   fprintf(g, "set terminal pngcairo size 1000,560 noenhanced\nset output '%s'\n", file);
-  fprintf(g, "set title 'clql on %s: weight GB/s per layer shape'\nset ylabel 'GB/s'\n", device);
+  fprintf(g, "set title 'clql on %s: weight GB/s per layer shape'\nset ylabel 'GB/s'\n", title);
   fprintf(g, "set style data histograms\nset style fill solid 0.8\nset boxwidth 0.8\n"
              "set xtics rotate by -30\nset key top left\nset yrange [0:*]\n");
   if (!isnan(copy_gbs)) fprintf(g, "set arrow from graph 0, first %g to graph 1, first %g nohead lw 2 lc 'red'\n"
@@ -749,19 +669,19 @@ static void plot(const char *file, const char *device, double copy_gbs, const ke
 }
 
 int main(int argc, char **argv) {
-  options o = {0};
-  int rc = parse_args(argc, argv, &o);
-  if (rc == EXIT_OK) rc = tool_config_read("clql-bench");
-  if (rc != EXIT_OK) return rc;
+  options o;
+  int rc = bench_args_parse(argc, argv, &o);
+  if (rc == TOOL_EXIT_OK && o.then == TOOL_SHOW_HELP) {
+    usage(stdout);
+    return TOOL_EXIT_OK;
+  }
+  if (rc == TOOL_EXIT_OK) rc = tool_config_read("clql-bench");
+  if (rc == TOOL_EXIT_OK) rc = tool_one_device("clql-bench", o.selector);
+  if (rc != TOOL_EXIT_OK) return rc;
   progress_enabled = isatty(2);
   clql_context *ctx = NULL;
   clql_status st = clql_context_create(o.selector, tool_config, &ctx);
-  if (st != CLQL_SUCCESS) {
-    die_status("no device", st);
-    return st == CLQL_ERR_NO_PLATFORM ? EXIT_NO_PLATFORM
-           : st == CLQL_ERR_NO_DEVICE || st == CLQL_ERR_BAD_SELECTOR ? EXIT_NO_DEVICE
-                                                                      : EXIT_INTERNAL;
-  }
+  if (st != CLQL_SUCCESS) return tool_fail("clql-bench", st);
   const clql_device_info *dev = clql_context_device_info(ctx);
   if (o.quick) o.repeats = o.repeats > 10 ? 10 : o.repeats;
 
@@ -784,7 +704,7 @@ int main(int argc, char **argv) {
       kernel_result *r = &results[nres];
       st = bench_kernel(ctx, &o, (clql_qtype)q, o.shapes[i], copy_gbs, r);
       if (st != CLQL_SUCCESS) {
-        die_status("kernel benchmark", st);
+        rc = failed("kernel benchmark", st, rc);
         continue;
       }
       bad += r->mismatches != 0;
@@ -802,11 +722,11 @@ int main(int argc, char **argv) {
   if (o.token) {
     clql_qtype tq = (o.qtypes & 1u) ? CLQL_QTYPE_I2S : (o.qtypes & 2u) ? CLQL_QTYPE_TL1 : CLQL_QTYPE_TL2;
     st = bench_token(ctx, &o, tq, TOKEN_PLAIN, copy_gbs, &token);
-    if (st != CLQL_SUCCESS) die_status("token", st);
+    if (st != CLQL_SUCCESS) rc = failed("token", st, rc);
     st = bench_token(ctx, &o, tq, TOKEN_FUSED, copy_gbs, &token_fused);
-    if (st != CLQL_SUCCESS) die_status("token_fused", st);
+    if (st != CLQL_SUCCESS) rc = failed("token_fused", st, rc);
     st = bench_token(ctx, &o, tq, TOKEN_REPLAYED, copy_gbs, &token_replayed);
-    if (st != CLQL_SUCCESS) die_status("token_replayed", st);
+    if (st != CLQL_SUCCESS) rc = failed("token_replayed", st, rc);
   }
 
   peer_result peers[2 * MAX_SHAPES];
@@ -872,16 +792,17 @@ int main(int argc, char **argv) {
            *tok_replayed = token_json(&token_replayed);
     if (tok_replayed && token_replayed.ran)
       json_object_set_new(tok_replayed, "recorded", json_boolean(token_replayed.recorded));
-    json_t *root = json_pack("{s:s,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "device", dev->name,
-        "copy_gbs", num(copy_gbs), "copy_bytes", (json_int_t)copy_bytes, "results", res, "token",
-        tok, "token_fused", tok_fused, "token_replayed", tok_replayed, "peers", pj,
+    json_t *root = json_pack("{s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "device",
+        tool_json_string(dev->name), "copy_gbs", num(copy_gbs), "copy_bytes",
+        (json_int_t)copy_bytes, "results", res, "token", tok, "token_fused", tok_fused,
+        "token_replayed", tok_replayed, "peers", pj,
         "overhead", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "probe_cached_us", num(ov.probe_cached_us),
                               "probe_uncached_us", num(ov.probe_uncached_us), "plan_us", num(ov.plan_us),
                               "gemv_2560_us", num(ov.gemv_us), "pct_cached", num(ov.pct_cached),
                               "pct_uncached", num(ov.pct_uncached)),
         "quick", o.quick);
     if (clblast_note) json_object_set_new(root, "clblast", json_string(clblast_note));
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    char *text = json_dumps(root, TOOL_JSON_FLAGS | JSON_REAL_PRECISION(6));
     if (text) puts(text);
     free(text);
     json_decref(root);
@@ -909,7 +830,7 @@ int main(int argc, char **argv) {
                toks[t]->weight_gbs, toks[t]->pct_of_copy, toks[t]->pipelined_ms * 1e3,
                toks[t]->pipelined_pct);
   } else {
-    printf("device: %s\n", dev->name);
+    printf("device: %s\n", tool_text(dev->name));
     printf("copy bandwidth: %.2f GB/s (read + write of %llu MiB, median of %d)\n\n", copy_gbs,
            (unsigned long long)(copy_bytes / MIB), o.repeats);
     printf("%-4s %6s %6s %5s %11s %11s %9s %7s %8s %9s %7s %5s\n", "QT", "N", "K", "B",
@@ -953,5 +874,5 @@ int main(int argc, char **argv) {
   }
   if (o.plot) plot(o.plot, dev->name, copy_gbs, results, nres);
   clql_context_destroy(ctx);
-  return bad ? EXIT_FAIL : EXIT_OK;
+  return rc ? rc : bad ? TOOL_EXIT_DIFFERS : TOOL_EXIT_OK;
 }

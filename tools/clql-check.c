@@ -1,6 +1,7 @@
 /* clql-check: self-checks of the kernels on one device against the scalar
  * reference, with fresh random inputs (seed printed), and with --model a
- * whole model on one context against its budget. Exit codes: check_model.h. */
+ * whole model on one context against its budget. Exit codes: common/exit_codes.h
+ * (1 only for an output that differs; a check the device cannot run is 4 or 5). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,12 +9,21 @@
 #include <time.h>
 #include <clql.h>
 #include "check_model.h"
-#include "tool_config.h"
+#include "common/args.h"
+#include "common/tool.h"
 
 static uint64_t rng;
 static float uniform(float lo, float hi) {
   rng ^= rng >> 12, rng ^= rng << 25, rng ^= rng >> 27;
   return lo + (hi - lo) * (float)(((rng * 2685821657736338717ULL) >> 40) * (1.0 / 16777216.0));
+}
+
+/* Each check returns an exit code: 0, TOOL_EXIT_DIFFERS when an output
+ * differs from the reference, or why it could not run (tool_exit_for). */
+static int check_failed(const char *what, clql_status st) {
+  fprintf(stderr, "clql-check: %s: %s: %s\n", what, clql_status_message(st),
+          clql_last_error_detail());
+  return tool_exit_for(st);
 }
 
 static int check_actquant(clql_context *ctx) {
@@ -22,7 +32,7 @@ static int check_actquant(clql_context *ctx) {
   float *x = malloc(nx * sizeof *x), *s = malloc(tokens * sizeof *s),
         *sr = malloc(tokens * sizeof *sr);
   int8_t *q = malloc(nx), *qr = malloc(nx);
-  int ok = 0;
+  int rc = TOOL_EXIT_INTERNAL;
   cl_mem dx = NULL, dq = NULL, ds = NULL;
   if (!x || !s || !sr || !q || !qr) goto done;
   for (size_t i = 0; i < nx; i++) x[i] = uniform(-4.0f, 4.0f);
@@ -33,30 +43,35 @@ static int check_actquant(clql_context *ctx) {
   if (dx) dq = clCreateBuffer(cl, CL_MEM_WRITE_ONLY, nx, NULL, &err);
   if (dq) ds = clCreateBuffer(cl, CL_MEM_WRITE_ONLY, tokens * sizeof *s, NULL, &err);
   if (!ds) {
-    fprintf(stderr, "clql-check: buffer allocation failed: %s\n", clql_status_name(err));
+    fprintf(stderr, "clql-check: actquant: buffer allocation failed: %s\n", clql_status_name(err));
+    rc = TOOL_EXIT_DEVICE_FAILED;
     goto done;
   }
   clql_status st = clql_quantize_activations(ctx, dx, tokens, k, dq, k, ds);
   if (st != CLQL_SUCCESS) {
-    fprintf(stderr, "clql-check: %s: %s\n", clql_status_message(st), clql_last_error_detail());
+    rc = check_failed("actquant", st);
     goto done;
   }
-  if (clEnqueueReadBuffer(queue, dq, CL_TRUE, 0, nx, q, 0, NULL, NULL) != CL_SUCCESS ||
-      clEnqueueReadBuffer(queue, ds, CL_TRUE, 0, tokens * sizeof *s, s, 0, NULL, NULL) != CL_SUCCESS)
+  if ((err = clEnqueueReadBuffer(queue, dq, CL_TRUE, 0, nx, q, 0, NULL, NULL)) != CL_SUCCESS ||
+      (err = clEnqueueReadBuffer(queue, ds, CL_TRUE, 0, tokens * sizeof *s, s, 0, NULL, NULL)) !=
+          CL_SUCCESS) {
+    fprintf(stderr, "clql-check: actquant: reading the result failed: %s\n", clql_status_name(err));
+    rc = TOOL_EXIT_DEVICE_FAILED;
     goto done;
+  }
   clql_ref_quantize_activations(x, tokens, k, qr, k, sr);
   size_t bad = 0;
   for (size_t i = 0; i < nx; i++) bad += q[i] != qr[i];
   for (size_t i = 0; i < tokens; i++) bad += memcmp(&s[i], &sr[i], sizeof *s) != 0;
-  ok = bad == 0;
+  rc = bad ? TOOL_EXIT_DIFFERS : TOOL_EXIT_OK;
   printf("actquant  %zu tokens x %zu: %s (%zu of %zu values differ from the reference)\n", tokens,
-         k, ok ? "OK" : "FAIL", bad, nx + tokens);
+         k, bad ? "FAIL" : "OK", bad, nx + tokens);
 done:
   if (dx) clReleaseMemObject(dx);
   if (dq) clReleaseMemObject(dq);
   if (ds) clReleaseMemObject(ds);
   free(x), free(s), free(sr), free(q), free(qr);
-  return ok;
+  return rc;
 }
 
 /* A 2B4T gate/up-shaped layer of random ternary weights: a GEMV and a small
@@ -70,7 +85,7 @@ static int check_layer(clql_context *ctx, clql_qtype qtype) {
   float *scales = malloc(n * sizeof *scales), *x = malloc(tokens * k * sizeof *x);
   float *y = malloc(tokens * n * sizeof *y), *ref = malloc(tokens * n * sizeof *ref);
   clql_packed packed = {.shape = shape};
-  int ok = 0;
+  int rc = TOOL_EXIT_INTERNAL;
   clql_status st = clql_layout_weight_bytes(&shape, &wb);
   if (st == CLQL_SUCCESS) {
     packed.weights = malloc(wb.weights);
@@ -89,26 +104,28 @@ static int check_layer(clql_context *ctx, clql_qtype qtype) {
     st = clql_layer_forward(layer, x + k, tokens - 1, y + n);
   if (st == CLQL_SUCCESS) st = clql_ref_forward(&shape, t, scales, x, tokens, ref);
   if (st != CLQL_SUCCESS) {
-    fprintf(stderr, "clql-check: %s layer: %s: %s\n", clql_qtype_name(qtype),
-            clql_status_message(st), clql_last_error_detail());
+    char what[32];
+    snprintf(what, sizeof what, "%s layer", clql_qtype_name(qtype));
+    rc = check_failed(what, st);
     goto done;
   }
   size_t bad = 0;
   for (uint64_t i = 0; i < tokens * n; i++) bad += memcmp(&y[i], &ref[i], sizeof *y) != 0;
-  ok = bad == 0;
+  rc = bad ? TOOL_EXIT_DIFFERS : TOOL_EXIT_OK;
   printf("%-9s %llux%llu, 1 + %llu tokens: %s (%zu of %llu outputs differ from the reference)\n",
          clql_qtype_name(qtype), (unsigned long long)n, (unsigned long long)k,
-         (unsigned long long)(tokens - 1), ok ? "OK" : "FAIL", bad,
+         (unsigned long long)(tokens - 1), bad ? "FAIL" : "OK", bad,
          (unsigned long long)(tokens * n));
 done:
   clql_layer_destroy(layer);
   free(t), free(scales), free(x), free(y), free(ref), free(packed.weights), free(packed.scales);
-  return ok;
+  return rc;
 }
 
-static int usage_error(const char *what, const char *value, const char *why) {
-  fprintf(stderr, "clql-check: %s '%s': %s\n", what, value, why);
-  return CHECK_EXIT_USAGE;
+/* A check that could not run outranks one whose output differs. */
+static int worse(int a, int b) {
+  if (a == TOOL_EXIT_OK || a == TOOL_EXIT_DIFFERS) return b == TOOL_EXIT_OK ? a : b;
+  return a;
 }
 
 static void usage(FILE *f) {
@@ -123,74 +140,29 @@ static void usage(FILE *f) {
           "  --batch B          tokens per forward, >= 1 (default 1; with --model)\n"
           "  --json             one JSON object (with --model)\n"
           "exit codes: 0 ok, 1 an output differs from the reference, 2 bad arguments or\n"
-          "configuration, 4 the model does not fit the budget, 6 no such device,\n"
-          "9 no OpenCL platform, 255 internal error\n");
-}
-
-/* The layers of a preset or, when no preset has that name, of a model file. */
-static int load_model(const char *model, clql_qtype q, clql_model_layer **out, size_t *count) {
-  size_t n = 0;
-  int preset = 1;
-  clql_status st = clql_model_preset(model, q, NULL, 0, &n);
-  if (st == CLQL_ERR_NOT_FOUND) {
-    preset = 0;
-    st = clql_model_load(model, q, NULL, 0, &n);
-  }
-  if (st != CLQL_SUCCESS) return usage_error("--model", model, clql_last_error_detail());
-  clql_model_layer *l = calloc(n, sizeof *l);
-  if (!l) return CHECK_EXIT_INTERNAL;
-  st = preset ? clql_model_preset(model, q, l, n, &n) : clql_model_load(model, q, l, n, &n);
-  uint64_t bytes;
-  if (st == CLQL_SUCCESS) st = clql_model_weight_bytes(l, n, &bytes); /* counts overflow */
-  if (st != CLQL_SUCCESS) {
-    free(l);
-    return usage_error("--model", model, clql_last_error_detail());
-  }
-  *out = l;
-  *count = n;
-  return 0;
+          "configuration, 4 the model or a layer does not fit the budget, 5 the device\n"
+          "failed a check (a kernel does not build, a layer cannot be created or run),\n"
+          "6 no such device, 9 no OpenCL platform, 255 internal error\n");
 }
 
 int main(int argc, char **argv) {
-  const char *selector = NULL, *model = NULL, *qtype = NULL, *batch = NULL;
-  int json = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *arg = argv[i];
-    const char **value = strcmp(arg, "-d") == 0 || strcmp(arg, "--device") == 0 ? &selector
-                         : strcmp(arg, "--model") == 0                          ? &model
-                         : strcmp(arg, "--qtype") == 0                          ? &qtype
-                         : strcmp(arg, "--batch") == 0                          ? &batch
-                                                                                : NULL;
-    if (value) {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "clql-check: option '%s' needs a value\n", arg);
-        return CHECK_EXIT_USAGE;
-      }
-      *value = argv[++i];
-    } else if (strcmp(arg, "--json") == 0) {
-      json = 1;
-    } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-      usage(stdout);
-      return CHECK_EXIT_OK;
-    } else {
-      fprintf(stderr, "clql-check: unknown argument '%s'\n", arg);
-      return CHECK_EXIT_USAGE;
-    }
+  check_args o;
+  int rc = check_args_parse(argc, argv, &o);
+  if (rc == TOOL_EXIT_OK && o.then == TOOL_SHOW_HELP) {
+    usage(stdout);
+    return TOOL_EXIT_OK;
   }
-  if (!model && (qtype || batch || json)) {
-    fprintf(stderr, "clql-check: --qtype, --batch and --json need --model\n");
-    return CHECK_EXIT_USAGE;
-  }
-  check_model_args a = {.model = model, .qtype = CLQL_QTYPE_I2S, .batch = 1, .json = json};
-  if (qtype && clql_qtype_parse(qtype, &a.qtype) != CLQL_SUCCESS)
-    return usage_error("--qtype", qtype, "not I2S, TL1 or TL2");
-  if (batch && !tool_parse_count(batch, &a.batch))
-    return usage_error("--batch", batch, "not a whole number >= 1");
-  int rc = tool_config_read("clql-check");
+  if (rc) return rc;
+  const char *selector = o.selector, *model = o.model;
+  const int json = o.json;
+  check_model_args a = {.model = model, .qtype = o.qtype, .batch = o.batch, .json = json};
+  rc = tool_config_read("clql-check");
+  if (!rc) rc = tool_one_device("clql-check", selector);
   if (rc) return rc;
   clql_model_layer *layers = NULL;
   size_t nlayers = 0;
-  if (model && (rc = load_model(model, a.qtype, &layers, &nlayers)) != 0) return rc;
+  if (model && (rc = tool_model_load("clql-check", "--model", model, a.qtype, &layers, &nlayers)))
+    return rc;
   const char *seed_env = getenv("CLQL_TEST_SEED");
   rng = seed_env && *seed_env ? strtoull(seed_env, NULL, 0) : (uint64_t)time(NULL);
   if (rng == 0) rng = 1;
@@ -199,20 +171,16 @@ int main(int argc, char **argv) {
   clql_status st = clql_context_create(selector, tool_config, &ctx);
   if (st != CLQL_SUCCESS) {
     free(layers);
-    fprintf(stderr, "clql-check: %s: %s\n", clql_status_message(st), clql_last_error_detail());
-    return st == CLQL_ERR_NO_PLATFORM ? CHECK_EXIT_NO_PLATFORM
-           : st == CLQL_ERR_NO_DEVICE ? CHECK_EXIT_NO_DEVICE
-                                      : CHECK_EXIT_INTERNAL;
+    return tool_fail("clql-check", st);
   }
   if (!json)
-    printf("clql-check on '%s' (seed %llu)\n", clql_context_device_info(ctx)->name,
+    printf("clql-check on '%s' (seed %llu)\n", tool_text(clql_context_device_info(ctx)->name),
            (unsigned long long)rng);
   if (model) {
     rc = check_model_run(ctx, &a, layers, nlayers, uniform);
   } else {
-    int ok = check_actquant(ctx);
-    for (int q = 0; q < CLQL_QTYPE_COUNT_; q++) ok &= check_layer(ctx, (clql_qtype)q);
-    rc = ok ? CHECK_EXIT_OK : CHECK_EXIT_DIFFERS;
+    rc = check_actquant(ctx);
+    for (int q = 0; q < CLQL_QTYPE_COUNT_; q++) rc = worse(rc, check_layer(ctx, (clql_qtype)q));
   }
   clql_context_destroy(ctx);
   free(layers);

@@ -1,28 +1,20 @@
 /* clql-gguf: the tensors of a GGUF file, and with --plan how its ternary
  * linear layers (I2_S, TQ1_0, TQ2_0) fit each OpenCL device.
- * Exit codes: 0 ok, 2 bad arguments, 3 the file cannot be read or is not a
- * GGUF clql reads (malformed, unsupported type, invalid ternary codes with
- * --verify), 9 no OpenCL device (--plan), 255 internal error. */
-#include <getopt.h>
+ * Exit codes (common/exit_codes.h): 0 ok, 2 bad arguments, 3 the file cannot
+ * be read or is not a GGUF clql reads (malformed, unsupported type, invalid
+ * ternary codes with --verify), 9 no OpenCL device (--plan), 255 internal
+ * error. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <clql.h>
+#include "common/args.h"
+#include "common/tool.h"
 #include "probe_inference.h"
-#include "tool_config.h"
-
-enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_BAD_FILE = 3, EXIT_NO_PLATFORM = 9, EXIT_INTERNAL = 255 };
 
 /* Both forwards' float buffers are counted: the planner's most cautious case. */
 #define PLAN_WS_FLAGS (CLQL_WS_WITH_INPUT | CLQL_WS_WITH_OUTPUT)
-
-typedef struct {
-  int json, plan, verify;
-  const char *limit; /* --limit: CLQL_MEM_LIMIT for this run (NULL: none) */
-  const char *ctx, *sequences, *kv_type; /* the inference plan, with --plan */
-  const char *path;
-} options;
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -47,74 +39,6 @@ static void usage(FILE *out) {
           "            255 internal error\n");
 }
 
-enum { OPT_CTX = 256, OPT_SEQ, OPT_KV };
-
-static int parse_args(int argc, char **argv, options *o) {
-  static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
-                                           {"plan", no_argument, NULL, 'p'},
-                                           {"verify", no_argument, NULL, 'v'},
-                                           {"limit", required_argument, NULL, 'l'},
-                                           {"ctx", required_argument, NULL, OPT_CTX},
-                                           {"sequences", required_argument, NULL, OPT_SEQ},
-                                           {"kv-type", required_argument, NULL, OPT_KV},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {"version", no_argument, NULL, 'V'},
-                                           {NULL, 0, NULL, 0}};
-  int c;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'j': o->json = 1; break;
-    case 'p': o->plan = 1; break;
-    case 'v': o->verify = 1; break;
-    case 'l':
-      o->limit = optarg; /* checked as CLQL_MEM_LIMIT is, once the configuration is read */
-      break;
-    case OPT_CTX: o->ctx = optarg; break;
-    case OPT_SEQ: o->sequences = optarg; break;
-    case OPT_KV: o->kv_type = optarg; break;
-    case ':':
-      fprintf(stderr, "clql-gguf: option '%s' needs a value\n", argv[optind - 1]);
-      return EXIT_USAGE;
-    case 'h': usage(stdout); exit(EXIT_OK);
-    case 'V': printf("clql-gguf %s\n", clql_version_string()); exit(EXIT_OK);
-    default:
-      fprintf(stderr, "clql-gguf: unknown option '%s'\n", argv[optind - 1]);
-      usage(stderr);
-      return EXIT_USAGE;
-    }
-  }
-  if (optind + 1 != argc) {
-    fprintf(stderr, optind == argc ? "clql-gguf: no FILE given\n" : "clql-gguf: one FILE only\n");
-    usage(stderr);
-    return EXIT_USAGE;
-  }
-  o->path = argv[optind];
-  if (!o->plan && (o->ctx || o->sequences || o->kv_type)) {
-    fprintf(stderr, "clql-gguf: --ctx, --sequences and --kv-type need --plan\n");
-    return EXIT_USAGE;
-  }
-  return EXIT_OK;
-}
-
-/* Names come from the file: printable ASCII only on a terminal. */
-static const char *printable(const char *s, char *buf, size_t size) {
-  size_t n = 0;
-  for (; *s && n + 1 < size; s++) buf[n++] = *s >= 0x20 && *s < 0x7f ? *s : '?';
-  buf[n] = '\0';
-  return buf;
-}
-
-/* A JSON string of a name from the file; jansson refuses invalid UTF-8. */
-static json_t *name_json(const char *s) {
-  json_t *j = json_string(s);
-  if (!j) {
-    char buf[1024];
-    j = json_string(printable(s, buf, sizeof buf));
-  }
-  return j;
-}
-
 static void shape_text(const clql_gguf_tensor_info *t, char *buf, size_t size) {
   size_t n = (size_t)snprintf(buf, size, "[");
   for (uint32_t d = 0; d < t->n_dims && n < size; d++)
@@ -132,6 +56,7 @@ typedef struct {
 } layer;
 
 typedef struct {
+  clql_budget budget;     /* the device's, whether or not the file has layers */
   clql_layer_plan *plans; /* one per layer, each alone on the device */
   uint64_t resident;      /* every layer's weights together */
   uint64_t batch;         /* all weights resident, one layer's workspace at a time */
@@ -145,17 +70,16 @@ static clql_status plan_device(const clql_device_info *dev, const layer *layers,
                                file_plan *fp) {
   const clql_budget_options user = tool_budget; /* the configuration's knobs, --limit in them */
   memset(fp, 0, sizeof *fp);
+  clql_status st = clql_budget_compute(&dev->memory, &user, &fp->budget);
+  if (st != CLQL_SUCCESS) return st;
+  const clql_budget budget = fp->budget;
   fp->plans = calloc(n ? n : 1, sizeof *fp->plans);
   if (!fp->plans) return CLQL_ERR_OUT_OF_HOST_MEMORY;
   for (size_t i = 0; i < n; i++) {
-    clql_status st = clql_plan_layer(&dev->memory, &user, &layers[i].shape, 0, PLAN_WS_FLAGS,
-                                     &fp->plans[i]);
+    st = clql_plan_layer(&dev->memory, &user, &layers[i].shape, 0, PLAN_WS_FLAGS, &fp->plans[i]);
     if (st != CLQL_SUCCESS) return st;
     fp->resident += fp->plans[i].resident_bytes;
   }
-  clql_budget budget;
-  clql_status st = clql_budget_compute(&dev->memory, &user, &budget);
-  if (st != CLQL_SUCCESS) return st;
   fp->fits = n > 0 && fp->resident <= budget.bytes;
   fp->limited_by = CLQL_LIMITED_BY_BUDGET;
   fp->batch = fp->fits ? UINT64_MAX : 0;
@@ -179,7 +103,8 @@ static json_t *plan_json(const clql_device_info *dev, const layer *layers, size_
     const clql_layer_plan *p = &fp->plans[i];
     json_array_append_new(
         arr, json_pack("{s:o,s:s,s:I,s:I,s:I,s:I,s:b,s:s,s:I,s:I}", "name",
-                       name_json(layers[i].tensor->name), "format", layers[i].tensor->type_name,
+                       tool_json_string(layers[i].tensor->name), "format",
+                       layers[i].tensor->type_name,
                        "n", (json_int_t)p->shape.n, "k", (json_int_t)p->shape.k, "group_size",
                        (json_int_t)(p->shape.group_size == CLQL_GROUP_TENSOR ? 0 : p->shape.group_size),
                        "batch", (json_int_t)p->batch, "fits", p->fits, "limited_by",
@@ -191,22 +116,20 @@ static json_t *plan_json(const clql_device_info *dev, const layer *layers, size_
                                (json_int_t)fp->resident, "batch", (json_int_t)fp->batch, "fits",
                                fp->fits, "limited_by", clql_limited_by_name(fp->limited_by))
                    : json_null();
-  return json_pack("{s:{s:I,s:s,s:s},s:I,s:o,s:o}", "device", "index", (json_int_t)dev->index,
-                   "name", dev->name, "type", clql_device_type_name(dev->type), "budget_bytes",
-                   (json_int_t)(fp->plans && n ? fp->plans[0].budget.bytes : 0), "layers", arr,
-                   "file", file);
+  return json_pack("{s:{s:I,s:o,s:s},s:I,s:o,s:o}", "device", "index", (json_int_t)dev->index,
+                   "name", tool_json_string(dev->name), "type", clql_device_type_name(dev->type),
+                   "budget_bytes", (json_int_t)fp->budget.bytes, "layers", arr, "file", file);
 }
 
 static void plan_print(const clql_device_info *dev, const layer *layers, size_t n,
                        const file_plan *fp) {
-  char name[64];
   printf("\n%u:%u %s (%s)\n", dev->platform_index, dev->device_index,
-         printable(dev->name, name, sizeof name), clql_device_type_name(dev->type));
+         tool_text(dev->name), clql_device_type_name(dev->type));
+  printf("  budget %.1f MiB\n", mib(fp->budget.bytes));
   if (!n) {
     printf("  no ternary layers to plan\n");
     return;
   }
-  printf("  budget %.1f MiB\n", mib(fp->plans[0].budget.bytes));
   printf("  %-40s %-6s %-13s %10s %8s %5s %s\n", "LAYER", "FORMAT", "N x K", "WEIGHTS", "BATCH",
          "FITS", "LIMITED_BY");
   for (size_t i = 0; i < n; i++) {
@@ -215,7 +138,7 @@ static void plan_print(const clql_device_info *dev, const layer *layers, size_t 
     snprintf(nk, sizeof nk, "%llux%llu", (unsigned long long)p->shape.n,
              (unsigned long long)p->shape.k);
     printf("  %-40s %-6s %-13s %6.1f MiB %8llu %5s %s\n",
-           printable(layers[i].tensor->name, name, sizeof name), layers[i].tensor->type_name, nk,
+           tool_text(layers[i].tensor->name), layers[i].tensor->type_name, nk,
            mib(p->resident_bytes), (unsigned long long)p->batch, p->fits ? "yes" : "no",
            clql_limited_by_name(p->limited_by));
   }
@@ -234,11 +157,11 @@ static int devices(clql_device_info **out, size_t *count) {
   if (st != CLQL_SUCCESS || !devs) {
     free(devs);
     fprintf(stderr, "clql-gguf: no OpenCL device: %s\n", clql_last_error_detail());
-    return st == CLQL_SUCCESS || st == CLQL_ERR_NO_PLATFORM ? EXIT_NO_PLATFORM : EXIT_INTERNAL;
+    return st == CLQL_SUCCESS || st == CLQL_ERR_NO_PLATFORM ? TOOL_EXIT_NO_PLATFORM : TOOL_EXIT_INTERNAL;
   }
   *out = devs;
   *count = got < n ? got : n;
-  return EXIT_OK;
+  return TOOL_EXIT_OK;
 }
 
 static int run_plans(const layer *layers, size_t n_layers, const probe_inference *inf,
@@ -246,15 +169,15 @@ static int run_plans(const layer *layers, size_t n_layers, const probe_inference
   clql_device_info *devs = NULL;
   size_t n_devs = 0;
   int rc = devices(&devs, &n_devs);
-  if (rc != EXIT_OK) return rc;
+  if (rc != TOOL_EXIT_OK) return rc;
   json_t *plans = root ? json_array() : NULL;
-  for (size_t d = 0; d < n_devs && rc == EXIT_OK; d++) {
+  for (size_t d = 0; d < n_devs && rc == TOOL_EXIT_OK; d++) {
     file_plan fp;
     clql_status st = plan_device(&devs[d], layers, n_layers, &fp);
     if (st != CLQL_SUCCESS) {
       fprintf(stderr, "clql-gguf: planning failed: %s: %s\n", clql_status_name(st),
               clql_last_error_detail());
-      rc = EXIT_INTERNAL;
+      rc = TOOL_EXIT_INTERNAL;
     } else if (plans) {
       json_t *pj = plan_json(&devs[d], layers, n_layers, &fp);
       if (pj && inf->active)
@@ -266,7 +189,7 @@ static int run_plans(const layer *layers, size_t n_layers, const probe_inference
     free(fp.plans);
   }
   if (root) json_object_set_new(root, "plan", plans);
-  if (!root && inf->active && rc == EXIT_OK) probe_inference_table(inf, devs, n_devs, stdout);
+  if (!root && inf->active && rc == TOOL_EXIT_OK) probe_inference_table(inf, devs, n_devs, stdout);
   free(devs);
   return rc;
 }
@@ -275,14 +198,14 @@ static int run_plans(const layer *layers, size_t n_layers, const probe_inference
 
 static void list_print(const char *path, const clql_gguf *g, const clql_gguf_tensor_info *t,
                        size_t n) {
-  char name[256], shape[128];
+  char shape[128];
   printf("%s: GGUF v%u, %zu metadata keys, %zu tensors, alignment %llu, data at %llu\n",
-         printable(path, name, sizeof name), clql_gguf_version(g), clql_gguf_meta_count(g), n,
+         tool_text(path), clql_gguf_version(g), clql_gguf_meta_count(g), n,
          (unsigned long long)clql_gguf_alignment(g), (unsigned long long)clql_gguf_data_offset(g));
   printf("%-40s %-7s %-22s %12s\n", "NAME", "TYPE", "SHAPE", "BYTES");
   for (size_t i = 0; i < n; i++) {
     shape_text(&t[i], shape, sizeof shape);
-    printf("%-40s %-7s %-22s %12llu\n", printable(t[i].name, name, sizeof name), t[i].type_name,
+    printf("%-40s %-7s %-22s %12llu\n", tool_text(t[i].name), t[i].type_name,
            shape, (unsigned long long)t[i].bytes);
   }
 }
@@ -294,40 +217,90 @@ static json_t *list_json(const char *path, const clql_gguf *g, const clql_gguf_t
     json_t *shape = json_array();
     for (uint32_t d = 0; d < t[i].n_dims; d++)
       json_array_append_new(shape, json_integer((json_int_t)t[i].dims[d]));
-    json_array_append_new(arr, json_pack("{s:o,s:s,s:o,s:I,s:I,s:I}", "name", name_json(t[i].name),
+    json_array_append_new(arr, json_pack("{s:o,s:s,s:o,s:I,s:I,s:I}", "name", tool_json_string(t[i].name),
                                          "type", t[i].type_name, "shape", shape, "bytes",
                                          (json_int_t)t[i].bytes, "offset", (json_int_t)t[i].offset,
                                          "type_id", (json_int_t)t[i].type_id));
   }
-  return json_pack("{s:o,s:I,s:I,s:I,s:o}", "file", name_json(path), "version",
+  return json_pack("{s:o,s:I,s:I,s:I,s:o}", "file", tool_json_string(path), "version",
                    (json_int_t)clql_gguf_version(g), "alignment", (json_int_t)clql_gguf_alignment(g),
                    "data_offset", (json_int_t)clql_gguf_data_offset(g), "tensors", arr);
 }
 
-/* Import each ternary tensor once; the first invalid one fails. */
-static int verify(const clql_gguf *g, const layer *layers, size_t n) {
+/* What --verify did: every ternary tensor imported, or said why not. */
+typedef struct {
+  size_t verified, by_rows; /* by_rows: of more than 2 dimensions, checked row by row */
+  size_t *skipped;          /* indices into the tensors: nothing to import */
+  size_t n_skipped;
+} verify_report;
+
+/* Import tensor t (2-D through the GGUF reader; more dimensions as rows of
+ * dims[0] weights, which is how TQ1_0 and TQ2_0 lay them out). */
+static clql_status import_tensor(const clql_gguf *g, const clql_gguf_tensor_info *t) {
+  clql_ternary_sizes s;
+  const uint64_t k = t->dims[0], rows = t->elements / k;
+  const int plain = t->dims[2] == 1 && t->dims[3] == 1;
+  clql_status st = plain ? clql_gguf_import(g, t->name, NULL, 0, NULL, 0, &s)
+                         : clql_ternary_sizes_get(t->ternary, rows, k, &s);
+  if (st == CLQL_SUCCESS && !plain && s.bytes != t->bytes) st = CLQL_ERR_INVALID_SHAPE;
+  int8_t *w = NULL;
+  float *sc = NULL;
+  size_t nw = 0, ns = 0;
+  if (st == CLQL_SUCCESS && (nw = (size_t)s.weights) == s.weights &&
+      (ns = (size_t)s.scales) == s.scales && (w = malloc(nw)) && (sc = malloc(ns * sizeof *sc)))
+    st = plain ? clql_gguf_import(g, t->name, w, nw, sc, ns, NULL)
+               : clql_ternary_import(t->ternary, rows, k, t->data, (size_t)t->bytes, w, nw, sc, ns);
+  else if (st == CLQL_SUCCESS)
+    st = CLQL_ERR_OUT_OF_HOST_MEMORY;
+  free(w);
+  free(sc);
+  return st;
+}
+
+/* Import each ternary tensor once; the first invalid one fails. Empty ones
+ * (a zero dimension) have nothing to check and are listed in the report. */
+static int verify(const clql_gguf *g, const clql_gguf_tensor_info *t, size_t n, verify_report *r) {
+  memset(r, 0, sizeof *r);
+  if (!(r->skipped = calloc(n ? n : 1, sizeof *r->skipped))) return TOOL_EXIT_INTERNAL;
   for (size_t i = 0; i < n; i++) {
-    const char *name = layers[i].tensor->name;
-    clql_ternary_sizes s;
-    clql_status st = clql_gguf_import(g, name, NULL, 0, NULL, 0, &s);
-    int8_t *w = NULL;
-    float *sc = NULL;
-    size_t nw = 0, ns = 0;
-    if (st == CLQL_SUCCESS && (nw = (size_t)s.weights) == s.weights &&
-        (ns = (size_t)s.scales) == s.scales && (w = malloc(nw)) && (sc = malloc(ns * sizeof *sc)))
-      st = clql_gguf_import(g, name, w, nw, sc, ns, NULL);
-    else if (st == CLQL_SUCCESS)
-      st = CLQL_ERR_OUT_OF_HOST_MEMORY;
-    free(w);
-    free(sc);
-    if (st != CLQL_SUCCESS) {
-      char shown[256];
-      fprintf(stderr, "clql-gguf: tensor '%s': %s: %s\n", printable(name, shown, sizeof shown),
-              clql_status_name(st), clql_last_error_detail());
-      return st == CLQL_ERR_OUT_OF_HOST_MEMORY ? EXIT_INTERNAL : EXIT_BAD_FILE;
+    if (t[i].ternary == CLQL_TERNARY_NONE) continue;
+    if (t[i].elements == 0) {
+      r->skipped[r->n_skipped++] = i;
+      continue;
     }
+    clql_status st = import_tensor(g, &t[i]);
+    if (st != CLQL_SUCCESS) {
+      fprintf(stderr, "clql-gguf: tensor '%s': %s: %s\n", tool_text(t[i].name),
+              clql_status_name(st), clql_last_error_detail());
+      return st == CLQL_ERR_OUT_OF_HOST_MEMORY ? TOOL_EXIT_INTERNAL : TOOL_EXIT_BAD_FILE;
+    }
+    r->verified++;
+    r->by_rows += t[i].dims[2] != 1 || t[i].dims[3] != 1;
   }
-  return EXIT_OK;
+  return TOOL_EXIT_OK;
+}
+
+static void verify_print(const clql_gguf_tensor_info *t, const verify_report *r) {
+  printf("verified %zu ternary tensors", r->verified);
+  if (r->by_rows) printf(" (%zu of more than 2 dimensions, row by row)", r->by_rows);
+  printf("\n");
+  for (size_t i = 0; i < r->n_skipped; i++) {
+    char shape[128];
+    const clql_gguf_tensor_info *s = &t[r->skipped[i]];
+    shape_text(s, shape, sizeof shape);
+    printf("not verified: tensor '%s' (%s %s) has no elements\n", tool_text(s->name),
+           s->type_name, shape);
+  }
+}
+
+static json_t *verify_json(const clql_gguf_tensor_info *t, const verify_report *r) {
+  json_t *skipped = json_array();
+  for (size_t i = 0; i < r->n_skipped; i++)
+    json_array_append_new(skipped, json_pack("{s:o,s:s}", "name",
+                                             tool_json_string(t[r->skipped[i]].name), "reason",
+                                             "no elements"));
+  return json_pack("{s:I,s:I,s:o}", "verified", (json_int_t)r->verified, "by_rows",
+                   (json_int_t)r->by_rows, "skipped", skipped);
 }
 
 /* The ternary tensors usable as a layer: 2-D, shape accepted by the layout. */
@@ -345,18 +318,23 @@ static size_t collect_layers(const clql_gguf_tensor_info *t, size_t n, layer *ou
 }
 
 int main(int argc, char **argv) {
-  options o = {0};
-  int rc = parse_args(argc, argv, &o);
-  if (rc == EXIT_OK) rc = tool_config_read("clql-gguf");
-  if (rc == EXIT_OK && o.limit) rc = tool_config_set("clql-gguf", "--limit", "CLQL_MEM_LIMIT", o.limit);
-  if (rc != EXIT_OK) return rc;
+  gguf_args o;
+  int rc = gguf_args_parse(argc, argv, &o);
+  if (rc == TOOL_EXIT_OK && o.then != TOOL_RUN) {
+    if (o.then == TOOL_SHOW_VERSION) printf("clql-gguf %s\n", clql_version_string());
+    else usage(stdout);
+    return TOOL_EXIT_OK;
+  }
+  if (o.then == TOOL_SHOW_USAGE) usage(stderr);
+  if (rc == TOOL_EXIT_OK) rc = tool_config_read("clql-gguf");
+  if (rc == TOOL_EXIT_OK && o.limit) rc = tool_config_set("clql-gguf", "--limit", "CLQL_MEM_LIMIT", o.limit);
+  if (rc != TOOL_EXIT_OK) return rc;
   clql_gguf *g = NULL;
   clql_status st = clql_gguf_open(o.path, &g);
   if (st != CLQL_SUCCESS) {
-    char shown[256];
-    fprintf(stderr, "clql-gguf: %s: %s: %s\n", printable(o.path, shown, sizeof shown),
+    fprintf(stderr, "clql-gguf: %s: %s: %s\n", tool_text(o.path),
             clql_status_name(st), clql_last_error_detail());
-    return st == CLQL_ERR_OUT_OF_HOST_MEMORY ? EXIT_INTERNAL : EXIT_BAD_FILE;
+    return st == CLQL_ERR_OUT_OF_HOST_MEMORY ? TOOL_EXIT_INTERNAL : TOOL_EXIT_BAD_FILE;
   }
   size_t n = 0;
   clql_gguf_tensors(g, NULL, 0, &n);
@@ -364,35 +342,37 @@ int main(int argc, char **argv) {
   layer *layers = calloc(n ? n : 1, sizeof *layers);
   json_t *root = NULL;
   probe_inference inf = {0};
+  verify_report checked = {0};
   if (!t || !layers || clql_gguf_tensors(g, t, n, &n) != CLQL_SUCCESS) {
-    rc = EXIT_INTERNAL;
+    rc = TOOL_EXIT_INTERNAL;
     goto done;
   }
   size_t n_layers = collect_layers(t, n, layers);
   rc = probe_inference_init(&inf, "clql-gguf", o.ctx, o.sequences, o.kv_type);
-  if (rc != EXIT_OK) goto done;
+  if (rc != TOOL_EXIT_OK) goto done;
   if (inf.active && (st = clql_model_from_gguf(g, &inf.model)) != CLQL_SUCCESS) {
-    char shown[256];
-    fprintf(stderr, "clql-gguf: %s: %s\n", printable(o.path, shown, sizeof shown),
-            clql_last_error_detail());
-    rc = st == CLQL_ERR_OUT_OF_HOST_MEMORY ? EXIT_INTERNAL : EXIT_BAD_FILE;
+    fprintf(tool_err(), "clql-gguf: %s: %s\n", tool_text(o.path),
+            tool_text(clql_last_error_detail()));
+    rc = st == CLQL_ERR_OUT_OF_HOST_MEMORY ? TOOL_EXIT_INTERNAL : TOOL_EXIT_BAD_FILE;
     goto done;
   }
-  if (o.verify && (rc = verify(g, layers, n_layers)) != EXIT_OK) goto done;
+  if (o.verify && (rc = verify(g, t, n, &checked)) != TOOL_EXIT_OK) goto done;
   if (o.json) {
     root = list_json(o.path, g, t, n);
+    if (root && o.verify) json_object_set_new(root, "verify", verify_json(t, &checked));
     if (!root) {
-      rc = EXIT_INTERNAL;
+      rc = TOOL_EXIT_INTERNAL;
       goto done;
     }
   } else {
     list_print(o.path, g, t, n);
+    if (o.verify) verify_print(t, &checked);
   }
-  if (o.plan && (rc = run_plans(layers, n_layers, &inf, root)) != EXIT_OK) goto done;
+  if (o.plan && (rc = run_plans(layers, n_layers, &inf, root)) != TOOL_EXIT_OK) goto done;
   if (root) {
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(root, TOOL_JSON_FLAGS);
     if (!text) {
-      rc = EXIT_INTERNAL;
+      rc = TOOL_EXIT_INTERNAL;
       goto done;
     }
     puts(text);
@@ -400,6 +380,7 @@ int main(int argc, char **argv) {
   }
 done:
   probe_inference_free(&inf);
+  free(checked.skipped);
   json_decref(root);
   free(layers);
   free(t);

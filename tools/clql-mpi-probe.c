@@ -7,22 +7,23 @@
 #include <string.h>
 #include <clql/mpi.h>
 #include <clql.h>
-#include "tool_config.h"
-#include "tool_format.h"
+#include "common/format.h"
+#include "common/tool.h"
 
-enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_FAILED = 1 };
 
 static void usage(FILE *f) {
   fprintf(f, "usage: mpirun ... clql-mpi-probe [-d SEL] [--plan MODEL [--split rows|layers]] "
              "[--json]\n"
              "The devices of every rank of MPI_COMM_WORLD and, with --plan, the split of MODEL\n"
              "(a preset such as bitnet-b1.58-2b4t, or a model file) over all of them.\n"
-             "exit codes: 0 ok, 1 a rank failed (the message names it), 2 bad arguments\n");
+             "exit codes (every rank the same; the message names the failing rank):\n"
+             "  0 ok, 2 bad arguments or model file, 5 a device failed, 6 a rank has no\n"
+             "  device, 9 a rank has no OpenCL platform, 255 internal error\n");
 }
 
 static json_t *device_json(const clql_mpi_device *d, const clql_split_part *p, int rows) {
-  json_t *o = json_pack("{s:i,s:i,s:s,s:o,s:o,s:o,s:s}", "rank", d->rank, "local_index",
-                        (int)d->local_index, "name", d->name, "total",
+  json_t *o = json_pack("{s:i,s:i,s:o,s:o,s:o,s:o,s:s}", "rank", d->rank, "local_index",
+                        (int)d->local_index, "name", tool_json_string(d->name), "total",
                         tool_json_u64(d->memory.total), "max_alloc",
                         tool_json_u64(d->memory.max_alloc), "free",
                         d->memory.free_known ? tool_json_u64(d->memory.free) : json_null(),
@@ -61,7 +62,7 @@ static void report(const clql_mpi_cluster *c, int ranks, const char *model,
                                     clql_split_mode_name(mode), "fits", plan->fits, "batch",
                                     tool_json_u64(plan->batch), "weight_bytes",
                                     tool_json_u64(plan->weight_bytes)));
-    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    char *text = root ? json_dumps(root, TOOL_JSON_FLAGS) : NULL;
     if (text) puts(text);
     free(text);
     json_decref(root);
@@ -89,46 +90,18 @@ static void report(const clql_mpi_cluster *c, int ranks, const char *model,
         snprintf(share, sizeof share, "%llu-%llu", (unsigned long long)parts[d].layer_begin,
                  (unsigned long long)parts[d].layer_end);
     }
-    char name[64]; /* the name came from another host: printable only */
-    size_t k = 0;
-    for (const char *s = dev.name; *s && k + 1 < sizeof name; s++)
-      name[k++] = *s >= 0x20 && *s < 0x7f ? *s : '?';
-    name[k] = '\0';
     printf("%-5d %-3u %-11s %-24s %-11s %-14s %s\n", dev.rank, dev.local_index, total, free_s,
-           budget, share, name);
+           budget, share, tool_text(dev.name)); /* from another host */
   }
   if (plan)
     printf("\nsplit %s over %zu devices by %s: %s\n", model, n, clql_split_mode_name(mode),
            plan->fits ? "fits" : "does not fit");
 }
 
-/* The layers of a preset or, when no preset has that name, of a model file. */
-static clql_status load_model(const char *model, clql_model_layer **out, size_t *count) {
-  size_t n = 0;
-  int preset = 1;
-  clql_status st = clql_model_preset(model, CLQL_QTYPE_I2S, NULL, 0, &n);
-  if (st == CLQL_ERR_NOT_FOUND) {
-    preset = 0;
-    st = clql_model_load(model, CLQL_QTYPE_I2S, NULL, 0, &n);
-  }
-  clql_model_layer *l = st == CLQL_SUCCESS ? calloc(n, sizeof *l) : NULL;
-  if (st == CLQL_SUCCESS && !l) st = CLQL_ERR_OUT_OF_HOST_MEMORY;
-  if (st == CLQL_SUCCESS)
-    st = preset ? clql_model_preset(model, CLQL_QTYPE_I2S, l, n, &n)
-                : clql_model_load(model, CLQL_QTYPE_I2S, l, n, &n);
-  if (st != CLQL_SUCCESS) {
-    free(l);
-    return st;
-  }
-  *out = l;
-  *count = n;
-  return CLQL_SUCCESS;
-}
-
 int main(int argc, char **argv) {
   const char *selector = NULL, *model = NULL, *split = NULL;
-  int json = 0, rc = EXIT_OK;
-  for (int i = 1; i < argc && rc == EXIT_OK; i++) {
+  int json = 0, rc = TOOL_EXIT_OK;
+  for (int i = 1; i < argc && rc == TOOL_EXIT_OK; i++) {
     const char **value = strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--device") == 0 ? &selector
                          : strcmp(argv[i], "--plan") == 0                               ? &model
                          : strcmp(argv[i], "--split") == 0                              ? &split
@@ -137,39 +110,41 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "--json") == 0) json = 1;
     else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
       usage(stdout);
-      return EXIT_OK;
+      return TOOL_EXIT_OK;
     } else {
-      fprintf(stderr, "clql-mpi-probe: %s '%s'\n", value ? "option needs a value:" : "unknown argument",
-              argv[i]);
-      rc = EXIT_USAGE;
+      fprintf(tool_err(), "clql-mpi-probe: %s '%s'\n",
+              value ? "option needs a value:" : "unknown argument", tool_text(argv[i]));
+      rc = TOOL_EXIT_USAGE;
     }
   }
   clql_split_mode mode = CLQL_SPLIT_ROWS;
-  if (rc == EXIT_OK && split && clql_split_mode_parse(split, &mode) != CLQL_SUCCESS) {
-    fprintf(stderr, "clql-mpi-probe: --split '%s': not rows or layers\n", split);
-    rc = EXIT_USAGE;
+  if (rc == TOOL_EXIT_OK && split && clql_split_mode_parse(split, &mode) != CLQL_SUCCESS) {
+    fprintf(tool_err(), "clql-mpi-probe: --split '%s': not rows or layers\n",
+            tool_text(split));
+    rc = TOOL_EXIT_USAGE;
   }
-  if (rc == EXIT_OK && split && !model) {
-    fprintf(stderr, "clql-mpi-probe: --split needs --plan\n");
-    rc = EXIT_USAGE;
+  if (rc == TOOL_EXIT_OK && split && !model) {
+    fprintf(tool_err(), "clql-mpi-probe: --split needs --plan\n");
+    rc = TOOL_EXIT_USAGE;
   }
-  if (rc == EXIT_OK) rc = tool_config_read("clql-mpi-probe");
-  if (rc != EXIT_OK) return rc; /* every rank parses the same arguments: all stop alike */
+  if (rc == TOOL_EXIT_OK) rc = tool_config_read("clql-mpi-probe");
+  if (rc != TOOL_EXIT_OK) return rc; /* every rank parses the same arguments: all stop alike */
   MPI_Init(&argc, &argv);
   int rank = 0, ranks = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &ranks);
   clql_model_layer *layers = NULL;
   size_t nlayers = 0;
-  clql_status st = model ? load_model(model, &layers, &nlayers) : CLQL_SUCCESS;
-  /* a rank that cannot read the model must not leave the others waiting */
-  int failed = st != CLQL_SUCCESS, any = 0;
-  MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  if (any && !failed) st = CLQL_ERR_IO;
-  if (failed) fprintf(stderr, "clql-mpi-probe: rank %d: --plan '%s': %s\n", rank, model,
-                      clql_last_error_detail());
+  /* A rank that cannot read the model (its message says why) must not leave
+   * the others waiting: all stop with the worst code. */
+  int mine = model ? tool_model_load("clql-mpi-probe", "--plan", model, CLQL_QTYPE_I2S, &layers,
+                                     &nlayers)
+                   : TOOL_EXIT_OK,
+      any = TOOL_EXIT_OK;
+  MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  clql_status st = CLQL_SUCCESS;
   clql_mpi_cluster *c = NULL;
-  if (!any) st = clql_mpi_cluster_create(MPI_COMM_WORLD, selector, &c);
+  if (any == TOOL_EXIT_OK) st = clql_mpi_cluster_create(MPI_COMM_WORLD, selector, &c);
   clql_split_part *parts = NULL;
   clql_split_plan plan;
   if (st == CLQL_SUCCESS && model) {
@@ -177,12 +152,13 @@ int main(int argc, char **argv) {
     st = parts ? clql_mpi_plan(c, layers, nlayers, mode, 0, parts, clql_mpi_cluster_count(c), &plan)
                : CLQL_ERR_OUT_OF_HOST_MEMORY;
   }
-  if (any) {
-    rc = EXIT_USAGE;
-  } else if (st != CLQL_SUCCESS) {
+  if (any != TOOL_EXIT_OK) {
+    rc = any;
+  } else if (st != CLQL_SUCCESS) { /* the same status on every rank, the detail names the rank */
     if (rank == 0)
-      fprintf(stderr, "clql-mpi-probe: %s: %s\n", clql_status_message(st), clql_last_error_detail());
-    rc = EXIT_FAILED;
+      fprintf(tool_err(), "clql-mpi-probe: %s: %s\n", clql_status_message(st),
+              tool_text(clql_last_error_detail()));
+    rc = tool_exit_for(st);
   } else if (rank == 0) {
     report(c, ranks, model, parts, model ? &plan : NULL, mode, json);
   }

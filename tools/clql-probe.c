@@ -1,38 +1,18 @@
 /* clql-probe: every OpenCL device with its memory report, or the reports of
  * recorded devices (--profile).
- * Exit codes: 0 ok, 2 bad arguments or an unusable profile file, 6 no such
- * device or profile record, 9 no OpenCL platform, 255 internal error. */
-#include <getopt.h>
+ * Exit codes (common/exit_codes.h): 0 ok, 2 bad arguments or an unusable
+ * profile or model file, 5 an OpenCL call failed, 6 no such device or
+ * profile record, 9 no OpenCL platform, 255 internal error. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <clql.h>
 #include "probe_inference.h"
 #include "probe_plan.h"
-#include "tool_config.h"
+#include "common/args.h"
+#include "common/tool.h"
 #include "probe_split.h"
-
-enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_NO_DEVICE = 6, EXIT_NO_PLATFORM = 9, EXIT_INTERNAL = 255 };
-
-#define MAX_SELECTORS 64
-
-typedef struct {
-  int json, list, verbose;
-  const char *selectors[MAX_SELECTORS];
-  int nselectors;
-  char *profile_file; /* --profile FILE[:ID], split */
-  const char *profile_id;
-  const char *plan, *qtype, *batch, *plot; /* --plan MODEL and what goes with it */
-  int csv;
-  const char *split; /* --split rows|layers */
-  const char *ctx, *sequences, *kv_type; /* the inference plan, with --plan */
-} options;
-
-/* Long options without a short form. */
-enum { OPT_PLAN = 256, OPT_QTYPE, OPT_BATCH, OPT_CSV, OPT_PLOT, OPT_SPLIT, OPT_CTX, OPT_SEQ,
-       OPT_KV };
 
 /* What -v shows for one device: each free-memory source tried. */
 #define MAX_TRACE 16
@@ -76,8 +56,9 @@ static void usage(FILE *out) {
           "                     q5_0, q5_1, iq4_nl\n"
           "  -h, --help         this help\n"
           "  -V, --version      print the clql version\n\n"
-          "exit codes: 0 ok, 2 bad arguments or unusable profile file, 6 no such device\n"
-          "            or profile record, 9 no OpenCL platform, 255 internal error\n");
+          "exit codes: 0 ok, 2 bad arguments or unusable profile or model file, 5 an OpenCL\n"
+          "            call failed, 6 no such device or profile record, 9 no OpenCL\n"
+          "            platform, 255 internal error (or gnuplot failed)\n");
 }
 
 static void human_size(cl_ulong bytes, char *buf, size_t size) {
@@ -102,9 +83,10 @@ static int device_numa(const clql_device_info *d, clql_numa_info *numa) {
 static json_t *trace_json(const trace_log *t) {
   json_t *arr = json_array();
   for (int i = 0; arr && i < t->count; i++)
-    json_array_append_new(arr, json_pack("{s:s,s:b,s:s}", "source", t->steps[i].source,
-                                         "answered", t->steps[i].answered, "detail",
-                                         t->steps[i].detail));
+    json_array_append_new(arr, json_pack("{s:o,s:b,s:o}", "source",
+                                         tool_json_string(t->steps[i].source), "answered",
+                                         t->steps[i].answered, "detail",
+                                         tool_json_string(t->steps[i].detail)));
   return arr;
 }
 
@@ -126,12 +108,15 @@ static json_t *device_json(const clql_device_info *d, const trace_log *trace) {
                           bounds_json(m->free_bounds));
   char pci[32] = "";
   if (d->has_pci) format_pci(d, pci, sizeof pci);
-  json_t *obj = json_pack("{s:I,s:I,s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:b,s:I,s:I,s:o,s:o}", "index",
+  /* Strings from the driver or a profile: jansson escapes them (TOOL_JSON_FLAGS). */
+  json_t *obj = json_pack("{s:I,s:I,s:I,s:o,s:o,s:o,s:I,s:s,s:o,s:b,s:I,s:I,s:o,s:o}", "index",
                           (json_int_t)d->index, "platform_index", (json_int_t)d->platform_index,
                           "device_index", (json_int_t)d->device_index, "platform",
-                          d->platform_name, "name", d->name, "vendor", d->vendor, "vendor_id",
+                          tool_json_string(d->platform_name), "name", tool_json_string(d->name),
+                          "vendor", tool_json_string(d->vendor), "vendor_id",
                           (json_int_t)d->vendor_id, "type", clql_device_type_name(d->type),
-                          "driver_version", d->driver_version, "host_unified_memory",
+                          "driver_version", tool_json_string(d->driver_version),
+                          "host_unified_memory",
                           d->host_unified_memory, "compute_units", (json_int_t)d->compute_units,
                           "local_mem", (json_int_t)d->local_mem, "pci",
                           d->has_pci ? json_string(pci) : json_null(), "memory", mem);
@@ -139,10 +124,11 @@ static json_t *device_json(const clql_device_info *d, const trace_log *trace) {
   clql_numa_info numa;
   json_object_set_new(obj, "numa",
                       device_numa(d, &numa)
-                          ? json_pack("{s:i,s:s,s:I}", "node", numa.node, "cpuset", numa.cpuset,
-                                      "memory", (json_int_t)numa.memory)
+                          ? json_pack("{s:i,s:o,s:I}", "node", numa.node, "cpuset",
+                                      tool_json_string(numa.cpuset), "memory",
+                                      (json_int_t)numa.memory)
                           : json_null());
-  if (d->profile_id[0]) json_object_set_new(obj, "profile_id", json_string(d->profile_id));
+  if (d->profile_id[0]) json_object_set_new(obj, "profile_id", tool_json_string(d->profile_id));
   if (trace) json_object_set_new(obj, "probe_trace", trace_json(trace));
   return obj;
 }
@@ -164,12 +150,13 @@ static void print_table(const clql_device_info *devs, const trace_log *traces, s
     }
     snprintf(pd, sizeof pd, "%u:%u", d->platform_index, d->device_index);
     printf("%-5s %-4s %-11s %-11s %-24s %4u  %s\n", pd, clql_device_type_name(d->type), total,
-           max_alloc, free_s, d->compute_units, d->name);
+           max_alloc, free_s, d->compute_units, tool_text(d->name));
     char pci[32] = "none";
     if (d->has_pci) format_pci(d, pci, sizeof pci);
-    printf("%-5s platform: %s; vendor: %s (0x%04x); driver %s; pci %s\n", "", d->platform_name,
-           d->vendor, d->vendor_id, d->driver_version, pci);
-    if (d->profile_id[0]) printf("%-5s profile: %s\n", "", d->profile_id);
+    printf("%-5s platform: %s; vendor: %s (0x%04x); driver %s; pci %s\n", "",
+           tool_text(d->platform_name), tool_text(d->vendor), d->vendor_id,
+           tool_text(d->driver_version), pci);
+    if (d->profile_id[0]) printf("%-5s profile: %s\n", "", tool_text(d->profile_id));
     if (d->memory.free_bounds)
       printf("%-5s free: %s%s%s\n", "",
              d->memory.free_bounds & CLQL_FREE_WITH_GTT ? "VRAM carve-out + GTT" : "",
@@ -181,142 +168,28 @@ static void print_table(const clql_device_info *devs, const trace_log *traces, s
     if (device_numa(d, &numa)) {
       char mem[32];
       human_size(numa.memory, mem, sizeof mem);
-      printf("%-5s numa: node %d, cpus %s, %s\n", "", numa.node, numa.cpuset, mem);
+      printf("%-5s numa: node %d, cpus %s, %s\n", "", numa.node, tool_text(numa.cpuset), mem);
     }
     for (int k = 0; traces && k < traces[i].count; k++)
-      printf("%-5s source %-10s %s%s%s\n", "", traces[i].steps[k].source,
+      printf("%-5s source %-10s %s%s%s\n", "", tool_text(traces[i].steps[k].source),
              traces[i].steps[k].answered ? "answered" : "skipped",
-             traces[i].steps[k].detail[0] ? ": " : "", traces[i].steps[k].detail);
+             traces[i].steps[k].detail[0] ? ": " : "", tool_text(traces[i].steps[k].detail));
   }
 }
 
-/* FILE[:ID]: a path that exists as given is the whole file (paths may hold
- * colons); otherwise the text after the last colon is the record id. */
-static int split_profile_arg(const char *arg, options *o) {
-  o->profile_file = strdup(arg);
-  if (!o->profile_file) return 0;
-  struct stat sb;
-  char *colon = strrchr(o->profile_file, ':');
-  if (stat(arg, &sb) != 0 && colon) {
-    *colon = '\0';
-    o->profile_id = colon[1] ? colon + 1 : NULL;
-  }
-  return 1;
-}
-
-static int parse_args(int argc, char **argv, options *o) {
-  static const struct option longopts[] = {{"device", required_argument, NULL, 'd'},
-                                           {"list", no_argument, NULL, 'l'},
-                                           {"profile", required_argument, NULL, 'p'},
-                                           {"verbose", no_argument, NULL, 'v'},
-                                           {"json", no_argument, NULL, 'j'},
-                                           {"plan", required_argument, NULL, OPT_PLAN},
-                                           {"qtype", required_argument, NULL, OPT_QTYPE},
-                                           {"batch", required_argument, NULL, OPT_BATCH},
-                                           {"csv", no_argument, NULL, OPT_CSV},
-                                           {"plot", required_argument, NULL, OPT_PLOT},
-                                           {"split", required_argument, NULL, OPT_SPLIT},
-                                           {"ctx", required_argument, NULL, OPT_CTX},
-                                           {"sequences", required_argument, NULL, OPT_SEQ},
-                                           {"kv-type", required_argument, NULL, OPT_KV},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {"version", no_argument, NULL, 'V'},
-                                           {NULL, 0, NULL, 0}};
-  int c;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, ":d:lvhV", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'd':
-      if (o->nselectors == MAX_SELECTORS) {
-        fprintf(stderr, "clql-probe: too many --device options\n");
-        return EXIT_USAGE;
-      }
-      o->selectors[o->nselectors++] = optarg;
-      break;
-    case 'l': o->list = 1; break;
-    case 'v': o->verbose = 1; break;
-    case 'p':
-      if (o->profile_file) {
-        fprintf(stderr, "clql-probe: --profile given twice\n");
-        return EXIT_USAGE;
-      }
-      if (!split_profile_arg(optarg, o)) return EXIT_INTERNAL;
-      break;
-    case 'j': o->json = 1; break;
-    case OPT_PLAN: o->plan = optarg; break;
-    case OPT_QTYPE: o->qtype = optarg; break;
-    case OPT_BATCH: o->batch = optarg; break;
-    case OPT_CSV: o->csv = 1; break;
-    case OPT_PLOT: o->plot = optarg; break;
-    case OPT_SPLIT: o->split = optarg; break;
-    case OPT_CTX: o->ctx = optarg; break;
-    case OPT_SEQ: o->sequences = optarg; break;
-    case OPT_KV: o->kv_type = optarg; break;
-    case 'h': usage(stdout); exit(EXIT_OK);
-    case 'V': printf("clql-probe %s\n", clql_version_string()); exit(EXIT_OK);
-    case ':':
-      fprintf(stderr, "clql-probe: option '%s' needs a value\n", argv[optind - 1]);
-      return EXIT_USAGE;
-    default:
-      fprintf(stderr, "clql-probe: unknown option '%s'\n", argv[optind - 1]);
-      usage(stderr);
-      return EXIT_USAGE;
-    }
-  }
-  if (optind < argc) {
-    fprintf(stderr, "clql-probe: unexpected argument '%s'\n", argv[optind]);
-    return EXIT_USAGE;
-  }
-  if (o->profile_file && o->nselectors) {
-    fprintf(stderr, "clql-probe: --device and --profile exclude each other\n");
-    return EXIT_USAGE;
-  }
-  if (!o->plan && (o->qtype || o->batch || o->csv || o->plot || o->ctx || o->sequences ||
-                   o->kv_type)) {
-    fprintf(stderr, "clql-probe: --qtype, --batch, --csv, --plot, --ctx, --sequences and "
-                    "--kv-type need --plan\n");
-    return EXIT_USAGE;
-  }
-  if (o->plan && o->list) {
-    fprintf(stderr, "clql-probe: --plan and --list exclude each other\n");
-    return EXIT_USAGE;
-  }
-  if (o->csv && o->json) {
-    fprintf(stderr, "clql-probe: --csv and --json exclude each other\n");
-    return EXIT_USAGE;
-  }
-  if (o->split && (!o->plan || o->csv)) {
-    fprintf(stderr, "clql-probe: --split needs --plan, and not --csv\n");
-    return EXIT_USAGE;
-  }
-  return EXIT_OK;
-}
-
+/* The table's code for st; an unusable --profile file is a usage error. */
 static int exit_code_for(clql_status st) {
-  switch (st) {
-  case CLQL_ERR_NO_PLATFORM: return EXIT_NO_PLATFORM;
-  case CLQL_ERR_NO_DEVICE: return EXIT_NO_DEVICE;
-  case CLQL_ERR_BAD_SELECTOR:
-  case CLQL_ERR_IO:
-  case CLQL_ERR_PARSE: return EXIT_USAGE;
-  case CLQL_ERR_NOT_FOUND: return EXIT_NO_DEVICE;
-  default: return EXIT_INTERNAL;
-  }
-}
-
-static int report_error(clql_status st) {
-  fprintf(stderr, "clql-probe: %s: %s\n", clql_status_message(st), clql_last_error_detail());
-  return exit_code_for(st);
+  return st == CLQL_ERR_IO || st == CLQL_ERR_PARSE ? TOOL_EXIT_USAGE : tool_exit_for(st);
 }
 
 /* Every live device, or those the selectors choose, in the order given. */
-static int live_devices(const options *o, clql_device_info **out, size_t *count) {
+static int live_devices(const probe_args *o, clql_device_info **out, size_t *count) {
   size_t n = 0;
   clql_device_info *devs = NULL;
   clql_status st = clql_devices_get(NULL, 0, &n);
   if (st == CLQL_SUCCESS && n > 0) {
     devs = calloc(n, sizeof *devs);
-    if (!devs) return EXIT_INTERNAL;
+    if (!devs) return TOOL_EXIT_INTERNAL;
     size_t got = 0;
     st = clql_devices_get(devs, n, &got);
     if (st == CLQL_ERR_BUFFER_TOO_SMALL) st = CLQL_SUCCESS; /* one appeared meanwhile */
@@ -324,11 +197,11 @@ static int live_devices(const options *o, clql_device_info **out, size_t *count)
   }
   if (st != CLQL_SUCCESS) {
     free(devs);
-    return report_error(st);
+    return tool_fail("clql-probe", st);
   }
   if (n == 0) {
     fprintf(stderr, "clql-probe: no OpenCL device on any platform\n");
-    return EXIT_NO_PLATFORM;
+    return TOOL_EXIT_NO_PLATFORM;
   }
   if (o->nselectors) {
     free(devs);
@@ -344,23 +217,23 @@ static int live_devices(const options *o, clql_device_info **out, size_t *count)
       if (st == CLQL_SUCCESS) st = clql_devices_select(o->selectors[i], devs + n, more, &more);
       if (st != CLQL_SUCCESS) {
         free(devs);
-        return report_error(st);
+        return tool_fail("clql-probe", st);
       }
       n += more;
     }
   }
   *out = devs;
   *count = n;
-  return EXIT_OK;
+  return TOOL_EXIT_OK;
 }
 
-static int recorded_devices(const options *o, clql_device_info **out, size_t *count) {
+static int recorded_devices(const probe_args *o, clql_device_info **out, size_t *count) {
   size_t n = 0;
   clql_device_info *devs = NULL;
   clql_status st = clql_profile_devices(o->profile_file, o->profile_id, NULL, 0, &n);
   if (st == CLQL_SUCCESS && n > 0) {
     devs = calloc(n, sizeof *devs);
-    if (!devs) return EXIT_INTERNAL;
+    if (!devs) return TOOL_EXIT_INTERNAL;
     st = clql_profile_devices(o->profile_file, o->profile_id, devs, n, &n);
   }
   if (st != CLQL_SUCCESS) {
@@ -371,7 +244,7 @@ static int recorded_devices(const options *o, clql_device_info **out, size_t *co
   }
   *out = devs;
   *count = n;
-  return EXIT_OK;
+  return TOOL_EXIT_OK;
 }
 
 static void collect_trace(const char *source, int answered, const char *detail, void *user) {
@@ -385,7 +258,7 @@ static void collect_trace(const char *source, int answered, const char *detail, 
 
 /* Probe each device again, recording every source tried; the traced report
  * replaces the one from enumeration so both agree. */
-static trace_log *trace_devices(const options *o, clql_device_info *devs, size_t n) {
+static trace_log *trace_devices(const probe_args *o, clql_device_info *devs, size_t n) {
   trace_log *traces = calloc(n, sizeof *traces);
   for (size_t i = 0; traces && i < n; i++) {
     if (devs[i].profile_id[0])
@@ -416,56 +289,65 @@ static int print_json(const clql_device_info *devs, const trace_log *traces, siz
   if (root && split) probe_split_json(plan, split, devs, n, root);
   if (root && inf->active && n > 1)
     json_object_set_new(root, "inference_split", probe_inference_split_json(inf, devs, n));
-  char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+  char *text = root ? json_dumps(root, TOOL_JSON_FLAGS) : NULL;
   json_decref(root);
-  if (!text) return EXIT_INTERNAL;
+  if (!text) return TOOL_EXIT_INTERNAL;
   puts(text);
   free(text);
-  return EXIT_OK;
+  return TOOL_EXIT_OK;
 }
 
 /* The model of --plan for the inference plan: a preset, else a model file,
  * its ternary layers at --qtype. */
-static int inference_model(const options *o, const probe_plan *plan, probe_inference *inf) {
+static int inference_model(const probe_args *o, const probe_plan *plan, probe_inference *inf) {
   clql_status st = clql_model_from_preset(o->plan, plan->qtype, &inf->model);
   if (st == CLQL_ERR_NOT_FOUND) st = clql_model_from_file(o->plan, plan->qtype, &inf->model);
-  if (st == CLQL_SUCCESS) return EXIT_OK;
-  fprintf(stderr, "clql-probe: --plan '%s': %s\n", o->plan, clql_last_error_detail());
-  return st == CLQL_ERR_OUT_OF_HOST_MEMORY ? EXIT_INTERNAL : EXIT_USAGE;
+  if (st == CLQL_SUCCESS) return TOOL_EXIT_OK;
+  fprintf(tool_err(), "clql-probe: --plan '%s': %s\n", tool_text(o->plan),
+          tool_text(clql_last_error_detail()));
+  return st == CLQL_ERR_OUT_OF_HOST_MEMORY ? TOOL_EXIT_INTERNAL : TOOL_EXIT_USAGE;
 }
 
 int main(int argc, char **argv) {
-  options o = {0};
-  int rc = parse_args(argc, argv, &o);
-  if (rc == EXIT_OK) rc = tool_config_read("clql-probe");
+  probe_args o;
+  int rc = probe_args_parse(argc, argv, &o);
+  if (rc == TOOL_EXIT_OK && o.then != TOOL_RUN) {
+    if (o.then == TOOL_SHOW_VERSION) printf("clql-probe %s\n", clql_version_string());
+    else usage(stdout);
+    probe_args_free(&o);
+    return TOOL_EXIT_OK;
+  }
+  if (o.then == TOOL_SHOW_USAGE) usage(stderr);
+  if (rc == TOOL_EXIT_OK) rc = tool_config_read("clql-probe");
   /* -v also shows clql's warnings unless CLQL_LOG already chooses what to
    * show. */
-  if (rc == EXIT_OK && o.verbose && !tool_config_sets_log())
+  if (rc == TOOL_EXIT_OK && o.verbose && !tool_config_sets_log())
     clql_set_log_callback(print_log, NULL, CLQL_LOG_WARN);
   probe_plan plan = {0};
-  if (rc == EXIT_OK && o.plan) rc = probe_plan_init(&plan, o.plan, o.qtype, o.batch);
+  if (rc == TOOL_EXIT_OK && o.plan) rc = probe_plan_init(&plan, o.plan, o.qtype, o.batch);
   probe_inference inf = {0};
-  if (rc == EXIT_OK) rc = probe_inference_init(&inf, "clql-probe", o.ctx, o.sequences, o.kv_type);
-  if (rc == EXIT_OK && inf.active) rc = inference_model(&o, &plan, &inf);
+  if (rc == TOOL_EXIT_OK)
+    rc = probe_inference_init(&inf, "clql-probe", o.ctx, o.sequences, o.kv_type);
+  if (rc == TOOL_EXIT_OK && inf.active) rc = inference_model(&o, &plan, &inf);
   clql_split_mode mode = CLQL_SPLIT_ROWS;
-  if (rc == EXIT_OK && o.split) rc = probe_split_mode(o.split, &mode);
+  if (rc == TOOL_EXIT_OK && o.split) rc = probe_split_mode(o.split, &mode);
   size_t n = 0;
   clql_device_info *devs = NULL;
-  if (rc == EXIT_OK) rc = o.profile_file ? recorded_devices(&o, &devs, &n) : live_devices(&o, &devs, &n);
+  if (rc == TOOL_EXIT_OK) rc = o.profile_file ? recorded_devices(&o, &devs, &n) : live_devices(&o, &devs, &n);
   trace_log *traces = NULL;
-  if (rc == EXIT_OK && o.verbose && !(traces = trace_devices(&o, devs, n))) rc = EXIT_INTERNAL;
+  if (rc == TOOL_EXIT_OK && o.verbose && !(traces = trace_devices(&o, devs, n))) rc = TOOL_EXIT_INTERNAL;
   /* The split over every listed device: asked for, or more than one device. */
   probe_split split = {0};
-  const int show_split = rc == EXIT_OK && o.plan && !o.csv && (o.split || n > 1);
+  const int show_split = rc == TOOL_EXIT_OK && o.plan && !o.csv && (o.split || n > 1);
   if (show_split && !o.split) probe_split_mode(NULL, &mode); /* $CLQL_SPLIT */
   if (show_split) rc = probe_split_compute(&plan, mode, devs, n, &split);
-  if (rc == EXIT_OK) {
+  if (rc == TOOL_EXIT_OK) {
     if (o.json) {
       rc = print_json(devs, traces, n, o.plan ? &plan : NULL, show_split ? &split : NULL, &inf);
     } else if (o.list) {
       for (size_t i = 0; i < n; i++)
         printf("%u  %u:%u  %s\n", devs[i].index, devs[i].platform_index, devs[i].device_index,
-               devs[i].name);
+               tool_text(devs[i].name));
     } else if (o.csv) {
       probe_plan_csv(&plan, devs, n, stdout);
     } else {
@@ -475,13 +357,13 @@ int main(int argc, char **argv) {
       if (inf.active) probe_inference_table(&inf, devs, n, stdout);
       if (inf.active && n > 1) probe_inference_split_table(&inf, devs, n, stdout);
     }
-    if (rc == EXIT_OK && o.plot) rc = probe_plan_plot(&plan, devs, n, o.plot);
+    if (rc == TOOL_EXIT_OK && o.plot) rc = probe_plan_plot(&plan, devs, n, o.plot);
   }
   probe_split_free(&split);
   probe_plan_free(&plan);
   probe_inference_free(&inf);
   free(traces);
   free(devs);
-  free(o.profile_file);
+  probe_args_free(&o);
   return rc;
 }

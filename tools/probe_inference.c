@@ -1,8 +1,8 @@
 #include "probe_inference.h"
 #include <stdlib.h>
 #include <string.h>
-#include "tool_config.h"
-#include "tool_format.h"
+#include "common/format.h"
+#include "common/tool.h"
 
 int probe_inference_init(probe_inference *pi, const char *tool, const char *ctx,
                          const char *sequences, const char *kv_type) {
@@ -10,18 +10,19 @@ int probe_inference_init(probe_inference *pi, const char *tool, const char *ctx,
   pi->tool = tool;
   pi->active = ctx || sequences;
   if (kv_type && !pi->active) {
-    fprintf(stderr, "%s: --kv-type needs --ctx or --sequences\n", tool);
+    fprintf(tool_err(), "%s: --kv-type needs --ctx or --sequences\n", tool);
     return TOOL_EXIT_CONFIG;
   }
   const char *const opt[2] = {"--ctx", "--sequences"}, *const val[2] = {ctx, sequences};
   uint64_t *dst[2] = {&pi->request.context, &pi->request.sequences};
   for (int i = 0; i < 2; i++)
     if (val[i] && !tool_parse_count(val[i], dst[i])) {
-      fprintf(stderr, "%s: %s '%s': not a whole number >= 1\n", tool, opt[i], val[i]);
+      fprintf(tool_err(), "%s: %s '%s': not a whole number >= 1\n", tool, opt[i],
+              tool_text(val[i]));
       return TOOL_EXIT_CONFIG;
     }
   if (kv_type && clql_kv_type_parse(kv_type, &pi->request.kv_type) != CLQL_SUCCESS) {
-    fprintf(stderr, "%s: --kv-type: %s\n", tool, clql_last_error_detail());
+    fprintf(tool_err(), "%s: --kv-type: %s\n", tool, tool_text(clql_last_error_detail()));
     return TOOL_EXIT_CONFIG;
   }
   return 0;

@@ -1,6 +1,6 @@
 #include "probe_plan.h"
-#include "tool_config.h"
-#include "tool_format.h"
+#include "common/format.h"
+#include "common/tool.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,44 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { PLAN_EXIT_USAGE = 2, PLAN_EXIT_INTERNAL = 255 };
-
 /* ---- setup ---- */
 
 static int usage_error(const char *option, const char *arg, const char *problem) {
-  fprintf(stderr, "clql-probe: %s '%s': %s\n", option, arg, problem);
-  return PLAN_EXIT_USAGE;
-}
-
-/* Decimal digits only, 1 or more; no sign, suffix or overflow. */
-/* The layers of a preset or, when no preset has that name, of a model file. */
-static int load_model(const char *model, clql_model_layer **out, size_t *count) {
-  size_t n = 0;
-  int preset = 1;
-  clql_status st = clql_model_preset(model, CLQL_QTYPE_I2S, NULL, 0, &n);
-  if (st == CLQL_ERR_NOT_FOUND) {
-    char presets[256];
-    snprintf(presets, sizeof presets, "%s", clql_last_error_detail());
-    preset = 0;
-    st = clql_model_load(model, CLQL_QTYPE_I2S, NULL, 0, &n);
-    if (st == CLQL_ERR_IO) {
-      fprintf(stderr, "clql-probe: --plan: %s, and no model file: %s\n", presets,
-              clql_last_error_detail());
-      return PLAN_EXIT_USAGE;
-    }
-  }
-  if (st != CLQL_SUCCESS) return usage_error("--plan", model, clql_last_error_detail());
-  clql_model_layer *l = calloc(n, sizeof *l);
-  if (!l) return PLAN_EXIT_INTERNAL;
-  st = preset ? clql_model_preset(model, CLQL_QTYPE_I2S, l, n, &n)
-              : clql_model_load(model, CLQL_QTYPE_I2S, l, n, &n);
-  if (st != CLQL_SUCCESS) { /* the file changed between the two reads */
-    free(l);
-    return usage_error("--plan", model, clql_last_error_detail());
-  }
-  *out = l;
-  *count = n;
-  return 0;
+  fprintf(stderr, "clql-probe: %s '%s': %s\n", option, tool_text(arg), problem);
+  return TOOL_EXIT_USAGE;
 }
 
 int probe_plan_init(probe_plan *p, const char *model, const char *qtype, const char *batch) {
@@ -62,12 +29,12 @@ int probe_plan_init(probe_plan *p, const char *model, const char *qtype, const c
     return usage_error("--batch", batch, "not a whole number >= 1");
   clql_model_layer *base;
   size_t n;
-  int rc = load_model(model, &base, &n);
+  int rc = tool_model_load("clql-probe", "--plan", model, CLQL_QTYPE_I2S, &base, &n);
   if (rc) return rc;
   p->layers = calloc(n * CLQL_QTYPE_COUNT_, sizeof *p->layers);
   if (!p->layers) {
     free(base);
-    return PLAN_EXIT_INTERNAL;
+    return TOOL_EXIT_INTERNAL;
   }
   p->count = n;
   for (int q = 0; q < CLQL_QTYPE_COUNT_; q++) {
@@ -154,7 +121,7 @@ static json_t *plan_object(const probe_plan *p, const device_plan *r) {
   const clql_model_plan *mp = &r->plan;
   json_t *o = json_object();
   if (!o) return NULL;
-  json_object_set_new(o, "model", json_string(p->model));
+  json_object_set_new(o, "model", tool_json_string(p->model));
   json_object_set_new(o, "qtype", json_string(clql_qtype_name(p->qtype)));
   int ok = r->status == CLQL_SUCCESS;
   json_object_set_new(o, "fits", ok ? json_boolean(mp->fits) : json_null());
@@ -205,7 +172,7 @@ void probe_plan_table(const probe_plan *p, const clql_device_info *devs, size_t 
   char w[32], batch[32] = "the largest that fits";
   tool_size_text(weights, w, sizeof w);
   if (p->batch) snprintf(batch, sizeof batch, "up to %llu", (unsigned long long)p->batch);
-  fprintf(out, "\nplan %s: %s, %llu layers, weights %s; batch %s\n", p->model,
+  fprintf(out, "\nplan %s: %s, %llu layers, weights %s; batch %s\n", tool_text(p->model),
           clql_qtype_name(p->qtype), (unsigned long long)layers, w, batch);
   fprintf(out, "%-5s %-11s %-12s %-11s %7s  %-11s %s\n", "P:D", "TOTAL", "BUDGET", "WORKSPACE",
           "BATCH", "LIMITED BY", "NAME");
@@ -218,7 +185,7 @@ void probe_plan_table(const probe_plan *p, const clql_device_info *devs, size_t 
     tool_size_text(d->memory.total, total, sizeof total);
     if (r.status != CLQL_SUCCESS) {
       fprintf(out, "%-5s %-11s %-12s %-11s %7s  %-11s %s\n      cannot plan: %s\n", pd, total,
-              "-", "-", "-", "-", d->name, r.error);
+              "-", "-", "-", "-", tool_text(d->name), r.error);
       continue;
     }
     const clql_model_plan *mp = &r.plan;
@@ -228,7 +195,7 @@ void probe_plan_table(const probe_plan *p, const clql_device_info *devs, size_t 
     char b[24] = "no";
     if (mp->fits) snprintf(b, sizeof b, "%llu", (unsigned long long)mp->batch);
     fprintf(out, "%-5s %-11s %-12s %-11s %7s  %-11s %s\n", pd, total, budget, ws, b,
-            clql_limited_by_name(mp->limited_by), d->name);
+            clql_limited_by_name(mp->limited_by), tool_text(d->name));
     if (!mp->fits) {
       why_not(p, mp, why, sizeof why);
       fprintf(out, "      does not fit: %s\n", why);
@@ -240,7 +207,9 @@ void probe_plan_table(const probe_plan *p, const clql_device_info *devs, size_t 
 
 /* ---- CSV ---- */
 
+/* A quoted CSV field of text the tool did not write: made safe first. */
 static void csv_text(FILE *out, const char *s) {
+  s = tool_text(s);
   fputc('"', out);
   for (; *s; s++) {
     if (*s == '"') fputc('"', out);
@@ -321,18 +290,10 @@ static int by_memory(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* A gnuplot string literal in double quotes: keep letters, digits and a few marks. */
-static void title_text(const char *s, char *buf, size_t size) {
-  size_t i = 0;
-  for (; *s && i + 1 < size; s++)
-    buf[i++] = strchr("\"\\`$'", *s) || (unsigned char)*s < 0x20 ? '_' : *s;
-  buf[i] = '\0';
-}
-
 static void write_script(FILE *g, const probe_plan *p, const clql_device_info *devs, size_t n,
                          const char *file, point *pts) {
   char title[160];
-  title_text(p->model, title, sizeof title);
+  tool_gnuplot_text(p->model, title, sizeof title);
   fprintf(g, "set terminal %s\nset output '%s'\n", terminal_for(file), file);
   fprintf(g, "set title \"Largest batch of %s by device memory\"\n", title);
   fprintf(g, "set xlabel \"device memory (GiB)\"\nset ylabel \"largest batch (0: does not fit)\"\n"
@@ -384,20 +345,20 @@ int probe_plan_plot(const probe_plan *p, const clql_device_info *devs, size_t n,
   char *cmd = malloc(len);
   if (!pts || !cmd) {
     free(pts), free(cmd), free(gnuplot);
-    return PLAN_EXIT_INTERNAL;
+    return TOOL_EXIT_INTERNAL;
   }
   snprintf(cmd, len, "'%s'", gnuplot); /* a PATH entry with a ' finds no gnuplot to run */
   FILE *g = strchr(gnuplot, '\'') ? NULL : popen(cmd, "w");
   int rc = 0;
   if (!g) {
     fprintf(stderr, "clql-probe: cannot run %s: %s\n", gnuplot, strerror(errno));
-    rc = PLAN_EXIT_INTERNAL;
+    rc = TOOL_EXIT_INTERNAL;
   } else {
     write_script(g, p, devs, n, file, pts);
     int status = pclose(g);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
       fprintf(stderr, "clql-probe: gnuplot failed (status %d); no chart in %s\n", status, file);
-      rc = PLAN_EXIT_INTERNAL;
+      rc = TOOL_EXIT_INTERNAL;
     }
   }
   free(pts), free(cmd), free(gnuplot);

@@ -1,18 +1,16 @@
 #include "probe_split.h"
-#include "tool_config.h"
-#include "tool_format.h"
+#include "common/format.h"
+#include "common/tool.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum { SPLIT_EXIT_USAGE = 2, SPLIT_EXIT_INTERNAL = 255 };
 
 int probe_split_mode(const char *arg, clql_split_mode *mode) {
   *mode = CLQL_SPLIT_ROWS;
   if (arg) {
     if (clql_split_mode_parse(arg, mode) == CLQL_SUCCESS) return 0;
-    fprintf(stderr, "clql-probe: --split '%s': not rows or layers\n", arg);
-    return SPLIT_EXIT_USAGE;
+    fprintf(stderr, "clql-probe: --split '%s': not rows or layers\n", tool_text(arg));
+    return TOOL_EXIT_USAGE;
   }
   /* CLQL_SPLIT, as the configuration read at start has it */
   size_t len = 0;
@@ -30,7 +28,7 @@ int probe_split_compute(const probe_plan *p, clql_split_mode mode, const clql_de
   out->parts = calloc(n ? n : 1, sizeof *out->parts);
   if (!sd || !out->parts) {
     free(sd);
-    return SPLIT_EXIT_INTERNAL;
+    return TOOL_EXIT_INTERNAL;
   }
   for (size_t i = 0; i < n; i++) {
     sd[i].memory = devs[i].memory;
@@ -76,7 +74,7 @@ static void part_why_not(const clql_model_plan *mp, char *buf, size_t size) {
 
 void probe_split_table(const probe_plan *p, const probe_split *s, const clql_device_info *devs,
                        size_t n, FILE *out) {
-  fprintf(out, "\nsplit %s over %zu device%s by %s: %s", p->model, n, n == 1 ? "" : "s",
+  fprintf(out, "\nsplit %s over %zu device%s by %s: %s", tool_text(p->model), n, n == 1 ? "" : "s",
           clql_split_mode_name(s->mode), clql_qtype_name(p->qtype));
   if (s->status != CLQL_SUCCESS) {
     fprintf(out, "\n      cannot split: %s\n", s->error);
@@ -103,7 +101,7 @@ void probe_split_table(const probe_plan *p, const probe_split *s, const clql_dev
     if (mp->budget.free_is_fallback) strcat(budget, "*"), fallback = 1;
     if (mp->fits) snprintf(batch, sizeof batch, "%llu", (unsigned long long)mp->batch);
     fprintf(out, "%-5s %-15s %-11s %-11s %-12s %7s  %s\n", pd, held, w, ws, budget, batch,
-            devs[i].name);
+            tool_text(devs[i].name));
     if (!mp->fits) {
       part_why_not(mp, why, sizeof why);
       fprintf(out, "      does not fit: %s\n", why);
@@ -116,10 +114,10 @@ void probe_split_table(const probe_plan *p, const probe_split *s, const clql_dev
 /* ---- JSON ---- */
 
 static json_t *device_ref(const clql_device_info *d) {
-  json_t *o = json_pack("{s:I,s:I,s:I,s:s,s:s}", "index", (json_int_t)d->index, "platform_index",
+  json_t *o = json_pack("{s:I,s:I,s:I,s:o,s:s}", "index", (json_int_t)d->index, "platform_index",
                         (json_int_t)d->platform_index, "device_index", (json_int_t)d->device_index,
-                        "name", d->name, "type", clql_device_type_name(d->type));
-  if (o && d->profile_id[0]) json_object_set_new(o, "profile_id", json_string(d->profile_id));
+                        "name", tool_json_string(d->name), "type", clql_device_type_name(d->type));
+  if (o && d->profile_id[0]) json_object_set_new(o, "profile_id", tool_json_string(d->profile_id));
   return o;
 }
 
@@ -172,7 +170,7 @@ void probe_split_json(const probe_plan *p, const probe_split *s, const clql_devi
     json_array_append_new(arr, part_json(p, s, &s->parts[i], &devs[i]));
   json_object_set_new(root, "split", arr);
   json_t *sp =
-      json_pack("{s:s,s:s,s:s,s:I,s:o}", "model", p->model, "qtype", clql_qtype_name(p->qtype),
+      json_pack("{s:o,s:s,s:s,s:I,s:o}", "model", tool_json_string(p->model), "qtype", clql_qtype_name(p->qtype),
                 "mode", clql_split_mode_name(s->mode), "devices", (json_int_t)n, "requested_batch",
                 p->batch ? tool_json_u64(p->batch) : json_null());
   if (!sp) return;

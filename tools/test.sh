@@ -40,7 +40,7 @@ cmake --workflow --preset default
 [ "$quick" -eq 1 ] && exit 0
 
 step "unit tests under valgrind"
-ctest --test-dir build -L unit -LE "install|python|script" -T memcheck --output-on-failure
+ctest --test-dir build -L unit -LE "install|python|script|timing" -T memcheck --output-on-failure
 
 step "asan workflow"
 cmake --workflow --preset asan

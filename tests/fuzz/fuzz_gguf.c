@@ -1,12 +1,14 @@
 /* libFuzzer target for the GGUF reader: parse arbitrary bytes from memory,
  * then use everything a caller can reach (metadata values and nested arrays,
  * the tensor directory, lookups, tensor data, ternary import) and check the
- * reader's promises; a broken promise aborts so the fuzzer reports it.
+ * reader's promises (memory asked for at most 32 times the file's size plus
+ * 64 KiB among them); a broken promise aborts so the fuzzer reports it.
  * Built with -DCLQL_FUZZ=ON (clang); see tests/fuzz/CMakeLists.txt. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <clql.h>
+#include "../../lib/internal.h"
 #include "fuzz.h"
 
 
@@ -63,7 +65,11 @@ static void use_tensor(const clql_gguf *g, const clql_gguf_tensor_info *t, size_
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   clql_gguf *g = NULL;
+  /* Memory in proportion to the bytes read, whatever the counts claim. */
+  clql_alloc_fault_arm(0, 0);
   clql_status st = clql_gguf_open_memory(data, size, &g);
+  clql_alloc_fault_disarm();
+  EXPECT(clql_alloc_fault_bytes() <= 32ull * size + (64u << 10));
   if (st != CLQL_SUCCESS) {
     EXPECT(g == NULL && clql_last_error_detail()[0] != '\0');
     return 0;

@@ -1,4 +1,4 @@
-#include "tool_format.h"
+#include "format.h"
 #include <stdio.h>
 
 void tool_size_text(uint64_t bytes, char *buf, size_t size) {

@@ -1,0 +1,37 @@
+# clql_one_place(CALL <name> HITS <regex> FILE <file> FUNCTION <text> WHY <text>):
+# fail unless the calls HITS matches in lib/ and probes/ are exactly one,
+# CALL in lib/FILE, inside the function that starts with FUNCTION (up to the
+# first line that is a lone "}"). Used with -DSOURCE_DIR=<repository root>.
+function(clql_one_place)
+  cmake_parse_arguments(O "" "CALL;HITS;FILE;FUNCTION;WHY" "" ${ARGN})
+  file(GLOB sources ${SOURCE_DIR}/lib/*.c ${SOURCE_DIR}/lib/*.h ${SOURCE_DIR}/probes/*.c
+    ${SOURCE_DIR}/probes/*.h)
+  set(calls "")
+  foreach(src IN LISTS sources)
+    file(READ ${src} text)
+    string(REGEX MATCHALL "${O_HITS}" hits "${text}")
+    get_filename_component(file ${src} NAME)
+    foreach(hit IN LISTS hits)
+      string(REGEX REPLACE "^[^A-Za-z]+|[ ]+" "" hit "${hit}")
+      list(APPEND calls "${file}: ${hit}")
+    endforeach()
+  endforeach()
+  if(NOT calls STREQUAL "${O_FILE}: ${O_CALL}")
+    string(REPLACE ";" "\n  " shown "${calls}")
+    message(FATAL_ERROR "${O_CALL} must appear once in lib/ and probes/, in lib/${O_FILE} "
+      "(${O_WHY}); found:\n  ${shown}")
+  endif()
+  file(READ ${SOURCE_DIR}/lib/${O_FILE} text)
+  string(FIND "${text}" "${O_FUNCTION}" begin)
+  if(begin LESS 0)
+    message(FATAL_ERROR "lib/${O_FILE}: no ${O_FUNCTION}")
+  endif()
+  string(SUBSTRING "${text}" ${begin} -1 body)
+  string(FIND "${body}" "\n}\n" end)
+  string(SUBSTRING "${body}" 0 ${end} body)
+  string(FIND "${body}" "${O_CALL}" inside)
+  if(inside LESS 0)
+    message(FATAL_ERROR "lib/${O_FILE}: ${O_CALL} is not inside ${O_FUNCTION}...}")
+  endif()
+  message(STATUS "${O_CALL}: one call, in ${O_FUNCTION}...} of lib/${O_FILE}")
+endfunction()
