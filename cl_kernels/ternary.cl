@@ -27,6 +27,15 @@
 #ifndef ROWS
 #define ROWS 1
 #endif
+
+/* The portable and K-split kernels' shared bodies are always inlined, and
+ * their loops over TOKENS unrolled: each kernel specializes a body by its
+ * qtype (a constant argument), and the per-token arrays stay in registers
+ * only where every index is a constant. clang 14 for AMDGPU and NVPTX,
+ * with the builtins linked, keeps the bodies as calls at TOKENS = 4: the
+ * qtype a run-time argument, the token arrays in scratch memory (448 bytes
+ * per work-item on AMD, 368 on NVIDIA; tools/clql-kernel-check). */
+#define CLQL_INLINE __attribute__((always_inline)) static
 #ifndef TOKENS
 #define TOKENS 1
 #endif
@@ -105,14 +114,17 @@ static void tl2_digits(int16 m, int16 neg, int16 *d) {
 /* acc[t] += the products of unit u of a row for each token: 32 weights of
  * an I2S / TL1 block (rb: the row's blocks), or a TL2 granule (rb: the
  * tile's granules, r the row in the tile). */
-static void unit_products(__global const uint *rb, uint r, uint u, const int qt,
+CLQL_INLINE void unit_products(__global const uint *rb, uint r, uint u, const int qt,
                           __global const char *const *at, int16 *acc) {
   if (qt == 2) {
     __global const uchar *gr = (__global const uchar *)rb + (size_t)u * 320;
     const uchar16 mb = *(__global const uchar16 *)(gr + r * 16);
     const uint sw = *(__global const uint *)(gr + 256 + r * 4);
     const int16 bit = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-#pragma unroll
+    /* one half after the other: unrolled, both halves' digits and
+     * activations are live at once, and GEMM needs more than AMD's 256
+     * VGPRs (it spilled on gfx906 and gfx1030) */
+#pragma unroll 1
     for (uint h = 0; h < 2; h++) {
       /* triples 16h .. 16h+15: weights 16h + j, +32, +64 of the granule */
       const int16 m = convert_int16(h ? mb >> (uchar)4 : mb & (uchar)15);
@@ -150,28 +162,33 @@ static int hsum16(int16 v) {
 }
 
 /* qt: 0 I2S, 1 TL1, 2 TL2 */
-static void portable_product(PRODUCT_ARGS(char), const int qt) {
+CLQL_INLINE void portable_product(PRODUCT_ARGS(char), const int qt) {
   const uint n0 = (uint)get_global_id(0) * ROWS, b0 = (uint)get_global_id(1) * TOKENS;
   if (n0 >= n || b0 >= batch) return;
   const uint nunits = ngroups * upg;
   __global const char *at[TOKENS];
+  #pragma unroll
   for (uint t = 0; t < TOKENS; t++) at[t] = act + (size_t)min(b0 + t, batch - 1) * act_stride;
   for (uint r = 0; r < ROWS && n0 + r < n; r++) {
     const uint row = n0 + r;
     __global const uint *rb = qt == 2 ? w + (size_t)(row / 16) * nunits * 80
                                       : row_blocks(w, row, nunits / 4);
     float sum[TOKENS];
+    #pragma unroll
     for (uint t = 0; t < TOKENS; t++) sum[t] = 0.0f;
     for (uint g = 0; g < ngroups; g++) {
       int16 acc[TOKENS];
+      #pragma unroll
       for (uint t = 0; t < TOKENS; t++) acc[t] = (int16)(0);
       for (uint u = g * upg; u < (g + 1) * upg; u++) unit_products(rb, row % 16, u, qt, at, acc);
       const float gamma = load_scale(scales, g, scale_g, scale_n, row);
+      #pragma unroll
       for (uint t = 0; t < TOKENS; t++) {
         const float p = (float)hsum16(acc[t]) * gamma;
         sum[t] = sum[t] + p;
       }
     }
+    #pragma unroll
     for (uint t = 0; t < TOKENS && b0 + t < batch; t++)
       y[y_off + (size_t)(b0 + t) * n + row] = clql_div_rn(sum[t], act_scales[b0 + t]);
   }
@@ -217,24 +234,27 @@ __kernel void clql_tl2(PRODUCT_ARGS(char)) {
 #define SPLIT_AT(j, t, r) (((j) * TOKENS + (t)) * 16 + (r))
 
 static void split_flush(__local int *lacc, uint r, uint j, int16 *acc) {
+  #pragma unroll
   for (uint t = 0; t < TOKENS; t++) {
     atomic_add(&lacc[SPLIT_AT(j, t, r)], hsum16(acc[t]));
     acc[t] = (int16)(0);
   }
 }
 
-static void split_product(PRODUCT_ARGS(char), const int qt, __local int *lacc) {
+CLQL_INLINE void split_product(PRODUCT_ARGS(char), const int qt, __local int *lacc) {
   const uint lid = (uint)get_local_id(0), r = lid % 16, s = lid / 16;
   const uint nsplit = (uint)get_local_size(0) / 16, tile = (uint)get_group_id(0);
   const uint row = tile * 16 + r, b0 = (uint)get_global_id(1) * TOKENS;
   const uint nunits = ngroups * upg;
   const int live = row < n && b0 < batch;
   __global const char *at[TOKENS];
+  #pragma unroll
   for (uint t = 0; t < TOKENS; t++) at[t] = act + (size_t)min(b0 + t, batch - 1) * act_stride;
   __global const uint *rb = qt == 2 ? w + (size_t)tile * nunits * 80
                                     : row_blocks(w, row, nunits / 4);
   float sum[TOKENS];
   int16 acc[TOKENS];
+  #pragma unroll
   for (uint t = 0; t < TOKENS; t++) sum[t] = 0.0f, acc[t] = (int16)(0);
   for (uint g0 = 0; g0 < ngroups; g0 += SPLIT_GROUPS) {
     const uint gn = min(ngroups - g0, (uint)SPLIT_GROUPS);
@@ -253,6 +273,7 @@ static void split_product(PRODUCT_ARGS(char), const int qt, __local int *lacc) {
     if (s == 0 && live)
       for (uint j = 0; j < gn; j++) {
         const float gamma = load_scale(scales, g0 + j, scale_g, scale_n, row);
+        #pragma unroll
         for (uint t = 0; t < TOKENS; t++) {
           const float p = (float)lacc[SPLIT_AT(j, t, r)] * gamma;
           sum[t] = sum[t] + p;
@@ -261,6 +282,7 @@ static void split_product(PRODUCT_ARGS(char), const int qt, __local int *lacc) {
     barrier(CLK_LOCAL_MEM_FENCE);
   }
   if (s == 0 && live)
+    #pragma unroll
     for (uint t = 0; t < TOKENS && b0 + t < batch; t++)
       y[y_off + (size_t)(b0 + t) * n + row] = clql_div_rn(sum[t], act_scales[b0 + t]);
 }

@@ -11,8 +11,8 @@
  *   --report [--json FILE] [--markdown] RESULT.json...
  *                           the targets' resources as a table (markdown: the
  *                           summary in cl_kernels/PERFORMANCE.md), checked:
- *                           no kernel spills, and static plus argument local
- *                           memory fits the smallest target
+ *                           no kernel spills or uses scratch, and static plus
+ *                           argument local memory fits the smallest target
  *
  * Targets and their chains (clang 14 and Debian's LLVM 14 tools):
  *   amdgpu:gfx906|gfx90a|gfx1030  clang -target amdgcn-amd-amdhsa -nogpulib, the
@@ -677,6 +677,11 @@ static int report(char **files, int count, const char *json_path, int markdown) 
       fprintf(stderr, "%s %s (%s): spills (%ld)\n", r->target, r->kernel, r->variant, r->spills);
       failed = 1;
     }
+    if (r->scratch > 0) {
+      fprintf(stderr, "%s %s (%s): %ld bytes of scratch (private arrays or calls in memory)\n",
+              r->target, r->kernel, r->variant, r->scratch);
+      failed = 1;
+    }
     if (limit >= 0 && local > limit) {
       fprintf(stderr, "%s %s (%s): %ld bytes of local memory, over the %ld of %s\n", r->target,
               r->kernel, r->variant, local, limit, limit_target);
@@ -744,7 +749,7 @@ static int report(char **files, int count, const char *json_path, int markdown) 
            "builds' ROWS and division options; SPILLS: registers (AMD) or bytes (NVIDIA); LOCAL: "
            "static bytes; +ARGS: local memory passed as arguments; OCC: waves per SIMD (AMD)\n");
     printf("local memory limit: %ld bytes (%s); %s\n", limit, limit_target ? limit_target : "-",
-           failed ? "FAILED" : "no spills, local memory within it");
+           failed ? "FAILED" : "no spills, no scratch, local memory within it");
   }
   if (json_path) {
     json_t *root = json_object();
