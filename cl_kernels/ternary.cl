@@ -67,8 +67,9 @@ static float load_scale(__global const float *scales, uint g, uint scale_g, uint
  * A work-item owns ROWS rows of one tile (one at a time) and TOKENS tokens.
  * I2S and TL1 (per tile and 128-weight block, the 16 rows' 32 bytes one
  * after the other) are decoded 32 weights at a time (a unit) into two
- * char16 of t in -1..1, in the order of the char16 activations they
- * multiply; TL2 a granule at a time, 16 triples per step. Weights and
+ * char16 of t in -1..1 (I2S: weights 0-15 and 16-31 of the unit; TL1: the
+ * even and the odd ones, met by the even and odd activations of 16-bit
+ * words); TL2 a granule at a time, 16 triples per step. Weights and
  * activations are read as aligned vectors (every offset is a multiple of
  * their size; PoCL splits vload16 of chars into 8-byte loads). */
 
@@ -147,18 +148,29 @@ CLQL_INLINE void unit_products(__global const uint *rb, uint r, uint u, const in
     unit_i2s(rb, u, &ta, &tb);
 #pragma unroll
   for (uint t = 0; t < TOKENS; t++) {
-    __global const char16 *a = (__global const char16 *)(at[t] + 32 * u);
-    const char16 lo = a[0], hi = a[1];
-    const char16 qa = qt == 1 ? (char16)(lo.even, hi.even) : lo;
-    const char16 qb = qt == 1 ? (char16)(lo.odd, hi.odd) : hi;
-    acc[t] += convert_int16(ta) * convert_int16(qa) + convert_int16(tb) * convert_int16(qb);
+    int16 qa, qb;
+    if (qt == 1) {
+      /* the activation pairs (2j, 2j + 1) as little-endian 16-bit words:
+       * the even one in the low byte, sign-extended by xor and subtract */
+      const int16 p = convert_int16(*(__global const ushort16 *)(at[t] + 32 * u));
+      qa = ((p & 0xFF) ^ 0x80) - 0x80;
+      qb = ((p >> 8) ^ 0x80) - 0x80;
+    } else {
+      __global const char16 *a = (__global const char16 *)(at[t] + 32 * u);
+      qa = convert_int16(a[0]);
+      qb = convert_int16(a[1]);
+    }
+    acc[t] += convert_int16(ta) * qa + convert_int16(tb) * qb;
   }
 }
 
+/* Lane by lane: oclgrind checks these kernels (see tests/test_kernels_small.c),
+ * and its uninitialized-value check takes lane 11 of a swizzle such as
+ * v.hi for undefined, and crashes on the undefined lanes clang gives a
+ * vector literal built of halves ((char16)(a.even, b.even)). */
 static int hsum16(int16 v) {
-  const int8 a = v.lo + v.hi;
-  const int4 b = a.lo + a.hi;
-  return b.x + b.y + b.z + b.w;
+  return ((v.s0 + v.s1) + (v.s2 + v.s3)) + ((v.s4 + v.s5) + (v.s6 + v.s7)) +
+         ((v.s8 + v.s9) + (v.sa + v.sb)) + ((v.sc + v.sd) + (v.se + v.sf));
 }
 
 /* qt: 0 I2S, 1 TL1, 2 TL2 */
