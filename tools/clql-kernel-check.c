@@ -318,7 +318,8 @@ static void parse_ptxas(const char *s, kernel_res *k, unsigned n) {
       continue;
     }
     if (strstr(buf, "bytes stack frame")) {
-      long st = count_before(buf, " bytes spill stores"), ld = count_before(buf, " bytes spill loads");
+      long st = count_before(buf, " bytes spill stores");
+      long ld = count_before(buf, " bytes spill loads");
       long spills = (st > 0 ? st : 0) + (ld > 0 ? ld : 0);
       if (cur && strcmp(props, cur->name) == 0) {
         cur->scratch = strtol(buf, NULL, 10);
@@ -328,7 +329,8 @@ static void parse_ptxas(const char *s, kernel_res *k, unsigned n) {
       }
     } else if (cur && strstr(buf, "Used ")) {
       cur->registers = field_long(buf, "Used ");
-      long smem = count_before(buf, " bytes smem"), stack = count_before(buf, " bytes cumulative stack size");
+      long smem = count_before(buf, " bytes smem");
+      long stack = count_before(buf, " bytes cumulative stack size");
       if (smem >= 0) cur->local = smem;
       if (stack > cur->scratch) cur->scratch = stack;
     }
@@ -391,8 +393,9 @@ static char *libclc_for(const char *dir, const char *libclc_name, const char *tr
   return ok ? strdup(out) : NULL;
 }
 
-/* First line of `tool --version` output (the version, for the report). */
-static json_t *tool_version(const char *tool, const char *dir, int last_line) {
+/* The line of `tool --version` output holding `key` (NULL: the first line):
+ * the tool's version, for the report. */
+static json_t *tool_version(const char *tool, const char *dir, const char *key) {
   char log[PATH_MAX];
   pathf(log, "%s/version.log", dir);
   char *argv[] = {(char *)tool, "--version", NULL};
@@ -404,7 +407,8 @@ static json_t *tool_version(const char *tool, const char *dir, int last_line) {
     size_t len = end ? (size_t)(end - p) : strlen(p);
     if (len && !is_blank(p)) {
       snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), p);
-      if (!last_line) break;
+      if (!key || strstr(line, key)) break;
+      line[0] = '\0';
     }
     p = end ? end + 1 : NULL;
   }
@@ -448,10 +452,11 @@ static int check_target(const struct target *t, const char *work, const char *js
   json_t *root = json_object(), *jbuilds = json_array(), *jtools = json_object();
   json_object_set_new(root, "target", json_string(t->name));
   json_object_set_new(root, "local_limit", json_integer(t->local_limit));
-  json_object_set_new(jtools, "clang", tool_version(tools.clang, dir, 0));
-  if (t->kind == CHAIN_NVPTX) json_object_set_new(jtools, "ptxas", tool_version(tools.ptxas, dir, 1));
+  json_object_set_new(jtools, "clang", tool_version(tools.clang, dir, NULL));
+  if (t->kind == CHAIN_NVPTX)
+    json_object_set_new(jtools, "ptxas", tool_version(tools.ptxas, dir, "release"));
   if (t->kind == CHAIN_SPIRV)
-    json_object_set_new(jtools, "spirv-val", tool_version(tools.spirv_val, dir, 0));
+    json_object_set_new(jtools, "spirv-val", tool_version(tools.spirv_val, dir, NULL));
   json_object_set_new(root, "tools", jtools);
   int failed = 0, kernels_total = 0;
   for (size_t i = 0; i < nb; i++) {
