@@ -163,20 +163,27 @@ static int is_blank(const char *s) {
   return *s == '\0';
 }
 
+/* The next line of *text into buf (cut to fit), advancing *text; 0 at the
+ * end. */
+static int next_line(const char **text, char *buf, size_t size) {
+  const char *p = *text;
+  if (!p || !*p) return 0;
+  const char *end = strchr(p, '\n');
+  size_t len = end ? (size_t)(end - p) : strlen(p);
+  snprintf(buf, size, "%.*s", (int)(len < size ? len : size - 1), p);
+  *text = p + len + (end != NULL);
+  return 1;
+}
+
 /* Whether a step's output is clean: empty, or for ptxas -v only its info
  * lines (every warning or error is a failure). */
 static int output_clean(const char *out, int ptxas) {
   if (!ptxas) return is_blank(out);
-  for (const char *line = out; *line;) {
-    const char *end = strchr(line, '\n');
-    size_t len = end ? (size_t)(end - line) : strlen(line);
-    char buf[512];
-    snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1), line);
-    const char *p = buf;
-    while (*p == ' ' || *p == '\t') p++;
+  char buf[512];
+  for (const char *cursor = out; next_line(&cursor, buf, sizeof buf);) {
+    const char *p = buf + strspn(buf, " \t");
     int info = strncmp(buf, "ptxas info", 10) == 0 || isdigit((unsigned char)*p) || *p == '\0';
     if (!info) return 0;
-    line = end ? end + 1 : line + len;
   }
   return 1;
 }
@@ -227,12 +234,8 @@ static void parse_amdgpu(const char *s, kernel_res *k, unsigned n) {
   int have = 0;
   char label[64] = "";
   memset(&cur, 0, sizeof cur);
-  for (const char *line = s; line && *line;) {
-    const char *end = strchr(line, '\n');
-    size_t len = end ? (size_t)(end - line) : strlen(line);
-    char buf[512];
-    snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1), line);
-    line = end ? end + 1 : NULL;
+  char buf[512];
+  for (const char *cursor = s; next_line(&cursor, buf, sizeof buf);) {
     const char *directive = buf + strspn(buf, " \t");
     if (strncmp(directive, ".amdgpu_metadata", 16) == 0) {
       in_meta = 1;
@@ -300,12 +303,8 @@ static void parse_ptxas(const char *s, kernel_res *k, unsigned n) {
   kernel_res *cur = NULL;
   char props[64] = "";
   long callee_spills = 0;
-  for (const char *line = s; line && *line;) {
-    const char *end = strchr(line, '\n');
-    size_t len = end ? (size_t)(end - line) : strlen(line);
-    char buf[512];
-    snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1), line);
-    line = end ? end + 1 : NULL;
+  char buf[512];
+  for (const char *cursor = s; next_line(&cursor, buf, sizeof buf);) {
     const char *q = strstr(buf, "Compiling entry function '");
     if (q) {
       char name[64];
@@ -401,17 +400,8 @@ static json_t *tool_version(const char *tool, const char *dir, const char *key) 
   char *argv[] = {(char *)tool, "--version", NULL};
   if (run(argv, log) != 0) return json_null();
   char *text = read_file(log), line[256] = "";
-  const char *p = text;
-  while (p && *p) {
-    const char *end = strchr(p, '\n');
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    if (len && !is_blank(p)) {
-      snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), p);
-      if (!key || strstr(line, key)) break;
-      line[0] = '\0';
-    }
-    p = end ? end + 1 : NULL;
-  }
+  for (const char *cursor = text; next_line(&cursor, line, sizeof line); line[0] = '\0')
+    if (!is_blank(line) && (!key || strstr(line, key))) break;
   free(text);
   remove(log);
   return json_string(line);
