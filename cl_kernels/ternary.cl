@@ -28,6 +28,10 @@
 #define ROWS 1
 #endif
 
+#ifndef TOKENS
+#define TOKENS 1
+#endif
+
 /* The portable and K-split kernels' shared bodies are always inlined, and
  * their loops over TOKENS unrolled: each kernel specializes a body by its
  * qtype (a constant argument), and the per-token arrays stay in registers
@@ -36,9 +40,6 @@
  * qtype a run-time argument, the token arrays in scratch memory (448 bytes
  * per work-item on AMD, 368 on NVIDIA; tools/clql-kernel-check). */
 #define CLQL_INLINE __attribute__((always_inline)) static
-#ifndef TOKENS
-#define TOKENS 1
-#endif
 
 /* Arguments shared by the product kernels:
  *   w          packed weights (include/clql/layout.h)
@@ -116,7 +117,7 @@ static void tl2_digits(int16 m, int16 neg, int16 *d) {
  * an I2S / TL1 block (rb: the row's blocks), or a TL2 granule (rb: the
  * tile's granules, r the row in the tile). */
 CLQL_INLINE void unit_products(__global const uint *rb, uint r, uint u, const int qt,
-                          __global const char *const *at, int16 *acc) {
+                               __global const char *const *at, int16 *acc) {
   if (qt == 2) {
     __global const uchar *gr = (__global const uchar *)rb + (size_t)u * 320;
     const uchar16 mb = *(__global const uchar16 *)(gr + r * 16);
@@ -164,7 +165,7 @@ CLQL_INLINE void unit_products(__global const uint *rb, uint r, uint u, const in
   }
 }
 
-/* Lane by lane: oclgrind checks these kernels (see tests/test_kernels_small.c),
+/* Lane by lane: oclgrind checks these kernels (tests/test_kernels_small.c),
  * and its uninitialized-value check takes lane 11 of a swizzle such as
  * v.hi for undefined, and crashes on the undefined lanes clang gives a
  * vector literal built of halves ((char16)(a.even, b.even)). */
@@ -179,28 +180,28 @@ CLQL_INLINE void portable_product(PRODUCT_ARGS(char), const int qt) {
   if (n0 >= n || b0 >= batch) return;
   const uint nunits = ngroups * upg;
   __global const char *at[TOKENS];
-  #pragma unroll
+#pragma unroll
   for (uint t = 0; t < TOKENS; t++) at[t] = act + (size_t)min(b0 + t, batch - 1) * act_stride;
   for (uint r = 0; r < ROWS && n0 + r < n; r++) {
     const uint row = n0 + r;
     __global const uint *rb = qt == 2 ? w + (size_t)(row / 16) * nunits * 80
                                       : row_blocks(w, row, nunits / 4);
     float sum[TOKENS];
-    #pragma unroll
+#pragma unroll
     for (uint t = 0; t < TOKENS; t++) sum[t] = 0.0f;
     for (uint g = 0; g < ngroups; g++) {
       int16 acc[TOKENS];
-      #pragma unroll
+#pragma unroll
       for (uint t = 0; t < TOKENS; t++) acc[t] = (int16)(0);
       for (uint u = g * upg; u < (g + 1) * upg; u++) unit_products(rb, row % 16, u, qt, at, acc);
       const float gamma = load_scale(scales, g, scale_g, scale_n, row);
-      #pragma unroll
+#pragma unroll
       for (uint t = 0; t < TOKENS; t++) {
         const float p = (float)hsum16(acc[t]) * gamma;
         sum[t] = sum[t] + p;
       }
     }
-    #pragma unroll
+#pragma unroll
     for (uint t = 0; t < TOKENS && b0 + t < batch; t++)
       y[y_off + (size_t)(b0 + t) * n + row] = clql_div_rn(sum[t], act_scales[b0 + t]);
   }
@@ -246,7 +247,7 @@ __kernel void clql_tl2(PRODUCT_ARGS(char)) {
 #define SPLIT_AT(j, t, r) (((j) * TOKENS + (t)) * 16 + (r))
 
 static void split_flush(__local int *lacc, uint r, uint j, int16 *acc) {
-  #pragma unroll
+#pragma unroll
   for (uint t = 0; t < TOKENS; t++) {
     atomic_add(&lacc[SPLIT_AT(j, t, r)], hsum16(acc[t]));
     acc[t] = (int16)(0);
@@ -260,13 +261,13 @@ CLQL_INLINE void split_product(PRODUCT_ARGS(char), const int qt, __local int *la
   const uint nunits = ngroups * upg;
   const int live = row < n && b0 < batch;
   __global const char *at[TOKENS];
-  #pragma unroll
+#pragma unroll
   for (uint t = 0; t < TOKENS; t++) at[t] = act + (size_t)min(b0 + t, batch - 1) * act_stride;
   __global const uint *rb = qt == 2 ? w + (size_t)tile * nunits * 80
                                     : row_blocks(w, row, nunits / 4);
   float sum[TOKENS];
   int16 acc[TOKENS];
-  #pragma unroll
+#pragma unroll
   for (uint t = 0; t < TOKENS; t++) sum[t] = 0.0f, acc[t] = (int16)(0);
   for (uint g0 = 0; g0 < ngroups; g0 += SPLIT_GROUPS) {
     const uint gn = min(ngroups - g0, (uint)SPLIT_GROUPS);
@@ -285,7 +286,7 @@ CLQL_INLINE void split_product(PRODUCT_ARGS(char), const int qt, __local int *la
     if (s == 0 && live)
       for (uint j = 0; j < gn; j++) {
         const float gamma = load_scale(scales, g0 + j, scale_g, scale_n, row);
-        #pragma unroll
+#pragma unroll
         for (uint t = 0; t < TOKENS; t++) {
           const float p = (float)lacc[SPLIT_AT(j, t, r)] * gamma;
           sum[t] = sum[t] + p;
@@ -294,7 +295,7 @@ CLQL_INLINE void split_product(PRODUCT_ARGS(char), const int qt, __local int *la
     barrier(CLK_LOCAL_MEM_FENCE);
   }
   if (s == 0 && live)
-    #pragma unroll
+#pragma unroll
     for (uint t = 0; t < TOKENS && b0 + t < batch; t++)
       y[y_off + (size_t)(b0 + t) * n + row] = clql_div_rn(sum[t], act_scales[b0 + t]);
 }
