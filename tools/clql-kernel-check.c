@@ -22,7 +22,9 @@
  *       -O2 bitcode, llc to PTX for sm_80 (LLVM 14 has no sm_90), ptxas -v
  *       for the target architecture
  *   spirv  clang -target spir64 -O0 (what a front end hands a driver, which
- *       optimizes itself), llvm-spirv to SPIR-V 1.0, spirv-val for OpenCL 1.2
+ *       optimizes itself), llvm-spirv to SPIR-V 1.0, spirv-val for OpenCL 1.2;
+ *       at -O2 clang 14 folds horizontal sums into llvm.vector.reduce.add,
+ *       which llvm-spirv 14 cannot translate
  * libclc's bitcode names its targets nvptx64--nvidiacl and amdgcn--amdhsa,
  * which LLVM reads as other triples and warns about when linking; its triple
  * is rewritten to the compiled one first (same code).
