@@ -31,9 +31,14 @@ __kernel void clql_quantize_activations(__global const float *x, ulong x_off, ui
   float16 m16 = (float16)(0.0f);
   for (uint i = i0; i < full; i += 16) m16 = fmax(m16, fabs(vload16(0, row + i)));
   for (uint i = full; i < xend; i++) m = fmax(m, fabs(row[i]));
-  const float8 m8 = fmax(m16.lo, m16.hi);
-  const float4 m4 = fmax(m8.lo, m8.hi);
-  scratch[lid] = fmax(m, fmax(fmax(m4.x, m4.y), fmax(m4.z, m4.w)));
+  /* the 16 lanes' maximum lane by lane, not as fmax(m16.lo, m16.hi): every
+   * lane is written, but oclgrind's uninitialized-value check takes lane 11
+   * of such a swizzle for undefined (tests/test_kernels_small.c) */
+  m = fmax(m, fmax(fmax(fmax(fmax(m16.s0, m16.s1), fmax(m16.s2, m16.s3)),
+                        fmax(fmax(m16.s4, m16.s5), fmax(m16.s6, m16.s7))),
+                   fmax(fmax(fmax(m16.s8, m16.s9), fmax(m16.sa, m16.sb)),
+                        fmax(fmax(m16.sc, m16.sd), fmax(m16.se, m16.sf)))));
+  scratch[lid] = m;
   barrier(CLK_LOCAL_MEM_FENCE);
 #ifdef ACT_TREE
   for (uint span = lsz / 2; span > 0; span /= 2) {

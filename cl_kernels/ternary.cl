@@ -27,9 +27,19 @@
 #ifndef ROWS
 #define ROWS 1
 #endif
+
 #ifndef TOKENS
 #define TOKENS 1
 #endif
+
+/* The portable and K-split kernels' shared bodies are always inlined, and
+ * their loops over TOKENS unrolled: each kernel specializes a body by its
+ * qtype (a constant argument), and the per-token arrays stay in registers
+ * only where every index is a constant. clang 14 for AMDGPU and NVPTX,
+ * with the builtins linked, keeps the bodies as calls at TOKENS = 4: the
+ * qtype a run-time argument, the token arrays in scratch memory (448 bytes
+ * per work-item on AMD, 368 on NVIDIA; tools/clql-kernel-check). */
+#define CLQL_INLINE __attribute__((always_inline)) static
 
 /* Arguments shared by the product kernels:
  *   w          packed weights (include/clql/layout.h)
@@ -58,8 +68,9 @@ static float load_scale(__global const float *scales, uint g, uint scale_g, uint
  * A work-item owns ROWS rows of one tile (one at a time) and TOKENS tokens.
  * I2S and TL1 (per tile and 128-weight block, the 16 rows' 32 bytes one
  * after the other) are decoded 32 weights at a time (a unit) into two
- * char16 of t in -1..1, in the order of the char16 activations they
- * multiply; TL2 a granule at a time, 16 triples per step. Weights and
+ * char16 of t in -1..1 (I2S: weights 0-15 and 16-31 of the unit; TL1: the
+ * even and the odd ones, met by the even and odd activations of 16-bit
+ * words); TL2 a granule at a time, 16 triples per step. Weights and
  * activations are read as aligned vectors (every offset is a multiple of
  * their size; PoCL splits vload16 of chars into 8-byte loads). */
 
@@ -105,14 +116,17 @@ static void tl2_digits(int16 m, int16 neg, int16 *d) {
 /* acc[t] += the products of unit u of a row for each token: 32 weights of
  * an I2S / TL1 block (rb: the row's blocks), or a TL2 granule (rb: the
  * tile's granules, r the row in the tile). */
-static void unit_products(__global const uint *rb, uint r, uint u, const int qt,
-                          __global const char *const *at, int16 *acc) {
+CLQL_INLINE void unit_products(__global const uint *rb, uint r, uint u, const int qt,
+                               __global const char *const *at, int16 *acc) {
   if (qt == 2) {
     __global const uchar *gr = (__global const uchar *)rb + (size_t)u * 320;
     const uchar16 mb = *(__global const uchar16 *)(gr + r * 16);
     const uint sw = *(__global const uint *)(gr + 256 + r * 4);
     const int16 bit = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-#pragma unroll
+    /* one half after the other: unrolled, both halves' digits and
+     * activations are live at once, and GEMM needs more than AMD's 256
+     * VGPRs (it spilled on gfx906 and gfx1030) */
+#pragma unroll 1
     for (uint h = 0; h < 2; h++) {
       /* triples 16h .. 16h+15: weights 16h + j, +32, +64 of the granule */
       const int16 m = convert_int16(h ? mb >> (uchar)4 : mb & (uchar)15);
@@ -135,43 +149,59 @@ static void unit_products(__global const uint *rb, uint r, uint u, const int qt,
     unit_i2s(rb, u, &ta, &tb);
 #pragma unroll
   for (uint t = 0; t < TOKENS; t++) {
-    __global const char16 *a = (__global const char16 *)(at[t] + 32 * u);
-    const char16 lo = a[0], hi = a[1];
-    const char16 qa = qt == 1 ? (char16)(lo.even, hi.even) : lo;
-    const char16 qb = qt == 1 ? (char16)(lo.odd, hi.odd) : hi;
-    acc[t] += convert_int16(ta) * convert_int16(qa) + convert_int16(tb) * convert_int16(qb);
+    int16 qa, qb;
+    if (qt == 1) {
+      /* the activation pairs (2j, 2j + 1) as little-endian 16-bit words:
+       * the even one in the low byte, sign-extended by xor and subtract */
+      const int16 p = convert_int16(*(__global const ushort16 *)(at[t] + 32 * u));
+      qa = ((p & 0xFF) ^ 0x80) - 0x80;
+      qb = ((p >> 8) ^ 0x80) - 0x80;
+    } else {
+      __global const char16 *a = (__global const char16 *)(at[t] + 32 * u);
+      qa = convert_int16(a[0]);
+      qb = convert_int16(a[1]);
+    }
+    acc[t] += convert_int16(ta) * qa + convert_int16(tb) * qb;
   }
 }
 
+/* Lane by lane: oclgrind checks these kernels (tests/test_kernels_small.c),
+ * and its uninitialized-value check takes lane 11 of a swizzle such as
+ * v.hi for undefined, and crashes on the undefined lanes clang gives a
+ * vector literal built of halves ((char16)(a.even, b.even)). */
 static int hsum16(int16 v) {
-  const int8 a = v.lo + v.hi;
-  const int4 b = a.lo + a.hi;
-  return b.x + b.y + b.z + b.w;
+  return ((v.s0 + v.s1) + (v.s2 + v.s3)) + ((v.s4 + v.s5) + (v.s6 + v.s7)) +
+         ((v.s8 + v.s9) + (v.sa + v.sb)) + ((v.sc + v.sd) + (v.se + v.sf));
 }
 
 /* qt: 0 I2S, 1 TL1, 2 TL2 */
-static void portable_product(PRODUCT_ARGS(char), const int qt) {
+CLQL_INLINE void portable_product(PRODUCT_ARGS(char), const int qt) {
   const uint n0 = (uint)get_global_id(0) * ROWS, b0 = (uint)get_global_id(1) * TOKENS;
   if (n0 >= n || b0 >= batch) return;
   const uint nunits = ngroups * upg;
   __global const char *at[TOKENS];
+#pragma unroll
   for (uint t = 0; t < TOKENS; t++) at[t] = act + (size_t)min(b0 + t, batch - 1) * act_stride;
   for (uint r = 0; r < ROWS && n0 + r < n; r++) {
     const uint row = n0 + r;
     __global const uint *rb = qt == 2 ? w + (size_t)(row / 16) * nunits * 80
                                       : row_blocks(w, row, nunits / 4);
     float sum[TOKENS];
+#pragma unroll
     for (uint t = 0; t < TOKENS; t++) sum[t] = 0.0f;
     for (uint g = 0; g < ngroups; g++) {
       int16 acc[TOKENS];
+#pragma unroll
       for (uint t = 0; t < TOKENS; t++) acc[t] = (int16)(0);
       for (uint u = g * upg; u < (g + 1) * upg; u++) unit_products(rb, row % 16, u, qt, at, acc);
       const float gamma = load_scale(scales, g, scale_g, scale_n, row);
+#pragma unroll
       for (uint t = 0; t < TOKENS; t++) {
         const float p = (float)hsum16(acc[t]) * gamma;
         sum[t] = sum[t] + p;
       }
     }
+#pragma unroll
     for (uint t = 0; t < TOKENS && b0 + t < batch; t++)
       y[y_off + (size_t)(b0 + t) * n + row] = clql_div_rn(sum[t], act_scales[b0 + t]);
   }
@@ -217,24 +247,27 @@ __kernel void clql_tl2(PRODUCT_ARGS(char)) {
 #define SPLIT_AT(j, t, r) (((j) * TOKENS + (t)) * 16 + (r))
 
 static void split_flush(__local int *lacc, uint r, uint j, int16 *acc) {
+#pragma unroll
   for (uint t = 0; t < TOKENS; t++) {
     atomic_add(&lacc[SPLIT_AT(j, t, r)], hsum16(acc[t]));
     acc[t] = (int16)(0);
   }
 }
 
-static void split_product(PRODUCT_ARGS(char), const int qt, __local int *lacc) {
+CLQL_INLINE void split_product(PRODUCT_ARGS(char), const int qt, __local int *lacc) {
   const uint lid = (uint)get_local_id(0), r = lid % 16, s = lid / 16;
   const uint nsplit = (uint)get_local_size(0) / 16, tile = (uint)get_group_id(0);
   const uint row = tile * 16 + r, b0 = (uint)get_global_id(1) * TOKENS;
   const uint nunits = ngroups * upg;
   const int live = row < n && b0 < batch;
   __global const char *at[TOKENS];
+#pragma unroll
   for (uint t = 0; t < TOKENS; t++) at[t] = act + (size_t)min(b0 + t, batch - 1) * act_stride;
   __global const uint *rb = qt == 2 ? w + (size_t)tile * nunits * 80
                                     : row_blocks(w, row, nunits / 4);
   float sum[TOKENS];
   int16 acc[TOKENS];
+#pragma unroll
   for (uint t = 0; t < TOKENS; t++) sum[t] = 0.0f, acc[t] = (int16)(0);
   for (uint g0 = 0; g0 < ngroups; g0 += SPLIT_GROUPS) {
     const uint gn = min(ngroups - g0, (uint)SPLIT_GROUPS);
@@ -253,6 +286,7 @@ static void split_product(PRODUCT_ARGS(char), const int qt, __local int *lacc) {
     if (s == 0 && live)
       for (uint j = 0; j < gn; j++) {
         const float gamma = load_scale(scales, g0 + j, scale_g, scale_n, row);
+#pragma unroll
         for (uint t = 0; t < TOKENS; t++) {
           const float p = (float)lacc[SPLIT_AT(j, t, r)] * gamma;
           sum[t] = sum[t] + p;
@@ -261,6 +295,7 @@ static void split_product(PRODUCT_ARGS(char), const int qt, __local int *lacc) {
     barrier(CLK_LOCAL_MEM_FENCE);
   }
   if (s == 0 && live)
+#pragma unroll
     for (uint t = 0; t < TOKENS && b0 + t < batch; t++)
       y[y_off + (size_t)(b0 + t) * n + row] = clql_div_rn(sum[t], act_scales[b0 + t]);
 }

@@ -67,9 +67,9 @@ clql_status clql_quantize_activations_at(clql_context *ctx, cl_mem x, uint64_t x
     clql_status st = clql_kernels_gpu(ctx, &gpu, &forced);
     if (st == CLQL_SUCCESS)
       st = clql_kernel_get(ctx, "actquant", "clql_quantize_activations",
-                           gpu ? "-DCHUNK=16u -DACT_TREE" : NULL, &kern);
+                           clql_actquant_options(gpu), &kern);
     if (st != CLQL_SUCCESS) return st;
-    ctx->actquant_local = clql_work_group_size(ctx, kern, 256);
+    ctx->actquant_local = clql_work_group_size(ctx, kern, CLQL_ACTQUANT_LOCAL);
     ctx->actquant = kern;
   }
   cl_kernel kern;

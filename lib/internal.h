@@ -309,6 +309,53 @@ typedef struct {
 extern const clql_kernel_source clql_kernel_sources[];
 extern const size_t clql_kernel_source_count;
 
+/* The embedded source of NAME.cl (NULL: none). Every program is the prelude
+ * (CLQL_PRELUDE.cl, helpers several kernels share) followed by its own file,
+ * built with CLQL_BASE_OPTIONS before its own options (clql_build_options). */
+const char *clql_embedded_source(const char *name);
+#define CLQL_PRELUDE "common"
+#define CLQL_BASE_OPTIONS "-cl-std=CL1.2"
+/* CLQL_BASE_OPTIONS and options (NULL: none) into buf; 0 when it is too small. */
+int clql_build_options(char *buf, size_t size, const char *options);
+
+/* ---- build options of the programs (kernel_options.c) ----
+ * The one place they are spelled: the library builds with them, and
+ * clql-kernel-check lists every set a GPU can build for the offline
+ * compilers (clql_gpu_kernel_builds). */
+typedef enum {
+  CLQL_FAMILY_PORTABLE, /* a work-item per row(s): CPUs without the x86 kernels */
+  CLQL_FAMILY_SPLIT,    /* a work-group per tile, K split over its work-items: GPUs */
+  CLQL_FAMILY_X86,      /* AVX-512BW vectors: x86 CPUs under PoCL */
+  CLQL_FAMILY_COUNT
+} clql_kernel_family;
+/* Product kernel names by family and qtype. */
+extern const char *const clql_product_kernel_names[CLQL_FAMILY_COUNT][3];
+/* Tokens per work-item of the portable and K-split GEMM kernels: each
+ * decoded weight word serves this many tokens. */
+#define CLQL_GEMM_TOKENS 4u
+/* Work-items of the activation kernel (at most; one float of local memory each). */
+#define CLQL_ACTQUANT_LOCAL 256u
+/* Options of the ternary program: the portable and K-split kernels' block
+ * (-DROWS=block, TOKENS), or with simd the x86 kernels' (VECS = block row
+ * vectors, TOKENS; x86_256: their 256-bit form); div_rn: the device divides
+ * correctly rounded when asked. 0 when buf is too small. */
+int clql_product_options(char *buf, size_t size, int simd, unsigned block, unsigned tokens,
+                         int x86_256, int div_rn);
+/* Options of the actquant program: the GPU variant or the CPU one (NULL). */
+const char *clql_actquant_options(int gpu);
+/* One program build: its options (after CLQL_BASE_OPTIONS) and the kernels
+ * a GPU may run from it, with the local memory passed as arguments. */
+typedef struct {
+  const char *program;
+  char options[160];
+  const char *kernels[8];
+  unsigned kernel_count;
+  unsigned dynamic_local; /* bytes of __local arguments at most, per work-group */
+} clql_kernel_build;
+/* Every build clql can make on a GPU (not the x86 kernels): the first `cap`
+ * into out; returns how many there are. */
+size_t clql_gpu_kernel_builds(clql_kernel_build *out, size_t cap);
+
 /* Kernel `kernel` of program `program` (a .cl file name without extension)
  * built with `options`, cached in ctx. The kernel is owned by the cache. */
 clql_status clql_kernel_get(clql_context *ctx, const char *program, const char *kernel,

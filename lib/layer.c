@@ -6,23 +6,12 @@
 #include <string.h>
 #include "internal.h"
 
-/* Tokens per work-item of the portable GEMM kernels: each decoded weight
- * word serves this many tokens. */
-#define GEMM_TOKENS 4u
-
 /* The x86 kernels' blocks: a whole tile of 16 rows per work-item for GEMV;
  * for GEMM 8 rows x 4 tokens, which keeps the int32 accumulators and the
  * decoded weights in the 32 vector registers. */
 #define X86_GEMV_ROWS 16u
 #define X86_GEMM_ROWS 8u
 #define X86_GEMM_TOKENS 4u
-
-/* The product kernels' families (cl_kernels/ternary.cl). */
-typedef enum {
-  KERNELS_PORTABLE, /* a work-item per row(s): CPUs without the x86 kernels */
-  KERNELS_SPLIT,    /* a work-group per tile, K split over its work-items: GPUs */
-  KERNELS_X86       /* AVX-512BW vectors: x86 CPUs under PoCL */
-} kernel_family;
 
 /* Splits of K in a K-split work-group (16 rows each): for GEMV enough that
  * every work-item has about SPLIT_GEMV_UNITS units (of 32 weights, TL2 96),
@@ -40,7 +29,7 @@ struct clql_layer {
   clql_budget_options opts;
   int has_opts;
   unsigned rows, tokens; /* portable kernel block: rows and GEMM tokens per work-item */
-  kernel_family family;  /* which product kernels run */
+  clql_kernel_family family; /* which product kernels run (cl_kernels/ternary.cl) */
   cl_kernel product[2];  /* GEMV, GEMM kernels (owned by the program cache), found at first use */
   size_t product_local[2]; /* and their work-group sizes along the rows */
   int x86_256;           /* the x86 kernels in 256-bit form (CLQL_KERNELS=avx2) */
@@ -108,7 +97,7 @@ clql_status clql_layer_set_block(clql_layer *layer, unsigned rows, unsigned toke
   layer->rows = rows;
   layer->tokens = tokens;
   memset(layer->product, 0, sizeof layer->product);
-  if (layer->family != KERNELS_SPLIT) layer->family = KERNELS_PORTABLE;
+  if (layer->family != CLQL_FAMILY_SPLIT) layer->family = CLQL_FAMILY_PORTABLE;
   return CLQL_SUCCESS;
 }
 
@@ -131,9 +120,8 @@ static size_t round_up_size(size_t v, size_t m) { return (v + m - 1) / m * m; }
 static clql_status kernel_for(clql_layer *L, const char *name, int simd, unsigned block,
                               unsigned tokens, cl_kernel *out) {
   char opts[160];
-  snprintf(opts, sizeof opts, "%s=%u -DTOKENS=%u%s%s", simd ? "-DCLQL_SIMD -DVECS" : "-DROWS",
-           block, tokens, simd && L->x86_256 ? " -DCLQL_X86_256" : "",
-           L->div_rn ? " -cl-fp32-correctly-rounded-divide-sqrt -DCLQL_DIV_IS_RN" : "");
+  if (!clql_product_options(opts, sizeof opts, simd, block, tokens, L->x86_256, L->div_rn))
+    return clql_fail(CLQL_ERR_INTERNAL, "build options of %s too long", name);
   return clql_kernel_get(L->ctx, "ternary", name, opts, out);
 }
 
@@ -149,12 +137,6 @@ static clql_status device_div_rn(clql_context *ctx, int *out) {
   *out = (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
   return CLQL_SUCCESS;
 }
-
-static const char *const kernel_names[][3] = {
-    [KERNELS_PORTABLE] = {"clql_i2s", "clql_tl1", "clql_tl2"},
-    [KERNELS_SPLIT] = {"clql_i2s_split", "clql_tl1_split", "clql_tl2_split"},
-    [KERNELS_X86] = {"clql_i2s_x86", "clql_tl1_x86", "clql_tl2_x86"},
-};
 
 /* Weights per unit of the kernels' group loops: a 96-weight TL2 granule; a
  * 128-weight block (x86) or 32 weights (portable) for I2S and TL1. */
@@ -189,8 +171,8 @@ static clql_status split_fits(clql_layer *L, int *fits) {
   for (int i = 0; i < 2; i++) {
     cl_kernel k;
     cl_ulong used = 0;
-    clql_status st = kernel_for(L, kernel_names[KERNELS_SPLIT][L->shape.qtype], 0, L->rows,
-                                tokens[i], &k);
+    clql_status st = kernel_for(L, clql_product_kernel_names[CLQL_FAMILY_SPLIT][L->shape.qtype],
+                                0, L->rows, tokens[i], &k);
     if (st != CLQL_SUCCESS) return st;
     cl_int err = clGetKernelWorkGroupInfo(k, L->ctx->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof used,
                                           &used, NULL);
@@ -212,8 +194,8 @@ static clql_status split_fits(clql_layer *L, int *fits) {
  * and the kernel is not found) and scale groups of whole blocks. Anything
  * else runs the portable kernels. Failures other than a missing kernel are
  * errors. */
-static clql_status choose_family(clql_layer *L, kernel_family *out) {
-  *out = KERNELS_PORTABLE;
+static clql_status choose_family(clql_layer *L, clql_kernel_family *out) {
+  *out = CLQL_FAMILY_PORTABLE;
   int gpu;
   clql_kernels_choice forced;
   clql_status st = clql_kernels_gpu(L->ctx, &gpu, &forced);
@@ -224,14 +206,15 @@ static clql_status choose_family(clql_layer *L, kernel_family *out) {
   if (gpu) {
     int fits = 0;
     st = split_fits(L, &fits);
-    if (st == CLQL_SUCCESS && fits) *out = KERNELS_SPLIT;
+    if (st == CLQL_SUCCESS && fits) *out = CLQL_FAMILY_SPLIT;
     if (st == CLQL_SUCCESS && !fits && forced == CLQL_KERNELS_SPLIT)
       st = clql_fail(CLQL_ERR_UNSUPPORTED, "CLQL_KERNELS=split: the device cannot run them "
                                            "(work-groups of 16, 16 KiB of local memory)");
     return st;
   }
   if (L->group_len % kernel_unit(L, 1) != 0) return CLQL_SUCCESS;
-  st = kernel_for(L, kernel_names[KERNELS_X86][q], 1, X86_GEMV_ROWS / x86_row_vector(L), 1, &k);
+  st = kernel_for(L, clql_product_kernel_names[CLQL_FAMILY_X86][q], 1,
+                  X86_GEMV_ROWS / x86_row_vector(L), 1, &k);
   if (st == CLQL_STATUS_CL_INVALID_KERNEL_NAME && L->x86_256)
     return clql_fail(CLQL_ERR_UNSUPPORTED, "CLQL_KERNELS=avx2: the device's kernel compiler "
                                            "has no AVX2 (or is not clang on x86-64)");
@@ -239,7 +222,7 @@ static clql_status choose_family(clql_layer *L, kernel_family *out) {
     clql_clear_error();
     return CLQL_SUCCESS;
   }
-  if (st == CLQL_SUCCESS) *out = KERNELS_X86;
+  if (st == CLQL_SUCCESS) *out = CLQL_FAMILY_X86;
   return st;
 }
 
@@ -254,8 +237,8 @@ static size_t rows_local(clql_layer *L, cl_kernel k) {
  * event (NULL: none) receives the product kernel's event. */
 static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_mem y,
                                uint64_t y_off, cl_uint batch, cl_event *event) {
-  const int simd = L->family == KERNELS_X86, gemm = batch > 1;
-  const char *name = kernel_names[L->family][L->shape.qtype];
+  const int simd = L->family == CLQL_FAMILY_X86, gemm = batch > 1;
+  const char *name = clql_product_kernel_names[L->family][L->shape.qtype];
   const unsigned tokens = batch == 1 ? 1 : simd ? X86_GEMM_TOKENS : L->tokens;
   const unsigned rows = simd ? (batch == 1 ? X86_GEMV_ROWS : X86_GEMM_ROWS) : L->rows;
   const unsigned block = simd ? rows / x86_row_vector(L) : rows;
@@ -265,7 +248,7 @@ static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_
     if ((st = kernel_for(L, name, simd, block, tokens, &found)) != CLQL_SUCCESS) return st;
     /* K-split: a work-group per tile (split_fits checked 16 or more) */
     L->product_local[gemm] =
-        L->family == KERNELS_SPLIT ? split_local(L, found, batch) : rows_local(L, found);
+        L->family == CLQL_FAMILY_SPLIT ? split_local(L, found, batch) : rows_local(L, found);
     L->product[gemm] = found;
   }
   cl_kernel k;
@@ -284,7 +267,7 @@ static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_
   if ((st = set_args(k, name, 13, sizes, values)) != CLQL_SUCCESS) return st;
   size_t local[2] = {L->product_local[gemm], 1};
   /* K-split: a work-group per tile, the padded rows' work-items included */
-  size_t items = L->family == KERNELS_SPLIT ? np / 16 * local[0]
+  size_t items = L->family == CLQL_FAMILY_SPLIT ? np / 16 * local[0]
                                             : (L->shape.n + rows - 1) / rows;
   size_t global[2] = {round_up_size(items, local[0]), (batch + tokens - 1) / tokens};
   return clql_launch(L->ctx, k, name, 2, global, local, event);
@@ -372,7 +355,7 @@ clql_status clql_layer_create(clql_context *ctx, const clql_packed *packed,
   L->wb = wb;
   if (opts) L->opts = *opts, L->has_opts = 1;
   L->rows = rows;
-  L->tokens = GEMM_TOKENS;
+  L->tokens = CLQL_GEMM_TOKENS;
   const int grouped = s->group_size != CLQL_GROUP_ROW && s->group_size != CLQL_GROUP_TENSOR;
   L->ngroups = (cl_uint)wb.groups;
   L->group_len = grouped ? s->group_size : wb.k_padded;

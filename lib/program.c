@@ -6,9 +6,6 @@
 #include <string.h>
 #include "internal.h"
 
-/* Every program is built with these: no fast-math, so results match the
- * scalar reference bit for bit. */
-#define CLQL_BASE_OPTIONS "-cl-std=CL1.2"
 #define KERNEL_FILE_MAX (4u << 20)
 
 typedef struct clql_kernel_entry {
@@ -40,18 +37,23 @@ static clql_status load_source(const clql_context *ctx, const char *name, const 
     *text = *owned;
     return CLQL_SUCCESS;
   }
-  for (size_t i = 0; i < clql_kernel_source_count; i++) {
-    if (strcmp(clql_kernel_sources[i].name, name) == 0) {
-      *text = (const char *)clql_kernel_sources[i].data;
-      return CLQL_SUCCESS;
-    }
-  }
+  if ((*text = clql_embedded_source(name))) return CLQL_SUCCESS;
   return clql_fail(CLQL_ERR_KERNEL_SOURCE, "no embedded kernel source '%s'", name);
 }
 
-/* Every program is common.cl (helpers several kernels share) followed by its
- * own file. */
-#define CLQL_PRELUDE "common"
+const char *clql_embedded_source(const char *name) {
+  for (size_t i = 0; i < clql_kernel_source_count; i++)
+    if (strcmp(clql_kernel_sources[i].name, name) == 0)
+      return (const char *)clql_kernel_sources[i].data;
+  return NULL;
+}
+
+/* Every program is built with CLQL_BASE_OPTIONS: no fast-math, so results
+ * match the scalar reference bit for bit. */
+int clql_build_options(char *buf, size_t size, const char *options) {
+  int n = snprintf(buf, size, "%s %s", CLQL_BASE_OPTIONS, options ? options : "");
+  return n > 0 && (size_t)n < size;
+}
 
 static clql_status build_program(clql_context *ctx, const char *name, const char *options,
                                  cl_program *out) {
@@ -70,7 +72,10 @@ static clql_status build_program(clql_context *ctx, const char *name, const char
   if (!prog) return clql_fail((clql_status)err, "clCreateProgramWithSource(%s) failed", name);
 
   char opts[1024];
-  snprintf(opts, sizeof opts, "%s %s", CLQL_BASE_OPTIONS, options ? options : "");
+  if (!clql_build_options(opts, sizeof opts, options)) {
+    clReleaseProgram(prog);
+    return clql_fail(CLQL_ERR_INTERNAL, "build options of %s too long", name);
+  }
   err = clBuildProgram(prog, 1, &ctx->device, opts, NULL, NULL);
   if (err != CL_SUCCESS) {
     char log[6144] = "";

@@ -1,6 +1,9 @@
 #!/bin/sh
 # The test suite, as CI runs it: install what is missing, then
-#   1. the default workflow: configure, build, every test (labels unit, cl, install);
+#   1. the default workflow: configure, build, every test (labels unit, cl,
+#      install, and portability: the GPU kernels through AMD's, NVIDIA's and
+#      SPIR-V's offline compilers, with the CUDA toolkit's ptxas of this
+#      machine image, /usr/local/cuda/bin, and on oclgrind's checking device);
 #   2. the OpenCL-free unit tests again under valgrind;
 #   3. the asan workflow (AddressSanitizer + UBSan + LeakSanitizer, every test);
 #   4. the tsan workflow (ThreadSanitizer, the threads label);
@@ -20,7 +23,7 @@ case "${1:-}" in
   *) echo "usage: tools/test.sh [--quick]" >&2; exit 2 ;;
 esac
 tools/install-deps.sh valgrind clang libclang-rt-dev python3-venv gnuplot-nox \
-  libopenmpi-dev openmpi-bin
+  libopenmpi-dev openmpi-bin clang-14 llvm-14 llvm-spirv-14 spirv-tools libclc-14 oclgrind
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
 
 step() { printf '\n=== %s\n' "$*"; }

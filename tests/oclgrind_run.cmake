@@ -1,0 +1,30 @@
+# Runs a program on oclgrind's simulated device (the test's environment
+# selects it and turns its checks on) with oclgrind's reports going to LOG.
+# Without EXPECT: fails when the program fails or oclgrind reported anything.
+# With EXPECT (regular expressions): every one must match the log instead.
+# Usage: cmake -DPROGRAM=exe [-DARGS=...] -DLOG=file [-DEXPECT=re;re] -P oclgrind_run.cmake
+file(REMOVE ${LOG})
+set(ENV{OCLGRIND_LOG} ${LOG})
+string(TIMESTAMP start "%s")
+execute_process(COMMAND ${PROGRAM} ${ARGS} RESULT_VARIABLE rc)
+string(TIMESTAMP end "%s")
+math(EXPR seconds "${end} - ${start}")
+set(log "")
+if(EXISTS ${LOG})
+  file(READ ${LOG} log)
+endif()
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${PROGRAM} exited with ${rc} on oclgrind's device\n${log}")
+endif()
+if(EXPECT)
+  foreach(re IN LISTS EXPECT)
+    if(NOT log MATCHES "${re}")
+      message(FATAL_ERROR "oclgrind did not report '${re}': are its checks on?\n${log}")
+    endif()
+  endforeach()
+  message("oclgrind reported every error it had to")
+elseif(NOT log STREQUAL "")
+  message(FATAL_ERROR "oclgrind reported:\n${log}")
+else()
+  message("oclgrind: no report (${seconds} s)")
+endif()
