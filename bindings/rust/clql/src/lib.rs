@@ -1,0 +1,1 @@
+pub use clql_sys as sys;
