@@ -125,7 +125,10 @@ macro_rules! functions {
         /// The address of every declared function: linking this proves that
         /// the library exports each of them.
         pub fn function_addresses() -> Vec<(&'static str, usize)> {
-            vec![$( (stringify!($name), $name as usize) ),*]
+            vec![$( (
+                stringify!($name),
+                ($name as unsafe extern "C" fn($($ty),*) $( -> $ret )?) as usize,
+            ) ),*]
         }
     };
 }
