@@ -8,7 +8,8 @@
 # Usage: bindings/run-tests.sh [BUILD_DIR]   (default build/, from
 #        `cmake --workflow --preset default`)
 # Needs: cargo and rustc (Debian's 1.63 is enough), python3 with pytest and
-# numpy, python3-venv and setuptools (the offline install test), a C compiler.
+# numpy, python3-venv, setuptools and wheel (the offline install test), a C
+# compiler.
 set -eu
 cd "$(dirname "$0")/.."
 build=$(cd "${1:-build}" && pwd)

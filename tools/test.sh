@@ -21,7 +21,8 @@ case "${1:-}" in
   *) echo "usage: tools/test.sh [--quick]" >&2; exit 2 ;;
 esac
 tools/install-deps.sh valgrind clang libclang-rt-dev python3-venv gnuplot-nox \
-  libopenmpi-dev openmpi-bin cargo python3-pytest python3-numpy python3-setuptools
+  libopenmpi-dev openmpi-bin cargo python3-pytest python3-numpy python3-setuptools \
+  python3-wheel
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
 
 step() { printf '\n=== %s\n' "$*"; }
