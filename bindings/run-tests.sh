@@ -45,6 +45,23 @@ fi
 echo "--- cargo test (bindings/rust, $(cargo --version), $(rustc --version))"
 (cd bindings/rust && cargo test --offline)
 
+# Host memory: the OpenCL-free tests (configurations, plans, errors) under
+# valgrind, whose leak check sees what a dropped handle left behind (the
+# OpenCL objects are counted by the leaks tests themselves).
+if command -v valgrind >/dev/null 2>&1; then
+  echo "--- cargo test under valgrind (the OpenCL-free tests of bindings/rust)"
+  triple=$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')
+  (cd bindings/rust &&
+    env "CARGO_TARGET_${triple}_RUNNER=valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=3" \
+      cargo test --offline -p clql --test errors --test plans -- \
+      --test-threads=1 --skip device_errors --skip every_shared_record)
+elif [ -n "${CI:-}" ]; then
+  echo "bindings/run-tests.sh: valgrind is missing (tools/test.sh installs it)" >&2
+  exit 1
+else
+  echo "note: no valgrind; the host-memory leak check of the Rust bindings is skipped"
+fi
+
 # The first Python with pytest and numpy: Debian's where installed, else
 # python3 on PATH.
 python=""
