@@ -43,6 +43,11 @@ fn details_name_what_was_wrong() {
     assert_eq!(e.name(), "CLQL_ERR_INVALID_CONFIG");
     assert!(e.detail().contains("CLQL_MEM_LIMIT"), "{}", e.detail());
     assert!(e.to_string().starts_with("CLQL_ERR_INVALID_CONFIG: "), "{}", e);
+    cfg.set("CLQL_MEM_LIMIT", Some("6G")).unwrap();
+    assert_eq!(cfg.get("CLQL_MEM_LIMIT").unwrap().as_deref(), Some("6G"));
+    assert_eq!(cfg.get("CLQL_MAX_BATCH").unwrap(), None);
+    assert_eq!(cfg.clone().get("CLQL_MEM_LIMIT").unwrap().as_deref(), Some("6G"));
+    assert!(Config::names().unwrap().contains(&"CLQL_MEM_LIMIT"));
     let mem = MemoryReport::new(4 << 30, 1 << 30, None);
     let e = clql::budget(&mem, Some(&BudgetOptions { fraction: Some(1.5), ..Default::default() })).unwrap_err();
     assert_eq!(e.name(), "CLQL_ERR_INVALID_CONFIG");
