@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -125,8 +126,25 @@ static clql_status get_devices(cl_platform_id p, cl_device_id **out, cl_uint *co
   return CLQL_SUCCESS;
 }
 
+/* Listing devices is serialized: an ICD's first queries set up its devices
+ * lazily, and some (PoCL) are not safe to set up from several threads at
+ * once; contexts created at the same moment on several threads would
+ * otherwise see devices half set up. */
+static pthread_mutex_t enumerate_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static clql_status devices_get_locked(const clql_config *cfg, clql_device_info *devices,
+                                      size_t capacity, size_t *count);
+
 clql_status clql_devices_get_with(const clql_config *cfg, clql_device_info *devices,
                                   size_t capacity, size_t *count) {
+  pthread_mutex_lock(&enumerate_lock);
+  clql_status st = devices_get_locked(cfg, devices, capacity, count);
+  pthread_mutex_unlock(&enumerate_lock);
+  return st;
+}
+
+static clql_status devices_get_locked(const clql_config *cfg, clql_device_info *devices,
+                                      size_t capacity, size_t *count) {
   cl_platform_id *plats = NULL;
   cl_uint nplat = 0;
   clql_status st = get_platforms(&plats, &nplat);

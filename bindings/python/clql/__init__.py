@@ -17,7 +17,6 @@ of a with block, or when collected; closing a context closes its layers.
 import ctypes
 import enum
 import os
-import threading
 import weakref
 from ctypes import POINTER, byref, c_char_p, c_float, c_int8, c_size_t, c_uint64
 from dataclasses import dataclass, field
@@ -126,22 +125,6 @@ def _names(call):
 
 # ---- devices ----
 
-_init_lock = threading.Lock()
-_initialized = False
-
-
-def _init_platforms():
-    """Enumerate the platforms once, from one thread, before any other OpenCL
-    use: threads that are the first to query devices at the same time crash
-    inside the OpenCL runtime (PoCL 3.1 through ocl-icd); ctypes releases the
-    GIL during calls."""
-    global _initialized
-    with _init_lock:
-        if not _initialized:
-            lib.clql_devices_get(None, 0, byref(c_size_t(0)))
-            _initialized = True
-
-
 class MemoryReport:
     """A device's memory as clql reports it (bytes), or filled by hand:
     MemoryReport(total, max_alloc, free=None) (None: free unknown)."""
@@ -242,7 +225,6 @@ class DeviceInfo:
 
 def devices():
     """Every device of every platform."""
-    _init_platforms()
     return [DeviceInfo(r) for r in _enumerate(_ffi.clql_device_info, lib.clql_devices_get)]
 
 
@@ -250,7 +232,6 @@ def select_device(selector=None):
     """The device a selector chooses ("P:D", an index, a piece of the name);
     None: $CLQL_DEVICE, else the first GPU, else device 0."""
     sel = _bytes("selector", selector)
-    _init_platforms()
     out = _ffi.clql_device_info()
     _check(lib.clql_device_select(sel, byref(out)))
     return DeviceInfo(out)
@@ -259,7 +240,6 @@ def select_device(selector=None):
 def select_devices(selectors):
     """The devices a comma-separated selector list chooses, in its order."""
     sel = _bytes("selectors", selectors)
-    _init_platforms()
     return [DeviceInfo(r) for r in _enumerate(
         _ffi.clql_device_info, lambda b, c, n: lib.clql_devices_select(sel, b, c, n))]
 
@@ -664,7 +644,6 @@ class Context(_Handle):
 
     def __init__(self, selector=None, config=None):
         sel = _bytes("selector", selector)
-        _init_platforms()
         p = POINTER(_ffi.clql_context)()
         _check(lib.clql_context_create(sel, config._live() if config else None, byref(p)))
         self._ptr = p

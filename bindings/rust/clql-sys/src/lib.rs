@@ -288,6 +288,7 @@ defines! {
     CLQL_SPLIT_UNITS: u32 = 1 << 20;
     CLQL_SPLIT_ROW_ALIGN: u32 = 16;
     CLQL_GGUF_MAX_DIMS: usize = 4;
+    CLQL_PRINTABLE_KEEP_LINES: u32 = 1;
 }
 
 opaque! {
@@ -649,6 +650,7 @@ functions! {
     pub fn clql_version_string() -> *const c_char;
     // log.h
     pub fn clql_set_log_callback(r#fn: clql_log_fn, user: *mut c_void, max_level: clql_log_level);
+    pub fn clql_printable(src: *const c_char, dst: *mut c_char, size: usize, flags: c_uint) -> usize;
     // device.h
     pub fn clql_mem_source_name(source: clql_mem_source) -> *const c_char;
     pub fn clql_device_type_name(r#type: cl_device_type) -> *const c_char;

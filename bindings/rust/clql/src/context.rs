@@ -56,7 +56,6 @@ impl Context {
     pub fn new(selector: Option<&str>, config: Option<&Config>) -> Result<Context> {
         let sel = opt_cstring("selector", selector)?;
         let cfg = config.map_or(ptr::null(), |c| c.as_ptr());
-        crate::device::init_platforms();
         let mut out = ptr::null_mut();
         check(unsafe { sys::clql_context_create(opt_ptr(&sel), cfg, &mut out) })?;
         NonNull::new(out)

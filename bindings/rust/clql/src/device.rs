@@ -204,21 +204,8 @@ impl DeviceInfo {
     }
 }
 
-/// Enumerate the platforms once, from one thread, before any other OpenCL
-/// use: with PoCL 3.1 through ocl-icd, threads that are the first to query
-/// devices at the same time crash inside the OpenCL runtime.
-pub(crate) fn init_platforms() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let mut n = 0usize;
-        // Failures are reported by the call that needed the platforms.
-        let _ = unsafe { sys::clql_devices_get(std::ptr::null_mut(), 0, &mut n) };
-    });
-}
-
 /// Every device of every platform.
 pub fn devices() -> Result<Vec<DeviceInfo>> {
-    init_platforms();
     let raw = enumerate(|buf, cap, n| unsafe { sys::clql_devices_get(buf, cap, n) })?;
     Ok(raw.into_iter().map(DeviceInfo::from_raw).collect())
 }
@@ -227,7 +214,6 @@ pub fn devices() -> Result<Vec<DeviceInfo>> {
 /// None: $CLQL_DEVICE, else the first GPU, else device 0.
 pub fn select_device(selector: Option<&str>) -> Result<DeviceInfo> {
     let sel = opt_cstring("selector", selector)?;
-    init_platforms();
     let mut out = sys::clql_device_info::default();
     check(unsafe { sys::clql_device_select(opt_ptr(&sel), &mut out) })?;
     Ok(DeviceInfo::from_raw(out))
