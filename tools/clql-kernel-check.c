@@ -10,7 +10,7 @@
  *                           of any step fails; resources into FILE
  *   --report [--json FILE] [--markdown] RESULT.json...
  *                           the targets' resources as a table (markdown: the
- *                           summary in cl_kernels/PERFORMANCE.md), checked:
+ *                           summary in docs/kernels.md), checked:
  *                           no kernel spills or uses scratch, and static plus
  *                           argument local memory fits the smallest target
  *
