@@ -1,7 +1,7 @@
 /* The one grammar of numbers and sizes for every knob (config.c) and tool
  * option, parsed strictly: a value is taken whole or refused, never
  * half-parsed (no strtoull, which accepts "-1" and wraps, and no strtod,
- * whose decimal point follows the locale). README "Configuration" documents
+ * whose decimal point follows the locale). docs/configuration.md documents
  * it. */
 #include <stdlib.h>
 #include <string.h>

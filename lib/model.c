@@ -22,7 +22,7 @@ typedef struct {
   size_t count;
 } preset;
 
-/* BitNet b1.58 2B4T: 30 blocks; N x K = out x in (FORMATS.md §5). */
+/* BitNet b1.58 2B4T: 30 blocks; N x K = out x in (docs/formats.md, "BitNet b1.58 2B4T shapes"). */
 static const preset_layer bitnet_2b4t[] = {{"q", 2560, 2560},    {"k", 640, 2560},
                                            {"v", 640, 2560},     {"o", 2560, 2560},
                                            {"gate", 6912, 2560}, {"up", 6912, 2560},

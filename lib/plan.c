@@ -2,7 +2,7 @@
 #include <string.h>
 #include "internal.h"
 
-/* Defaults (README "Budget and plans"): plan with 90% of total and keep
+/* Defaults (docs/budget.md): plan with 90% of total and keep
  * max(5% of total, 256 MiB) free; with free unknown, 80% of total and a 10%
  * reserve. The 256 MiB floor is at most a quarter of total, so a device under
  * 1 GiB keeps a usable budget instead of a reserve larger than itself. */

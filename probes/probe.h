@@ -1,6 +1,6 @@
 /* The internal probe interface: each free-memory source is one file in
  * probes/ exporting one clql_probe_source. The registry (registry.c) tries
- * them in the order of MEMORY.md section 2; the first that answers wins. */
+ * them in the order of docs/memory.md; the first that answers wins. */
 #ifndef CLQL_PROBE_H
 #define CLQL_PROBE_H
 
@@ -120,7 +120,7 @@ void *clql_probe_dlopen(const char *path, char *failure, size_t failure_size);
  * ISO C does not define (POSIX guarantees they have the same size). */
 int clql_dl_symbol(void *lib, const char *name, void *fn_out);
 
-/* The sources, in chain order (MEMORY.md section 2). */
+/* The sources, in chain order (docs/memory.md). */
 extern const clql_probe_source clql_probe_source_amd_ext;
 extern const clql_probe_source clql_probe_source_nvml;
 extern const clql_probe_source clql_probe_source_level_zero;

@@ -5,7 +5,7 @@
 #include "../lib/profile.h"
 #include "probe.h"
 
-/* Order of MEMORY.md section 2: vendor sources first, host memory last. */
+/* Order of docs/memory.md: vendor sources first, host memory last. */
 const clql_probe_source *const clql_probe_sources[CLQL_PROBE_SOURCE_COUNT] = {
     &clql_probe_source_amd_ext,       &clql_probe_source_nvml, &clql_probe_source_level_zero,
     &clql_probe_source_sysfs_amdgpu, &clql_probe_source_host,

@@ -1,4 +1,4 @@
-/* The external ternary layouts: known-answer bytes from formats-reference.md
+/* The external ternary layouts: known-answer bytes of the layouts in docs/formats.md
  * (§3.1 I2_S 0x86 / 0x55, §3.5 TQ2_0 0x92, TQ1_0 0x80 / 0xBB), exhaustive
  * TQ1_0 trit sets and fp16 conversions, random round trips both ways, and
  * every rejection (invalid codes, bad shapes, sizes, capacities). */
@@ -203,7 +203,7 @@ static void test_shapes_and_sizes(void) {
                   CLQL_ERR_SIZE_OVERFLOW);
   CU_ASSERT_EQUAL(clql_ternary_sizes_get(CLQL_TERNARY_TQ2_0, UINT64_C(1) << 60, 256, &s),
                   CLQL_ERR_SIZE_OVERFLOW);
-  /* BitNet 2B4T shapes (FORMATS.md §5). */
+  /* BitNet 2B4T shapes (docs/formats.md). */
   CU_ASSERT_EQUAL(clql_ternary_sizes_get(CLQL_TERNARY_I2_S, 6912, 2560, &s), CLQL_SUCCESS);
   CU_ASSERT_EQUAL(s.bytes, 6912ull * 2560 / 4 + 32);
   CU_ASSERT_EQUAL(clql_ternary_sizes_get(CLQL_TERNARY_TQ1_0, 2560, 6912, &s), CLQL_SUCCESS);

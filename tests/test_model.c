@@ -1,5 +1,5 @@
 /* Model layer lists: presets, the text format and files, and the model-wide
- * sums. Expected bytes are worked out by hand from FORMATS.md §2-3. */
+ * sums. Expected bytes are worked out by hand from docs/formats.md. */
 #include <stdio.h>
 #include <string.h>
 #include <clql.h>

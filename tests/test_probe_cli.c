@@ -195,7 +195,7 @@ static void test_plan_json(void) {
   json_t *root = probe_json("--plan bitnet-b1.58-2b4t --json");
   check_plans(root, l, n, "bitnet-b1.58-2b4t", "I2S", 0);
   json_t *p = first_plan(root);
-  CU_ASSERT_EQUAL(u64_of(p, "weight_bytes"), 30ull * 17458176); /* FORMATS.md §5 shapes at I2S */
+  CU_ASSERT_EQUAL(u64_of(p, "weight_bytes"), 30ull * 17458176); /* docs/formats.md */
   CU_ASSERT(json_is_null(json_object_get(p, "requested_batch")));
   json_decref(root);
 

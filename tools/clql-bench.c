@@ -1,7 +1,7 @@
 /* clql-bench: kernel and whole-model benchmarks on one OpenCL device, each
  * figure set against the device's own copy bandwidth and against peers run on
  * the same device in the same run (CLBlast fp32, the scalar C reference).
- * Method: ../shared/spec/BENCH.md — warm-up, median and spread of repeats,
+ * Method (docs/benchmarks.md): warm-up, median and spread of repeats,
  * inputs rotated, weights cycled through enough copies to defeat the caches,
  * outputs checked against the reference once per configuration. */
 #include <jansson.h>

@@ -1,4 +1,4 @@
-/* Per-token int8 activation quantization (FORMATS.md section 1):
+/* Per-token int8 activation quantization (docs/formats.md, "The arithmetic"):
  *   amax = max(max_k |x_k|, 1e-5), s = 127 / amax,
  *   q_k  = clamp(rint(x_k * s), -128, 127) with round-half-to-even.
  * Non-finite inputs: NaN is ignored by the maximum and quantizes to 0. */

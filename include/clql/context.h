@@ -15,7 +15,7 @@
  * during a pass. When the environment is read: at creation with a NULL
  * configuration, once (include/clql/config.h).
  *
- * Not thread-safe: use one context per thread (README, "Thread safety"). */
+ * Not thread-safe: use one context per thread (docs/safety.md, "Thread safety"). */
 #ifndef CLQL_CONTEXT_H
 #define CLQL_CONTEXT_H
 

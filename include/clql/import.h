@@ -4,7 +4,7 @@
  * The logical form is what every clql layer is built from: int8 ternary
  * weights t[N][K] in {-1, 0, +1} (row-major, K contiguous) and float32 scales,
  * so that weight (n, k) is t[n][k] * scale of its group. The external layouts
- * (formats-reference.md §3.1, §3.5):
+ * (docs/formats.md, "Importing weights"):
  *
  *   I2_S   bitnet.cpp, x86 layout (the one its Python converter writes).
  *          128-element blocks of 32 bytes over the flattened tensor; byte j of

@@ -8,7 +8,7 @@
  *            group size G, row-major (group g of row n at n*ceil(K/G) + g);
  *            the last group of a row may be shorter than G.
  *
- * The arithmetic (FORMATS.md section 1), fixed here so kernels can match it
+ * The arithmetic (docs/formats.md, "The arithmetic"), fixed here so kernels can match it
  * bit for bit: activations are quantized per token by
  * clql_ref_quantize_activations (q, s); per group acc_g = sum of t*q in int32;
  * then, in float32 with every operation rounded separately (no fma):
