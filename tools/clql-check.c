@@ -139,6 +139,7 @@ static void usage(FILE *f) {
           "  --qtype Q          I2S (default), TL1 or TL2 (with --model)\n"
           "  --batch B          tokens per forward, >= 1 (default 1; with --model)\n"
           "  --json             one JSON object (with --model)\n"
+          "  -h, --help         this help\n"
           "exit codes: 0 ok, 1 an output differs from the reference, 2 bad arguments or\n"
           "configuration, 4 the model or a layer does not fit the budget, 5 the device\n"
           "failed a check (a kernel does not build, a layer cannot be created or run),\n"

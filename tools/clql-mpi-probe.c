@@ -16,6 +16,12 @@ static void usage(FILE *f) {
              "[--json]\n"
              "The devices of every rank of MPI_COMM_WORLD and, with --plan, the split of MODEL\n"
              "(a preset such as bitnet-b1.58-2b4t, or a model file) over all of them.\n"
+             "  -d, --device SEL   each rank's devices (P:D, index, name text or a list;\n"
+             "                     default: CLQL_DEVICE, else its GPUs, else every device)\n"
+             "  --plan MODEL       plan MODEL split over every rank's devices\n"
+             "  --split MODE       rows (default) or layers (with --plan)\n"
+             "  --json             one JSON object from rank 0\n"
+             "  -h, --help         this help\n"
              "exit codes (every rank the same; the message names the failing rank):\n"
              "  0 ok, 2 bad arguments or model file, 5 a device failed, 6 a rank has no\n"
              "  device, 9 a rank has no OpenCL platform, 255 internal error\n");

@@ -25,7 +25,7 @@ case "${1:-}" in
 esac
 tools/install-deps.sh valgrind clang libclang-rt-dev python3-venv gnuplot-nox \
   libopenmpi-dev openmpi-bin clang-14 llvm-14 llvm-spirv-14 spirv-tools libclc-14 oclgrind \
-  cargo python3-pytest python3-numpy python3-setuptools python3-wheel
+  cargo python3-pytest python3-numpy python3-setuptools python3-wheel man-db groff-base
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
 
 step() { printf '\n=== %s\n' "$*"; }
