@@ -15,16 +15,16 @@
  *   TL1  the same tiles and blocks; byte j of a block holds the pair index
  *        3*t0 + t1 + 4 (0..8; zero pair: 4) of weights (128b + 2j, +1) in
  *        bits 0..3 and of weights (128b + 64 + 2j, +1) in bits 4..7.
- *   TL2  per granule of 96 weights (32 triples) per row, triple i holding
- *        k = 96g+3i..96g+3i+2 as v = 9*t0 + 3*t1 + t2: a magnitude plane of
- *        uint32 words MAG[Kp/96][4][Np] (|v| of triple i in nibble i%8 of word
- *        i/8), then a sign plane SGN[Kp/96][Np] (bit i set when v < 0; never
- *        set with |v| = 0). Kp = round_up(K, lcm(96, G)); G a multiple of 96.
+ *   TL2  the same tiles, per 96-weight granule u a 320-byte unit at
+ *        (n/16 * Kp/96 + u) * 320: the 16 rows' 16 magnitude bytes (row n's
+ *        at + n%16 * 16), then their little-endian 4-byte sign words (at
+ *        + 256 + n%16 * 4). Triple i (weights 96u + i, +32, +64) is v = 9*t0 +
+ *        3*t1 + t2: |v| in nibble i/16 of magnitude byte i%16, bit i of the
+ *        sign word set when v < 0 (never with |v| = 0).
+ *        Kp = round_up(K, lcm(96, G)); G a multiple of 96.
  * I2S and TL1: a work-item that owns rows of one tile reads one contiguous
  * stream, adjacent work-items read adjacent bytes (coalesced on GPUs), and a
- * 512-bit vector holds a row pair's block. TL2: adjacent rows are adjacent,
- * so work-items that each own a row coalesce and CPUs load row blocks as
- * unit-stride vectors.
+ * 512-bit vector holds a row pair's block; TL2 likewise per granule.
  * Scales (float32, own buffer): one (tensor), S[Np] (row), or S[Kp/G][Np]
  * (group g of row n at g*Np + n); padded rows and groups hold 0.
  */
