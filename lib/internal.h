@@ -272,7 +272,7 @@ void clql_sequences_drop_recordings(clql_context *ctx);
 clql_status clql_buffer_create(clql_context *ctx, cl_mem_flags flags, uint64_t bytes,
                                void *host, const char *what, cl_mem *out);
 
-/* A caller buffer of ctx's context holding at least bytes: CLQL_ERR_INVALID_ARGUMENT
+/* A caller buffer of ctx's context holding at least bytes (context.c): CLQL_ERR_INVALID_ARGUMENT
  * (NULL, another context), CLQL_ERR_BUFFER_TOO_SMALL, or the query's error. */
 clql_status clql_buffer_check(const clql_context *ctx, cl_mem m, uint64_t bytes,
                               const char *what);
