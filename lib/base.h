@@ -60,16 +60,10 @@ void *clql_calloc(size_t count, size_t size);
 void *clql_realloc(void *p, size_t size);
 void clql_free(void *p);
 char *clql_strdup(const char *s);
-/* Tests only (clql_internal): count allocations from now on and fail the
- * nth (1-based; 0: none), or with every the nth and all later ones. disarm
- * stops counting and failing and keeps the counts. */
-void clql_alloc_fault_arm(unsigned long nth, int every);
-void clql_alloc_fault_disarm(void);
-unsigned long clql_alloc_fault_calls(void);    /* allocations counted since arming */
-unsigned long clql_alloc_fault_injected(void); /* of those, made to fail */
-/* Bytes those allocations asked for (reallocations count their new size):
- * at least the most memory held at once, so a test can bound it. */
-unsigned long long clql_alloc_fault_bytes(void);
+/* The allocator asks gate (when set) before each allocation and fails it on
+ * a non-zero answer; only the test hooks (test_hooks.c) set it. */
+typedef int (*clql_alloc_gate_fn)(size_t bytes);
+void clql_alloc_set_gate(clql_alloc_gate_fn gate);
 
 /* IEEE binary16 <-> float32, bit-exact; float to half rounds to nearest even. */
 float clql_half_to_float(uint16_t h);

@@ -288,9 +288,5 @@ clql_status clql_quantize_activations_at(clql_context *ctx, cl_mem x, uint64_t x
 clql_context *clql_layer_context(const clql_layer *layer);
 clql_status clql_layer_check_io(const clql_layer *layer, cl_mem x, cl_mem y, uint64_t batch);
 
-/* Force a layer's kernel block (rows per work-item, a power of two up to 16;
- * GEMM tokens per work-item, 1..16), so tests reach the paths other devices
- * take. */
-clql_status clql_layer_set_block(clql_layer *layer, unsigned rows, unsigned tokens);
 
 #endif /* CLQL_INTERNAL_H */
