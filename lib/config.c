@@ -79,6 +79,11 @@ const char *clql_config_text(const clql_config *c, clql_knob k) {
   return (c ? c : &defaults)->value[k];
 }
 
+const char *clql_config_path(const clql_config *cfg, clql_knob k, const char *fallback) {
+  const char *v = clql_config_text(cfg, k);
+  return v ? v : fallback;
+}
+
 static int knob_index(const char *name) {
   for (int i = 0; name && i < CLQL_KNOB_COUNT; i++)
     if (strcmp(knobs[i].name, name) == 0) return i;

@@ -341,3 +341,20 @@ clql_status clql_context_halve(clql_context *ctx, uint64_t batch, clql_status ca
            (unsigned long long)batch, (unsigned long long)ctx->batch_cap);
   return CLQL_SUCCESS;
 }
+
+clql_status clql_buffer_check(const clql_context *ctx, cl_mem m, uint64_t bytes,
+                              const char *what) {
+  if (!m) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "%s buffer is NULL", what);
+  size_t size = 0;
+  cl_context c = NULL;
+  cl_int err = clGetMemObjectInfo(m, CL_MEM_SIZE, sizeof size, &size, NULL);
+  if (err == CL_SUCCESS) err = clGetMemObjectInfo(m, CL_MEM_CONTEXT, sizeof c, &c, NULL);
+  if (err != CL_SUCCESS)
+    return clql_fail((clql_status)err, "%s buffer: %s", what, clql_status_name(err));
+  if (c != ctx->context)
+    return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "%s buffer belongs to another context", what);
+  if (size < bytes)
+    return clql_fail(CLQL_ERR_BUFFER_TOO_SMALL, "%s buffer has %zu bytes; %llu needed", what, size,
+                     (unsigned long long)bytes);
+  return CLQL_SUCCESS;
+}

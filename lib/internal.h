@@ -6,205 +6,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <clql.h>
-
-#if defined(__GNUC__)
-#  define CLQL_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
-#else
-#  define CLQL_PRINTF(fmt, args)
-#endif
-
-/* Record a detail message for the calling thread and return status, so error
- * paths read: return clql_fail(CLQL_ERR_PARSE, "bad %s", what); */
-clql_status clql_fail(clql_status status, const char *fmt, ...) CLQL_PRINTF(2, 3);
-void clql_clear_error(void);
-
-void clql_log(clql_log_level level, const char *fmt, ...) CLQL_PRINTF(2, 3);
-int clql_log_enabled(clql_log_level level);
-
-/* Overflow-checked arithmetic on 64-bit sizes: return 0 on overflow. */
-static inline int clql_mul_u64(uint64_t a, uint64_t b, uint64_t *out) {
-  return !__builtin_mul_overflow(a, b, out);
-}
-static inline int clql_add_u64(uint64_t a, uint64_t b, uint64_t *out) {
-  return !__builtin_add_overflow(a, b, out);
-}
-/* uint64 to size_t, failing where size_t is narrower. */
-static inline int clql_to_size(uint64_t v, size_t *out) {
-  if (v > (uint64_t)SIZE_MAX) return 0;
-  *out = (size_t)v;
-  return 1;
-}
-static inline uint64_t clql_round_up_u64(uint64_t v, uint64_t m, int *ok) {
-  uint64_t r = v % m ? m - v % m : 0, out;
-  if (!clql_add_u64(v, r, &out)) {
-    *ok = 0;
-    return 0;
-  }
-  return out;
-}
-
-/* ---- host memory (alloc.c) ----
- * Every allocation of the library goes through these (libc semantics), so a
- * test can fail the Nth one. clql_free is free. */
-void *clql_malloc(size_t size);
-void *clql_calloc(size_t count, size_t size);
-void *clql_realloc(void *p, size_t size);
-void clql_free(void *p);
-char *clql_strdup(const char *s);
-/* Tests only (clql_internal): count allocations from now on and fail the
- * nth (1-based; 0: none), or with every the nth and all later ones. disarm
- * stops counting and failing and keeps the counts. */
-void clql_alloc_fault_arm(unsigned long nth, int every);
-void clql_alloc_fault_disarm(void);
-unsigned long clql_alloc_fault_calls(void);    /* allocations counted since arming */
-unsigned long clql_alloc_fault_injected(void); /* of those, made to fail */
-/* Bytes those allocations asked for (reallocations count their new size):
- * at least the most memory held at once, so a test can bound it. */
-unsigned long long clql_alloc_fault_bytes(void);
-
-/* IEEE binary16 <-> float32, bit-exact; float to half rounds to nearest even. */
-float clql_half_to_float(uint16_t h);
-uint16_t clql_float_to_half(float f);
-
-/* Bounded copy that always terminates dst. */
-void clql_strlcpy(char *dst, const char *src, size_t size);
-/* Open path read-only only when it is a regular file: a FIFO, a device or a
- * directory is refused without blocking (files are untrusted; a FIFO given
- * as a model would otherwise wait forever). The descriptor (blocking again,
- * close-on-exec) and the file's size, or -1 with errno and *why (a static
- * text: "not a regular file" or strerror's). */
-int clql_open_regular(const char *path, uint64_t *size, const char **why);
-/* read() until EOF or max bytes: 0 with *n, or -1 (errno) on a read error. */
-int clql_read_fd(int fd, char *buf, size_t max, size_t *n);
-/* Read a whole small text file (at most max bytes) into *text (clql_free it):
- * 1 when read, 0 when absent or unreadable, -1 when out of host memory (a
- * caller must not take that for a missing file). */
-int clql_read_text_file(const char *path, size_t max, char **text);
-/* snprintf for file paths: 0 (and buf "") when the path does not fit, so a
- * cut path (from a long CLQL_SYSFS_ROOT, say) never names another file. */
-int clql_path(char *buf, size_t size, const char *fmt, ...) CLQL_PRINTF(3, 4);
-/* clql_printable (log.h), also compiled into the profile layer, which must
- * not export it. */
-size_t clql_text_copy(const char *src, char *dst, size_t size, unsigned flags);
-/* clql_printable in place, keeping lines: details and log lines quote
- * untrusted text (file contents, the environment, drivers' build logs) and
- * must not carry terminal escapes. */
-void clql_sanitize(char *s);
-/* Names (of GGUF keys and tensors, of profile records) indexed by a keyed
- * hash: duplicate checks and lookups in linear time, with memory in
- * proportion to the names added. Entry i is named name_of(user, i); an index
- * of zeros is empty. */
-typedef const char *(*clql_name_fn)(const void *user, size_t index);
-typedef struct {
-  size_t *slot; /* entry index + 1; 0: empty */
-  size_t mask;  /* capacity - 1 (a power of two), at most half full */
-  size_t count;
-  uint64_t key[2];
-} clql_name_index;
-/* 1 when entry `index` (named name) was added, 0 when an entry of that name
- * is there already (*earlier: its index), -1 when out of host memory. */
-int clql_name_index_add(clql_name_index *x, const char *name, size_t index, clql_name_fn name_of,
-                        const void *user, size_t *earlier);
-/* The entry named name, or SIZE_MAX. */
-size_t clql_name_index_find(const clql_name_index *x, const char *name, clql_name_fn name_of,
-                            const void *user);
-void clql_name_index_free(clql_name_index *x);
-/* Case-insensitive substring test. */
-int clql_contains_nocase(const char *haystack, const char *needle);
-/* Whole-token match in a space-separated extension string. */
-int clql_has_extension(const char *extensions, const char *name);
+#include "base.h"
+#include "config.h"
 
 /* Set ws->largest and ws->total (parts at CLQL_WORKSPACE_ALIGN offsets) from
  * ws->part; 0 on overflow. The one definition of a workspace's size (layout.c). */
 int clql_workspace_sum(clql_workspace_bytes *ws);
 
-/* ---- strict parsing of numbers (envknobs.c) ----
- * Each returns 1 and sets *out, or returns 0 with *why a static reason and
- * *out untouched. Surrounding white space is ignored, nothing else is. */
-int clql_parse_u64(const char *text, uint64_t *out, const char **why);
-int clql_parse_u64_span(const char *begin, const char *end, uint64_t *out, const char **why);
-/* Digits with an optional K, M, G, T, KiB, MiB, GiB or TiB (any case; all 1024-based). */
-int clql_parse_bytes(const char *text, uint64_t *out, const char **why);
-/* Non-negative decimal: 1, 0.25, .5; no sign, exponent or locale. */
-int clql_parse_decimal(const char *text, double *out, const char **why);
-/* Bytes as clql_parse_bytes, or a percentage "7.5%" (0..100). */
-int clql_parse_reserve(const char *text, uint64_t *bytes, double *percent, int *is_percent,
-                       const char **why);
 /* Budget options whose fields in `bits` (and set in o->set) hold valid
  * values; 0 with *why (static) otherwise (plan.c). */
 int clql_budget_options_valid(const clql_budget_options *o, unsigned bits, const char **why);
 /* opts over base: each field whose bit is in opts->set replaces base's. */
 clql_budget_options clql_budget_options_over(const clql_budget_options *base,
                                              const clql_budget_options *opts);
-
-/* ---- configuration (config.c) ---- */
-/* CLQL_KERNELS: unset, empty or "auto" (AUTO), or the family it forces. */
-typedef enum {
-  CLQL_KERNELS_AUTO,
-  CLQL_KERNELS_PORTABLE, /* "portable" */
-  CLQL_KERNELS_SPLIT,    /* "split" */
-  CLQL_KERNELS_AVX2      /* "avx2": the x86 kernels in 256-bit form */
-} clql_kernels_choice;
-
-/* The knobs, in the order clql_config_names lists them. */
-typedef enum {
-  CLQL_KNOB_MEM_FRACTION,
-  CLQL_KNOB_MEM_LIMIT,
-  CLQL_KNOB_MEM_RESERVE,
-  CLQL_KNOB_MAX_BATCH,
-  CLQL_KNOB_MEM_SOURCE,
-  CLQL_KNOB_PROBE_TTL_MS,
-  CLQL_KNOB_KERNELS,
-  CLQL_KNOB_LOG,
-  CLQL_KNOB_SPLIT,
-  CLQL_KNOB_LEVEL_ZERO,
-  CLQL_KNOB_PROFILE_MEASURE,
-  CLQL_KNOB_DEVICE,
-  CLQL_KNOB_KERNEL_DIR,
-  CLQL_KNOB_PROC_ROOT,
-  CLQL_KNOB_SYSFS_ROOT,
-  CLQL_KNOB_NVML_LIBRARY,
-  CLQL_KNOB_LEVEL_ZERO_LIBRARY,
-  CLQL_KNOB_COMMAND_BUFFER,
-  CLQL_KNOB_COUNT
-} clql_knob;
-
-/* CLQL_COMMAND_BUFFER: how sequences replay. */
-typedef enum {
-  CLQL_CMDBUF_AUTO, /* "auto": recorded where the device offers it and is not a CPU */
-  CLQL_CMDBUF_ON,   /* "on": recorded, or CLQL_ERR_UNSUPPORTED */
-  CLQL_CMDBUF_OFF   /* "off": plain enqueues */
-} clql_cmdbuf_choice;
-
-struct clql_config {
-  char *value[CLQL_KNOB_COUNT]; /* each set knob's text, trimmed; NULL: unset (default) */
-  unsigned from_env;            /* bit per knob read from the environment */
-  clql_budget_options budget;
-  unsigned sources_allowed, sources_named; /* CLQL_MEM_SOURCE, as clql_source_policy */
-  unsigned long probe_ttl_ms;
-  clql_kernels_choice kernels;
-  clql_log_level log_level;
-  clql_split_mode split; /* meaningful when value[CLQL_KNOB_SPLIT] is set */
-  clql_cmdbuf_choice command_buffer;
-  int level_zero, profile_measure;
-  int zes_sysman; /* the user set ZES_ENABLE_SYSMAN (non-empty) */
-};
-
-/* The defaults (no environment): what a NULL configuration means below the
- * public API. */
-const clql_config *clql_config_default(void);
-/* Knob k's text, or NULL when unset; c NULL: the defaults. */
-const char *clql_config_text(const clql_config *c, clql_knob k);
-/* Fill *c (no handle) from the defaults and the environment / as a deep
- * copy; clear releases what it holds. On failure *c holds nothing. */
-clql_status clql_config_init_env(clql_config *c);
-clql_status clql_config_init_copy(clql_config *c, const clql_config *from);
-void clql_config_clear(clql_config *c);
-/* given copied, or NULL: the environment read now; the log level applied. */
-clql_status clql_config_resolve(const clql_config *given, clql_config *out);
-/* Make c's CLQL_LOG the process's level: always, or only when c sets it
- * (log.c). */
-void clql_log_apply(const clql_config *c, int always);
 
 /* clql_plan_model against a budget already computed, with other_resident
  * bytes held beside the layers' weights (plan.c). */
@@ -267,11 +81,6 @@ clql_status clql_selector_list_of(const char *selectors, const clql_config *cfg,
                                   clql_selector_list *out, const char **source);
 
 /* ---- device queries ---- */
-/* A query that fails for lack of memory fails the whole report; any other
- * failure means the device does not answer that query. */
-static inline int clql_cl_resource_error(cl_int err) {
-  return err == CL_OUT_OF_HOST_MEMORY || err == CL_OUT_OF_RESOURCES;
-}
 clql_status clql_device_fill(cl_platform_id platform, cl_device_id device, const clql_config *cfg,
                              clql_device_info *out);
 /* The memory report of a live device under cfg; cached: through the cache
@@ -295,6 +104,11 @@ clql_status clql_context_create_on(const clql_device_info *info, const clql_conf
  * live or recorded; memory and platform fields are the caller's. */
 struct clql_probe_target;
 clql_status clql_device_fill_target(const struct clql_probe_target *t, clql_device_info *out);
+/* The memory report of a live device through the cache of lib/memory.c:
+ * an entry younger than t's configuration's CLQL_PROBE_TTL_MS is returned
+ * as is, otherwise the chain runs on t (t->config must be set). */
+clql_status clql_memory_cached(const struct clql_probe_target *t, cl_device_id device,
+                               clql_memory_report *out);
 
 /* ---- device sets (multi.c) ---- */
 /* The budget options device `index` of a set plans with (NULL: environment). */
@@ -458,7 +272,7 @@ void clql_sequences_drop_recordings(clql_context *ctx);
 clql_status clql_buffer_create(clql_context *ctx, cl_mem_flags flags, uint64_t bytes,
                                void *host, const char *what, cl_mem *out);
 
-/* A caller buffer of ctx's context holding at least bytes: CLQL_ERR_INVALID_ARGUMENT
+/* A caller buffer of ctx's context holding at least bytes (context.c): CLQL_ERR_INVALID_ARGUMENT
  * (NULL, another context), CLQL_ERR_BUFFER_TOO_SMALL, or the query's error. */
 clql_status clql_buffer_check(const clql_context *ctx, cl_mem m, uint64_t bytes,
                               const char *what);
@@ -474,9 +288,5 @@ clql_status clql_quantize_activations_at(clql_context *ctx, cl_mem x, uint64_t x
 clql_context *clql_layer_context(const clql_layer *layer);
 clql_status clql_layer_check_io(const clql_layer *layer, cl_mem x, cl_mem y, uint64_t batch);
 
-/* Force a layer's kernel block (rows per work-item, a power of two up to 16;
- * GEMM tokens per work-item, 1..16), so tests reach the paths other devices
- * take. */
-clql_status clql_layer_set_block(clql_layer *layer, unsigned rows, unsigned tokens);
 
 #endif /* CLQL_INTERNAL_H */

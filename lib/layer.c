@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "layer.h"
 
 /* The x86 kernels' blocks: a whole tile of 16 rows per work-item for GEMV;
  * for GEMM 8 rows x 4 tokens, which keeps the int32 accumulators and the
@@ -20,29 +21,6 @@
 #define SPLIT_GEMV_UNITS 4u
 #define SPLIT_GEMV_MAX 32u
 #define SPLIT_GEMM 8u
-
-struct clql_layer {
-  clql_context *ctx;
-  clql_layer_shape shape;
-  clql_weight_bytes wb;
-  cl_mem weights, scales;
-  clql_budget_options opts;
-  int has_opts;
-  unsigned rows, tokens; /* portable kernel block: rows and GEMM tokens per work-item */
-  clql_kernel_family family; /* which product kernels run (cl_kernels/ternary.cl) */
-  cl_kernel product[2];  /* GEMV, GEMM kernels (owned by the program cache), found at first use */
-  size_t product_local[2]; /* and their work-group sizes along the rows */
-  int x86_256;           /* the x86 kernels in 256-bit form (CLQL_KERNELS=avx2) */
-  int div_rn;            /* the device divides correctly rounded when asked */
-  uint64_t group_len;    /* weights per scale group (Kp for row and tensor scales) */
-  cl_uint ngroups, scale_g, scale_n;
-
-  clql_layer_plan plan;   /* the plan of the last pass */
-  uint64_t *part_rows;    /* a fused layer's parts' rows, in order (NULL: one part) */
-  size_t nparts;
-  uint64_t chunks;
-  int accounted;          /* the context's ledger counts the layer */
-};
 
 clql_status clql_buffer_create(clql_context *ctx, cl_mem_flags flags, uint64_t bytes, void *host,
                                const char *what, cl_mem *out) {
@@ -84,20 +62,6 @@ static clql_status device_rows(clql_context *ctx, unsigned *rows) {
     return clql_fail((clql_status)err, "vector width query: %s", clql_status_name(err));
   if (err != CL_SUCCESS) width = 1;
   *rows = floor_pow2(width ? width : 1, CLQL_ROW_MULTIPLE);
-  return CLQL_SUCCESS;
-}
-
-/* Hidden knob for tests: force a block (rows a power of two <= 16, tokens per
- * work-item of GEMM passes) of the portable kernels, or of the K-split ones
- * when those run (rows do not matter to them). */
-clql_status clql_layer_set_block(clql_layer *layer, unsigned rows, unsigned tokens) {
-  if (!layer || rows == 0 || rows > CLQL_ROW_MULTIPLE || (rows & (rows - 1)) || tokens == 0 ||
-      tokens > 16)
-    return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "block of %u rows x %u tokens", rows, tokens);
-  layer->rows = rows;
-  layer->tokens = tokens;
-  memset(layer->product, 0, sizeof layer->product);
-  if (layer->family != CLQL_FAMILY_SPLIT) layer->family = CLQL_FAMILY_PORTABLE;
   return CLQL_SUCCESS;
 }
 
@@ -633,23 +597,6 @@ static clql_status check_batch(const clql_layer *L, uint64_t batch) {
   if (!clql_mul_u64(batch, L->shape.k * 4, &xb) || !clql_mul_u64(batch, L->shape.n * 4, &yb) ||
       !clql_to_size(xb, &(size_t){0}) || !clql_to_size(yb, &(size_t){0}))
     return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "batch %llu", (unsigned long long)batch);
-  return CLQL_SUCCESS;
-}
-
-clql_status clql_buffer_check(const clql_context *ctx, cl_mem m, uint64_t bytes,
-                              const char *what) {
-  if (!m) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "%s buffer is NULL", what);
-  size_t size = 0;
-  cl_context c = NULL;
-  cl_int err = clGetMemObjectInfo(m, CL_MEM_SIZE, sizeof size, &size, NULL);
-  if (err == CL_SUCCESS) err = clGetMemObjectInfo(m, CL_MEM_CONTEXT, sizeof c, &c, NULL);
-  if (err != CL_SUCCESS)
-    return clql_fail((clql_status)err, "%s buffer: %s", what, clql_status_name(err));
-  if (c != ctx->context)
-    return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "%s buffer belongs to another context", what);
-  if (size < bytes)
-    return clql_fail(CLQL_ERR_BUFFER_TOO_SMALL, "%s buffer has %zu bytes; %llu needed", what, size,
-                     (unsigned long long)bytes);
   return CLQL_SUCCESS;
 }
 

@@ -57,7 +57,7 @@ clql_status clql_pci_numa(const clql_pci_address *pci, clql_numa_info *out) {
   clql_status st = clql_config_init_env(&cfg);
   if (st != CLQL_SUCCESS) return st;
   int fits = clql_path(dir, sizeof dir, "%s/bus/pci/devices/%s",
-                       clql_probe_root(&cfg, CLQL_KNOB_SYSFS_ROOT, "/sys"), bdf);
+                       clql_config_path(&cfg, CLQL_KNOB_SYSFS_ROOT, "/sys"), bdf);
   clql_config_clear(&cfg);
   if (!fits) return clql_fail(CLQL_ERR_NOT_FOUND, "CLQL_SYSFS_ROOT is too long");
   struct stat sb;

@@ -258,3 +258,7 @@ void clql_name_index_free(clql_name_index *x) {
   clql_free(x->slot);
   memset(x, 0, sizeof *x);
 }
+
+void clql_format_bdf(const clql_pci_address *pci, char *buf, size_t size) {
+  snprintf(buf, size, "%04x:%02x:%02x.%x", pci->domain, pci->bus, pci->device, pci->function);
+}

@@ -7,11 +7,6 @@
 #include <unistd.h>
 #include "probe.h"
 
-const char *clql_probe_root(const clql_config *cfg, clql_knob k, const char *fallback) {
-  const char *v = clql_config_text(cfg, k);
-  return v ? v : fallback;
-}
-
 int clql_read_u64_file(const char *path, cl_ulong *out) {
   char *text;
   int got = clql_read_text_file(path, 128, &text);
@@ -24,10 +19,6 @@ int clql_read_u64_file(const char *path, cl_ulong *out) {
     r = 1;
   clql_free(text);
   return r;
-}
-
-void clql_format_bdf(const clql_pci_address *pci, char *buf, size_t size) {
-  snprintf(buf, size, "%04x:%02x:%02x.%x", pci->domain, pci->bus, pci->device, pci->function);
 }
 
 int clql_dl_symbol(void *lib, const char *name, void *fn_out) {

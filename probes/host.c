@@ -11,7 +11,7 @@
 int clql_host_mem_available(const clql_config *cfg, cl_ulong *bytes) {
   char path[PATH_MAX];
   if (!clql_path(path, sizeof path, "%s/meminfo",
-                 clql_probe_root(cfg, CLQL_KNOB_PROC_ROOT, "/proc")))
+                 clql_config_path(cfg, CLQL_KNOB_PROC_ROOT, "/proc")))
     return 0;
   char *text;
   int got = clql_read_text_file(path, TEXT_MAX, &text);
@@ -105,8 +105,8 @@ static int has_dotdot(const char *path) {
 }
 
 int clql_host_cgroup_free(const clql_config *cfg, cl_ulong *bytes) {
-  const char *proc = clql_probe_root(cfg, CLQL_KNOB_PROC_ROOT, "/proc");
-  const char *sys = clql_probe_root(cfg, CLQL_KNOB_SYSFS_ROOT, "/sys");
+  const char *proc = clql_config_path(cfg, CLQL_KNOB_PROC_ROOT, "/proc");
+  const char *sys = clql_config_path(cfg, CLQL_KNOB_SYSFS_ROOT, "/sys");
   char path[PATH_MAX];
   if (!clql_path(path, sizeof path, "%s/self/cgroup", proc)) return 0;
   char *text;

@@ -189,7 +189,7 @@ static int level_zero_run(const clql_probe_target *t, clql_probe_result *r, char
   }
   pthread_mutex_lock(&ze_lock);
   if (!ze_tried)
-    ze_load(clql_probe_root(t->config, CLQL_KNOB_LEVEL_ZERO_LIBRARY, "libze_loader.so.1"),
+    ze_load(clql_config_path(t->config, CLQL_KNOB_LEVEL_ZERO_LIBRARY, "libze_loader.so.1"),
             t->config->zes_sysman);
   ze_tried = 1;
   pthread_mutex_unlock(&ze_lock);

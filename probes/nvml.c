@@ -143,7 +143,7 @@ static int nvml_run(const clql_probe_target *t, clql_probe_result *r, char *why,
   }
   pthread_mutex_lock(&nvml_lock);
   if (!nvml_tried)
-    nvml_load(clql_probe_root(t->config, CLQL_KNOB_NVML_LIBRARY, "libnvidia-ml.so.1"));
+    nvml_load(clql_config_path(t->config, CLQL_KNOB_NVML_LIBRARY, "libnvidia-ml.so.1"));
   nvml_tried = 1;
   pthread_mutex_unlock(&nvml_lock);
   if (!nvml.ready) {

@@ -5,7 +5,9 @@
 #define CLQL_PROBE_H
 
 #include <stddef.h>
-#include "../lib/internal.h"
+#include "../lib/base.h"
+#include "../lib/cl_vendor.h"
+#include "../lib/config.h"
 
 struct clql_probe_target;
 /* clGetDeviceInfo semantics, including the size-query protocol. */
@@ -79,12 +81,6 @@ void clql_probe_target_release(clql_probe_target *t);
 clql_status clql_probe_run(const clql_probe_target *t, clql_memory_report *out,
                            clql_probe_trace_fn trace, void *user);
 
-/* The memory report of a live device through the cache of lib/memory.c:
- * an entry younger than t's configuration's CLQL_PROBE_TTL_MS is returned
- * as is, otherwise the chain runs on t (t->config must be set). */
-clql_status clql_memory_cached(const clql_probe_target *t, cl_device_id device,
-                               clql_memory_report *out);
-
 /* PCI location from cl_khr_pci_bus_info, AMD topology, or NVIDIA's queries:
  * 1 found, 0 not, -1 a query failed for lack of resources. */
 int clql_probe_pci_address(const clql_probe_target *t, clql_pci_address *out);
@@ -106,13 +102,9 @@ int clql_source_policy_parse(const char *text, clql_source_policy *out, char *wh
                              size_t why_size);
 
 /* ---- helpers for the file-based and dlopen'ed sources ---- */
-/* Path knob k of cfg (CLQL_SYSFS_ROOT...) when set, else fallback ("/sys"). */
-const char *clql_probe_root(const clql_config *cfg, clql_knob k, const char *fallback);
 /* A one-number file: 1 with *out, 2 for "max" (cgroup "unlimited"), 0 on a
  * missing file or garbage, -1 out of host memory. */
 int clql_read_u64_file(const char *path, cl_ulong *out);
-/* "%04x:%02x:%02x.%x", the form sysfs and NVML use. */
-void clql_format_bdf(const clql_pci_address *pci, char *buf, size_t size);
 /* dlopen path privately; NULL with the reason in failure when it cannot be
  * loaded (a path to something other than a regular file is not opened). */
 void *clql_probe_dlopen(const char *path, char *failure, size_t failure_size);

@@ -23,7 +23,7 @@ static int sysfs_run(const clql_probe_target *t, clql_probe_result *r, char *why
   char bdf[32], dir[PATH_MAX], path[PATH_MAX + 32], link[PATH_MAX];
   clql_format_bdf(&t->pci, bdf, sizeof bdf);
   if (!clql_path(dir, sizeof dir, "%s/bus/pci/devices/%s",
-                 clql_probe_root(t->config, CLQL_KNOB_SYSFS_ROOT, "/sys"), bdf)) {
+                 clql_config_path(t->config, CLQL_KNOB_SYSFS_ROOT, "/sys"), bdf)) {
     snprintf(why, why_size, "CLQL_SYSFS_ROOT is too long");
     return 0;
   }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "../lib/internal.h"
+#include "../lib/test_hooks.h"
 #include "runner.h"
 
 /* The loader layer's controls, found in the copy the loader opened. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <clql.h>
 #include "../lib/internal.h"
+#include "../lib/test_hooks.h"
 #include "fault.h"
 #include "runner.h"
 

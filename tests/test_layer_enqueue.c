@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 #include "../lib/internal.h"
+#include "../lib/test_hooks.h"
 #include "ternary_fixture.h"
 
 const int clql_test_needs_device = 1;

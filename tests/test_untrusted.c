@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "../lib/internal.h"
+#include "../lib/test_hooks.h"
 #include "../lib/profile.h"
 #include "../probes/probe.h"
 #include "gguf_build.h"

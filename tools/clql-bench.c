@@ -71,14 +71,6 @@ static double median(double *v, int n) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t next_rand(void) {
-  rng ^= rng >> 12, rng ^= rng << 25, rng ^= rng >> 27;
-  return rng * 2685821657736338717ull;
-}
-static float uniform(float lo, float hi) {
-  return lo + (hi - lo) * (float)((next_rand() >> 40) * (1.0 / 16777216.0));
-}
 
 /* A configuration that could not run: said, and its exit code (the first
  * such is the tool's; a kernel that disagrees is 1, once all have run). */
@@ -187,8 +179,8 @@ static clql_status host_weights_make(clql_qtype q, uint64_t n, uint64_t k, int k
     host_weights_free(w);
     return CLQL_ERR_OUT_OF_HOST_MEMORY;
   }
-  for (uint64_t i = 0; i < n * k; i++) w->t[i] = (int8_t)((int)(next_rand() % 3) - 1);
-  for (uint64_t i = 0; i < w->scale_count; i++) w->scales[i] = uniform(0.5f, 2.0f);
+  for (uint64_t i = 0; i < n * k; i++) w->t[i] = (int8_t)((int)(tool_rand() % 3) - 1);
+  for (uint64_t i = 0; i < w->scale_count; i++) w->scales[i] = tool_uniform(0.5f, 2.0f);
   st = clql_pack_ternary(&w->packed, w->t, n * k, w->scales, w->scale_count);
   if (st == CLQL_SUCCESS && !keep_logical) {
     free(w->t);
@@ -268,7 +260,7 @@ static clql_status bench_kernel(clql_context *ctx, const options *o, clql_qtype 
   for (int i = 0; i < copies && st == CLQL_SUCCESS; i++)
     st = clql_layer_create(ctx, &w.packed, NULL, &layers[i]);
   for (int i = 0; i < NX && st == CLQL_SUCCESS; i++) {
-    for (uint64_t j = 0; j < s.b * s.k; j++) hx[j] = uniform(-2.0f, 2.0f);
+    for (uint64_t j = 0; j < s.b * s.k; j++) hx[j] = tool_uniform(-2.0f, 2.0f);
     xs[i] = clCreateBuffer(cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, s.b * s.k * sizeof(float),
                            hx, &err);
     if (!xs[i]) st = (clql_status)err;
@@ -428,7 +420,7 @@ static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q
   cl_int err = CL_SUCCESS;
   if (st == CLQL_SUCCESS) {
     float *h = malloc(6912 * sizeof(float));
-    for (int i = 0; h && i < 6912; i++) h[i] = uniform(-1.0f, 1.0f);
+    for (int i = 0; h && i < 6912; i++) h[i] = tool_uniform(-1.0f, 1.0f);
     x2560 = clCreateBuffer(cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, 2560 * sizeof(float), h, &err);
     x6912 = clCreateBuffer(cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, 6912 * sizeof(float), h, &err);
     y = clCreateBuffer(cl, CL_MEM_WRITE_ONLY, 13824 * sizeof(float), NULL, &err);
@@ -509,7 +501,7 @@ static double bench_reference(bench_shape s, int repeats) {
   float *x = malloc(s.b * s.k * sizeof(float)), *y = malloc(s.b * s.n * sizeof(float));
   double *t = calloc((size_t)repeats, sizeof *t), med = NAN;
   if (x && y && t) {
-    for (uint64_t i = 0; i < s.b * s.k; i++) x[i] = uniform(-1.0f, 1.0f);
+    for (uint64_t i = 0; i < s.b * s.k; i++) x[i] = tool_uniform(-1.0f, 1.0f);
     for (int i = 0; i < repeats; i++) {
       double t0 = now_us();
       clql_ref_forward(&w.shape, w.t, w.scales, x, s.b, y);

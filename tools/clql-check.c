@@ -12,11 +12,6 @@
 #include "common/args.h"
 #include "common/tool.h"
 
-static uint64_t rng;
-static float uniform(float lo, float hi) {
-  rng ^= rng >> 12, rng ^= rng << 25, rng ^= rng >> 27;
-  return lo + (hi - lo) * (float)(((rng * 2685821657736338717ULL) >> 40) * (1.0 / 16777216.0));
-}
 
 /* Each check returns an exit code: 0, TOOL_EXIT_DIFFERS when an output
  * differs from the reference, or why it could not run (tool_exit_for). */
@@ -35,7 +30,7 @@ static int check_actquant(clql_context *ctx) {
   int rc = TOOL_EXIT_INTERNAL;
   cl_mem dx = NULL, dq = NULL, ds = NULL;
   if (!x || !s || !sr || !q || !qr) goto done;
-  for (size_t i = 0; i < nx; i++) x[i] = uniform(-4.0f, 4.0f);
+  for (size_t i = 0; i < nx; i++) x[i] = tool_uniform(-4.0f, 4.0f);
   cl_context cl = clql_context_cl_context(ctx);
   cl_command_queue queue = clql_context_queue(ctx);
   cl_int err = CL_SUCCESS;
@@ -94,9 +89,9 @@ static int check_layer(clql_context *ctx, clql_qtype qtype) {
     packed.scales_bytes = wb.scales;
   }
   if (!t || !scales || !x || !y || !ref || !packed.weights || !packed.scales) goto done;
-  for (uint64_t i = 0; i < n * k; i++) t[i] = (int8_t)((int)uniform(0.0f, 3.0f) - 1);
-  for (uint64_t i = 0; i < n; i++) scales[i] = uniform(0.5f, 1.5f);
-  for (uint64_t i = 0; i < tokens * k; i++) x[i] = uniform(-4.0f, 4.0f);
+  for (uint64_t i = 0; i < n * k; i++) t[i] = (int8_t)((int)tool_uniform(0.0f, 3.0f) - 1);
+  for (uint64_t i = 0; i < n; i++) scales[i] = tool_uniform(0.5f, 1.5f);
+  for (uint64_t i = 0; i < tokens * k; i++) x[i] = tool_uniform(-4.0f, 4.0f);
   memset(y, 0xff, tokens * n * sizeof *y); /* NaN: every output must be written */
   if ((st = clql_pack_ternary(&packed, t, n * k, scales, n)) == CLQL_SUCCESS &&
       (st = clql_layer_create(ctx, &packed, NULL, &layer)) == CLQL_SUCCESS &&
@@ -165,9 +160,10 @@ int main(int argc, char **argv) {
   if (model && (rc = tool_model_load("clql-check", "--model", model, a.qtype, &layers, &nlayers)))
     return rc;
   const char *seed_env = getenv("CLQL_TEST_SEED");
-  rng = seed_env && *seed_env ? strtoull(seed_env, NULL, 0) : (uint64_t)time(NULL);
-  if (rng == 0) rng = 1;
-  a.seed = rng;
+  uint64_t seed = seed_env && *seed_env ? strtoull(seed_env, NULL, 0) : (uint64_t)time(NULL);
+  if (seed == 0) seed = 1;
+  tool_rand_seed(seed);
+  a.seed = seed;
   clql_context *ctx = NULL;
   clql_status st = clql_context_create(selector, tool_config, &ctx);
   if (st != CLQL_SUCCESS) {
@@ -176,9 +172,9 @@ int main(int argc, char **argv) {
   }
   if (!json)
     printf("clql-check on '%s' (seed %llu)\n", tool_text(clql_context_device_info(ctx)->name),
-           (unsigned long long)rng);
+           (unsigned long long)seed);
   if (model) {
-    rc = check_model_run(ctx, &a, layers, nlayers, uniform);
+    rc = check_model_run(ctx, &a, layers, nlayers, tool_uniform);
   } else {
     rc = check_actquant(ctx);
     for (int q = 0; q < CLQL_QTYPE_COUNT_; q++) rc = worse(rc, check_layer(ctx, (clql_qtype)q));

@@ -123,3 +123,16 @@ int tool_model_load(const char *tool, const char *option, const char *model, clq
   *count = n;
   return 0;
 }
+
+static uint64_t rand_state = 0x9e3779b97f4a7c15ull;
+
+void tool_rand_seed(uint64_t seed) { rand_state = seed ? seed : 1; }
+
+uint64_t tool_rand(void) {
+  rand_state ^= rand_state >> 12, rand_state ^= rand_state << 25, rand_state ^= rand_state >> 27;
+  return rand_state * 2685821657736338717ull;
+}
+
+float tool_uniform(float lo, float hi) {
+  return lo + (hi - lo) * (float)((tool_rand() >> 40) * (1.0 / 16777216.0));
+}

@@ -35,6 +35,13 @@ int tool_config_set(const char *tool, const char *option, const char *knob, cons
 int tool_config_sets_log(void);
 void tool_config_free(void);
 
+/* xorshift64*: the tools' random weights and inputs, reproducible from a
+ * seed (0 is taken as 1). Not for threads. */
+void tool_rand_seed(uint64_t seed);
+uint64_t tool_rand(void);
+/* Uniform in [lo, hi), 24 random bits. */
+float tool_uniform(float lo, float hi);
+
 /* A whole number >= 1 in decimal digits only (--batch, --repeats, shapes):
  * 1 with *out, else 0. */
 int tool_parse_count(const char *s, uint64_t *out);
