@@ -3,7 +3,7 @@
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
-#include "../lib/internal.h"
+#include "../../lib/internal.h"
 #include "runner.h"
 
 /* The loader layer's controls, found in the copy the loader opened. */

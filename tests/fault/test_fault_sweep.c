@@ -7,7 +7,7 @@
  * intact, and after a failed forward the same layer retried without faults
  * gives the exact reference. Leaks are caught by the asan preset. */
 #include <string.h>
-#include "../lib/internal.h"
+#include "../../lib/internal.h"
 #include "fault.h"
 #include "runner.h"
 #include "ternary_fixture.h"

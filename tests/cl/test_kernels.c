@@ -1,6 +1,6 @@
 /* GEMV and GEMM kernels of every qtype against the scalar reference, bit for
  * bit, through the layer API on the default device (PoCL in the tests). */
-#include "../lib/internal.h"
+#include "../../lib/internal.h"
 #include "ternary_fixture.h"
 
 const int clql_test_needs_device = 1;

@@ -1,4 +1,4 @@
-/* The NVML source through the stand-in libnvidia-ml.so.1 (tests/fake_nvml.c),
+/* The NVML source through the stand-in libnvidia-ml.so.1 (tests/fakes/fake_nvml.c),
  * on recorded NVIDIA GPUs. NVML is initialised once per process, so each
  * suite runs as its own ctest entry with the library and failures chosen in
  * the environment:

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../probes/level_zero_abi.h"
+#include "../../probes/level_zero_abi.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define ZE_RESULT_ERROR_UNINITIALIZED 0x78000001u

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <clql.h>
-#include "../lib/internal.h"
+#include "../../lib/internal.h"
 #include "runner.h"
 
 const int clql_test_needs_device = 0;

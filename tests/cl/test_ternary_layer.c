@@ -1,7 +1,7 @@
 /* The layer API: its three ways in, plans against allocations, chunking,
  * the out-of-memory halving (through the context's fault hook), logging and
  * bad input. Every result is compared with the reference bit for bit. */
-#include "../lib/internal.h"
+#include "../../lib/internal.h"
 #include "ternary_fixture.h"
 
 const int clql_test_needs_device = 1;

@@ -1,7 +1,7 @@
 /* Host-memory source against fake /proc and /sys trees. */
 #include <string.h>
 #include <sys/stat.h>
-#include "../probes/probe.h"
+#include "../../probes/probe.h"
 #include "runner.h"
 
 const int clql_test_needs_device = 0;

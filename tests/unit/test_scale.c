@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include "../lib/internal.h"
-#include "../lib/profile.h"
+#include "../../lib/internal.h"
+#include "../../lib/profile.h"
 #include "runner.h"
 
 const int clql_test_needs_device = 0;

@@ -4,8 +4,8 @@
 #include <math.h>
 #include <string.h>
 #include <clql.h>
-#include "../lib/internal.h"
-#include "../lib/profile.h"
+#include "../../lib/internal.h"
+#include "../../lib/profile.h"
 #include "runner.h"
 
 const int clql_test_needs_device = 0;

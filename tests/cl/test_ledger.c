@@ -4,7 +4,7 @@
  * the ledger), and a call that cannot fit fails with a clear status without
  * losing what was already there. Random models (2B4T shapes and random ones,
  * every qtype), random budgets and batches, and the 210 layers of 2B4T. */
-#include "../lib/internal.h"
+#include "../../lib/internal.h"
 #include "ternary_fixture.h"
 
 const int clql_test_needs_device = 1;

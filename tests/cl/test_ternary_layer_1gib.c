@@ -2,7 +2,7 @@
  * 1 GiB (POCL_MEMORY_LIMIT=1: 1 GiB total, 256 MiB per buffer), in planned
  * chunks, with every output written and sampled tokens equal to the
  * reference bit for bit. */
-#include "../lib/internal.h"
+#include "../../lib/internal.h"
 #include "ternary_fixture.h"
 
 const int clql_test_needs_device = 1;

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <clql.h>
-#include "../lib/internal.h"
+#include "../../lib/internal.h"
 #include "fault.h"
 #include "runner.h"
 

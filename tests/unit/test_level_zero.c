@@ -1,4 +1,4 @@
-/* The Level Zero source through the stand-in loader (tests/fake_ze.c) on
+/* The Level Zero source through the stand-in loader (tests/fakes/fake_ze.c) on
  * recorded Intel GPUs: opt-in, matching by UUID or PCI address, the sum over
  * device-local modules, and failures. */
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* Selector lists ("0:0,1:0"): each item in the single-selector grammar,
  * white space around items ignored, empty items and repeats refused. */
 #include <string.h>
-#include "../lib/internal.h"
+#include "../../lib/internal.h"
 #include "runner.h"
 
 const int clql_test_needs_device = 0;

@@ -2,7 +2,7 @@
  * separate layers bit for bit; sequences of layer forwards replay a token
  * with and without command buffers (CLQL_COMMAND_BUFFER), with the same
  * results as the reference. */
-#include "../lib/internal.h"
+#include "../../lib/internal.h"
 #include "ternary_fixture.h"
 
 const int clql_test_needs_device = 1;

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "../lib/profile.h"
-#include "../probes/probe.h"
+#include "../../lib/profile.h"
+#include "../../probes/probe.h"
 #include "runner.h"
 
 const int clql_test_needs_device = 0;

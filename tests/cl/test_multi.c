@@ -3,7 +3,7 @@
  * modes against the reference bit for bit, bad input, and every allocation
  * and enqueue of a split layer failed in turn (leaks: asan preset). */
 #include <stdlib.h>
-#include "../lib/internal.h"
+#include "../../lib/internal.h"
 #include "multi_fixture.h"
 
 const int clql_test_needs_device = 1;

@@ -1,6 +1,6 @@
 /* The device-selection grammar, on a synthetic device list. */
 #include <string.h>
-#include "../lib/internal.h"
+#include "../../lib/internal.h"
 #include "runner.h"
 
 const int clql_test_needs_device = 0;

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "../lib/internal.h"
-#include "../lib/profile.h"
-#include "../probes/probe.h"
+#include "../../lib/internal.h"
+#include "../../lib/profile.h"
+#include "../../probes/probe.h"
 #include "gguf_build.h"
 #include "runner.h"
 

@@ -4,7 +4,7 @@
  * enqueue; failures that wait for the queue; bad input. */
 #include <signal.h>
 #include <unistd.h>
-#include "../lib/internal.h"
+#include "../../lib/internal.h"
 #include "ternary_fixture.h"
 
 const int clql_test_needs_device = 1;
