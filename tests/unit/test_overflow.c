@@ -81,7 +81,17 @@ static void test_plans(void) {
   CU_ASSERT_EQUAL_FATAL(clql_plan_layer(&mem, &o, &s, UINT64_MAX, CLQL_WS_WITH_INPUT, &p),
                         CLQL_SUCCESS);
   CU_ASSERT(p.fits && p.batch > 4096 && p.batch < (1ull << 30));
-  CU_ASSERT(p.limited_by == CLQL_LIMITED_BY_BUDGET || p.limited_by == CLQL_LIMITED_BY_MAX_ALLOC);
+  /* At 64 GiB with a 16 GiB max_alloc the largest workspace part (the input,
+   * batch x K floats) passes max_alloc at a batch whose whole workspace is
+   * still within the budget: max_alloc binds, exactly at this batch. */
+  CU_ASSERT_EQUAL(p.limited_by, CLQL_LIMITED_BY_MAX_ALLOC);
+  clql_workspace_bytes at, above;
+  CU_ASSERT_EQUAL_FATAL(clql_layout_workspace_bytes(&s, p.batch, CLQL_WS_WITH_INPUT, &at),
+                        CLQL_SUCCESS);
+  CU_ASSERT_EQUAL_FATAL(clql_layout_workspace_bytes(&s, p.batch + 1, CLQL_WS_WITH_INPUT, &above),
+                        CLQL_SUCCESS);
+  CU_ASSERT(at.largest <= p.budget.max_alloc && above.largest > p.budget.max_alloc);
+  CU_ASSERT(p.resident_bytes + above.total <= p.budget.bytes);
   /* 32-bit products: a layer over 4 GiB does not fit a 16 GiB max_alloc
    * budget only if it is counted right. */
   s = shape(N32, K32, CLQL_QTYPE_I2S, CLQL_GROUP_ROW);
