@@ -19,17 +19,21 @@ typedef struct {
   clql_gguf *g;
 } opened;
 
+static char not_opened_mark;
+#define not_opened ((clql_gguf *)(void *)&not_opened_mark)
+
 static clql_status open_bytes(const uint8_t *file, size_t len, opened *o) {
   o->len = len;
   o->buf = malloc(len ? len : 1);
   CLQL_REQUIRE(o->buf != NULL);
   if (len) memcpy(o->buf, file, len);
-  o->g = NULL;
+  /* not NULL beforehand: a failed open must clear the handle itself */
+  o->g = not_opened;
   return clql_gguf_open_memory(o->buf, len, &o->g);
 }
 
 static void opened_close(opened *o) {
-  clql_gguf_close(o->g);
+  if (o->g != not_opened) clql_gguf_close(o->g);
   free(o->buf);
   memset(o, 0, sizeof *o);
 }
@@ -52,7 +56,8 @@ static void expect_fail_bytes(const uint8_t *file, size_t len, clql_status want,
     printf("\n  expected %s with '%s', got %s: %s\n", clql_status_name(want), part ? part : "",
            clql_status_name(st), st == CLQL_SUCCESS ? "" : detail);
   CU_ASSERT(ok);
-  CU_ASSERT(o.g == NULL || st == CLQL_SUCCESS);
+  CU_ASSERT_NOT_EQUAL(want, CLQL_SUCCESS);
+  if (st != CLQL_SUCCESS) CU_ASSERT_PTR_NULL(o.g); /* a failed open hands back no handle */
   opened_close(&o);
 }
 
