@@ -23,14 +23,24 @@ static int setup(void) {
       " {\"id\": \"elsewhere\", \"device_type\": \"GPU\", \"global_mem_size\": 1073741824,"
       "  \"host_unified_memory\": false, \"pci_bus_id\": \"0000:09:00.0\"}]");
   snprintf(profile, sizeof profile, "%s/intel.json", clql_test_dir);
-  setenv("FAKE_ZE_UUID", "8680a056-0800-0000-0300-000000000000", 1);
-  setenv("FAKE_ZE_PCI", "0000:03:00.0", 1);
-  setenv("FAKE_ZE_MODULES", "device:4000000000,system:9000000000,device:1000000000", 1);
-  unsetenv("FAKE_ZE_FAIL");
   return 0;
 }
 
 static char detail[512];
+
+/* Each test starts from the same stand-in and knobs, whatever ran before it:
+ * one Arc GPU with two device-local modules (4 + 1 GB) and a system one, no
+ * opt-in. (The loader itself is loaded once per process, by the first
+ * opted-in probe.) */
+static void fresh(void) {
+  setenv("FAKE_ZE_UUID", "8680a056-0800-0000-0300-000000000000", 1);
+  setenv("FAKE_ZE_PCI", "0000:03:00.0", 1);
+  setenv("FAKE_ZE_MODULES", "device:4000000000,system:9000000000,device:1000000000", 1);
+  unsetenv("FAKE_ZE_FAIL");
+  unsetenv("CLQL_LEVEL_ZERO");
+  unsetenv("CLQL_MEM_SOURCE");
+  detail[0] = '\0';
+}
 static void keep_detail(const char *source, int answered, const char *why, void *user) {
   (void)answered, (void)user;
   if (strcmp(source, "level-zero") == 0) snprintf(detail, sizeof detail, "%s", why);
@@ -43,17 +53,23 @@ static clql_memory_report probe(const char *id) {
   return m;
 }
 
-/* Runs first: before opting in nothing is loaded and the environment is untouched. */
+/* Without opting in nothing is loaded and the environment is untouched: in a
+ * fresh process (ctest makes ZES_ENABLE_SYSMAN empty) it stays empty, and
+ * after another test loaded the stand-in it keeps that test's value. */
 static void test_off_by_default(void) {
-  unsetenv("CLQL_LEVEL_ZERO");
+  fresh();
+  const char *before = getenv("ZES_ENABLE_SYSMAN");
+  char sysman[64];
+  snprintf(sysman, sizeof sysman, "%s", before ? before : "(unset)");
   clql_memory_report m = probe("arc-uuid");
   CU_ASSERT_FALSE(m.free_known);
   CU_ASSERT_PTR_NOT_NULL(strstr(detail, "CLQL_LEVEL_ZERO=1"));
-  const char *sysman = getenv("ZES_ENABLE_SYSMAN"); /* ctest makes it empty */
-  CU_ASSERT(!sysman || !*sysman);
+  const char *after = getenv("ZES_ENABLE_SYSMAN");
+  CU_ASSERT_STRING_EQUAL(after ? after : "(unset)", sysman);
 }
 
 static void test_sum_of_device_modules(void) {
+  fresh();
   setenv("CLQL_LEVEL_ZERO", "1", 1);
   clql_memory_report m = probe("arc-uuid");
   CU_ASSERT_EQUAL(m.free_source, CLQL_MEM_SOURCE_LEVEL_ZERO);
@@ -68,13 +84,16 @@ static void test_sum_of_device_modules(void) {
 }
 
 static void test_forced_counts_as_opt_in(void) {
+  fresh();
   setenv("CLQL_MEM_SOURCE", "level-zero", 1);
   clql_memory_report m = probe("arc-uuid");
   CU_ASSERT_EQUAL(m.free_source, CLQL_MEM_SOURCE_LEVEL_ZERO);
+  CU_ASSERT_EQUAL(m.free, 5000000000ULL);
   unsetenv("CLQL_MEM_SOURCE");
 }
 
 static void test_failures(void) {
+  fresh();
   setenv("CLQL_LEVEL_ZERO", "1", 1);
   clql_memory_report m = probe("elsewhere");
   CU_ASSERT_FALSE(m.free_known);
