@@ -95,7 +95,7 @@ static void test_every_record(void) {
   setenv("CLQL_PROC_ROOT", path, 1);
   snprintf(path, sizeof path, "%s/sys", dir);
   setenv("CLQL_SYSFS_ROOT", path, 1);
-  setenv("OPENCL_LAYERS", getenv("CLQL_TEST_LAYER"), 1);
+  setenv("OPENCL_LAYERS", getenv("CLQL_TEST_PROFILE_LAYER"), 1);
   setenv("CLQL_NVML_LIBRARY", getenv("CLQL_TEST_FAKE_NVML"), 1);
   setenv("CLQL_PROFILE_FILE", file, 1);
   snprintf(path, sizeof path, "%llu", NVML_FREE);

@@ -262,7 +262,7 @@ static void test_profile_strings(void) {
 static void test_device_strings(void) {
   char path[4300], args[4300], *out = NULL;
   snprintf(path, sizeof path, "%s/evil.json", dir);
-  setenv("OPENCL_LAYERS", getenv("CLQL_TEST_LAYER"), 1);
+  setenv("OPENCL_LAYERS", getenv("CLQL_TEST_PROFILE_LAYER"), 1);
   setenv("CLQL_PROFILE_FILE", path, 1);
   setenv("CLQL_PROFILE_ID", "evil\x1b]0;pwned\x07", 1);
   printable_run("CLQL_PROBE_BIN", "", &out);

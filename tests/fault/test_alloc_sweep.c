@@ -51,7 +51,7 @@ static int setup(void) {
   const char *data = getenv("CLQL_TEST_DATA");
   if (!data || clql_test_dir_init() != 0) return 1;
   snprintf(path[QUIRKS], sizeof path[0], "%s/quirks.json", data);
-  snprintf(path[LAYER], sizeof path[0], "%s/layer.json", data);
+  snprintf(path[LAYER], sizeof path[0], "%s/profile_layer.json", data);
   snprintf(path[MODEL_FILE], sizeof path[0], "%s/model.txt", clql_test_dir);
   clql_test_write_file(clql_test_dir, "model.txt",
                        "# name N K count\nq 2560 2560 30\r\ndown\t2560 6912 30\n\nup 6912 2560\n");

@@ -204,7 +204,7 @@ static clql_profile_set *layer_set;
 static const clql_profile_record *layer_record(void) {
   char detail[512];
   if (!layer_set)
-    CLQL_REQUIRE(clql_profile_load(data_file("layer.json"), &layer_set, detail, sizeof detail) ==
+    CLQL_REQUIRE(clql_profile_load(data_file("profile_layer.json"), &layer_set, detail, sizeof detail) ==
                  CLQL_SUCCESS);
   return clql_profile_find(layer_set, "layer-amd");
 }

@@ -2,8 +2,8 @@
  * the OpenCL calls it answers, the size-query protocol, the pass-through of
  * what the record lacks, kernels still running on PoCL, and a bad file or id
  * passing everything through with one warning.
- *   suite layer        CLQL_PROFILE_FILE=data/layer.json CLQL_PROFILE_ID=layer-amd
- *   suite passthrough  a missing file or record */
+ *   suite profile_layer  CLQL_PROFILE_FILE=data/profile_layer.json CLQL_PROFILE_ID=layer-amd
+ *   suite passthrough    a missing file or record */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -218,15 +218,15 @@ static void test_passthrough(void) {
   CU_ASSERT_EQUAL(clGetDeviceInfo(device, AMD_FREE_MEMORY, 0, NULL, &got), CL_INVALID_VALUE);
 }
 
-static CU_TestInfo layer_tests[] = {{"platform", test_platform},
-                                    {"device_ids", test_device_ids},
-                                    {"device_info", test_device_info},
-                                    {"amd_free_memory", test_amd_free_memory},
-                                    {"clql_on_layer", test_clql_on_layer},
-                                    CU_TEST_INFO_NULL};
+static CU_TestInfo profile_layer_tests[] = {{"platform", test_platform},
+                                            {"device_ids", test_device_ids},
+                                            {"device_info", test_device_info},
+                                            {"amd_free_memory", test_amd_free_memory},
+                                            {"clql_on_layer", test_clql_on_layer},
+                                            CU_TEST_INFO_NULL};
 static CU_TestInfo passthrough_tests[] = {{"warns_once", test_passthrough}, CU_TEST_INFO_NULL};
 
 CU_SuiteInfo clql_test_suites[] = {
-    {.pName = "layer", .pInitFunc = layer_setup, .pTests = layer_tests},
+    {.pName = "profile_layer", .pInitFunc = layer_setup, .pTests = profile_layer_tests},
     {.pName = "passthrough", .pTests = passthrough_tests},
     CU_SUITE_INFO_NULL};
