@@ -33,7 +33,7 @@ __kernel void clql_quantize_activations(__global const float *x, ulong x_off, ui
   for (uint i = full; i < xend; i++) m = fmax(m, fabs(row[i]));
   /* the 16 lanes' maximum lane by lane, not as fmax(m16.lo, m16.hi): every
    * lane is written, but oclgrind's uninitialized-value check takes lane 11
-   * of such a swizzle for undefined (tests/test_kernels_small.c) */
+   * of such a swizzle for undefined (tests/cl/test_kernels_small.c) */
   m = fmax(m, fmax(fmax(fmax(fmax(m16.s0, m16.s1), fmax(m16.s2, m16.s3)),
                         fmax(fmax(m16.s4, m16.s5), fmax(m16.s6, m16.s7))),
                    fmax(fmax(fmax(m16.s8, m16.s9), fmax(m16.sa, m16.sb)),

@@ -165,7 +165,7 @@ CLQL_INLINE void unit_products(__global const uint *rb, uint r, uint u, const in
   }
 }
 
-/* Lane by lane: oclgrind checks these kernels (tests/test_kernels_small.c),
+/* Lane by lane: oclgrind checks these kernels (tests/cl/test_kernels_small.c),
  * and its uninitialized-value check takes lane 11 of a swizzle such as
  * v.hi for undefined, and crashes on the undefined lanes clang gives a
  * vector literal built of halves ((char16)(a.even, b.even)). */

@@ -3,7 +3,7 @@
 and TQ1_0 / TQ2_0 quantizers) plus manifest.json: every metadata value
 written and, per tensor, the values the package itself dequantizes. clql's
 reader and importers are checked against this independent implementation
-(tests/test_gguf_fixtures.c).
+(tests/unit/test_gguf_fixtures.c).
 
 usage: make_fixtures.py --out DIR [--seed N] [--large]
 
@@ -14,7 +14,7 @@ tests/gguf/python_fixtures.sh writes fresh ones with a random seed.
 models.json describes model-bitnet.gguf and model-llama.gguf (whole
 models for the inference planner): their hyperparameters, KV bytes per
 token per KV type and tensor bytes by kind, worked out here
-(tests/test_inference.c).
+(tests/unit/test_inference.c).
 
 Manifest format: {"generator", "seed", "files": [{"file", "version",
 "alignment", "metadata": [node...], "tensors": [{"name", "type", "shape",

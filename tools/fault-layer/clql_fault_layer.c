@@ -25,7 +25,7 @@
  * programs, kernels and events that return a status or create an object are
  * wrapped (not images, samplers or native kernels, which clql does not use),
  * except clRetain* / clRelease*, which are only counted: releasing must not
- * fail, or no caller could clean up. tests/fault_coverage.cmake checks that every OpenCL function
+ * fail, or no caller could clean up. tests/fault/fault_coverage.cmake checks that every OpenCL function
  * libclql calls is in these lists. */
 #define CL_TARGET_OPENCL_VERSION 120
 #define CL_USE_DEPRECATED_OPENCL_1_0_APIS
