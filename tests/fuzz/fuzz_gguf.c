@@ -9,6 +9,7 @@
 #include <string.h>
 #include <clql.h>
 #include "../../lib/internal.h"
+#include "../../lib/test_hooks.h"
 #include "fuzz.h"
 
 
