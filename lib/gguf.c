@@ -493,7 +493,7 @@ static clql_status resolve_type(const clql_gguf *g, tensor_entry *t, const char 
   if (bitnet && id == GGML_TYPE_I2_S_BITNET) {
     clql_ternary_sizes s = {0};
     int ok = info->dims[2] == 1 && info->dims[3] == 1 &&
-             clql_ternary_sizes_get(CLQL_TERNARY_I2_S, info->dims[1], info->dims[0], &s) ==
+             clql_ternary_format_bytes(CLQL_TERNARY_I2_S, info->dims[1], info->dims[0], &s) ==
                  CLQL_SUCCESS;
     if (ok) { /* the writer pads each tensor to the alignment, and no more */
       uint64_t padded = clql_round_up_u64(s.bytes, g->alignment, &ok);
@@ -842,7 +842,7 @@ clql_status clql_gguf_import(const clql_gguf *g, const char *name, int8_t *weigh
     return clql_fail(CLQL_ERR_INVALID_SHAPE, "tensor '%s' has %u dimensions; a layer weight has 2",
                      name, t.n_dims);
   clql_ternary_sizes s;
-  if ((st = clql_ternary_sizes_get(t.ternary, t.dims[1], t.dims[0], &s)) != CLQL_SUCCESS) return st;
+  if ((st = clql_ternary_format_bytes(t.ternary, t.dims[1], t.dims[0], &s)) != CLQL_SUCCESS) return st;
   if (s.bytes != t.bytes)
     return clql_fail(CLQL_ERR_INTERNAL, "tensor '%s': %llu bytes in the file, %llu expected", name,
                      (unsigned long long)t.bytes, (unsigned long long)s.bytes);

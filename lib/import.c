@@ -95,7 +95,7 @@ static int is_finite_f32(float f) {
 
 /* ---- sizes ---- */
 
-clql_status clql_ternary_sizes_get(clql_ternary_format format, uint64_t n, uint64_t k,
+clql_status clql_ternary_format_bytes(clql_ternary_format format, uint64_t n, uint64_t k,
                                    clql_ternary_sizes *out) {
   if (!out) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "output is NULL");
   uint64_t block, block_bytes;
@@ -136,7 +136,7 @@ clql_status clql_ternary_sizes_get(clql_ternary_format format, uint64_t n, uint6
 /* Sizes plus the common argument checks of import and export. */
 static clql_status check_call(clql_ternary_format format, uint64_t n, uint64_t k,
                               clql_ternary_sizes *s) {
-  clql_status st = clql_ternary_sizes_get(format, n, k, s);
+  clql_status st = clql_ternary_format_bytes(format, n, k, s);
   if (st != CLQL_SUCCESS) return st;
   size_t unused;
   if (!clql_to_size(s->bytes, &unused) || !clql_to_size(s->weights, &unused))

@@ -645,7 +645,7 @@ clql_status clql_layer_enqueue(clql_layer *layer, cl_mem x, cl_mem y, uint64_t b
   return forward(layer, &io, batch, 0, done);
 }
 
-clql_status clql_layer_workspace_size(const clql_layer *layer, uint64_t batch, uint64_t *bytes) {
+clql_status clql_layer_workspace_bytes(const clql_layer *layer, uint64_t batch, uint64_t *bytes) {
   if (!layer || !bytes) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "layer or bytes is NULL");
   clql_workspace_bytes ws;
   clql_status st = clql_layout_workspace_bytes(&layer->shape, batch, 0, &ws);
@@ -667,7 +667,7 @@ clql_status clql_layer_forward_workspace(clql_layer *layer, cl_mem x, cl_mem y, 
   cl_int err = clGetMemObjectInfo(workspace, CL_MEM_SIZE, sizeof have, &have, NULL);
   if (err != CL_SUCCESS || have < ws.total)
     return clql_fail(CLQL_ERR_WORKSPACE_TOO_SMALL,
-                     "workspace of %zu bytes; batch %llu needs %llu (clql_layer_workspace_size)",
+                     "workspace of %zu bytes; batch %llu needs %llu (clql_layer_workspace_bytes)",
                      have, (unsigned long long)batch, (unsigned long long)ws.total);
   cl_uint align_bits = 0;
   clGetDeviceInfo(layer->ctx->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits,

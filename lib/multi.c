@@ -119,7 +119,7 @@ static clql_status select_devices(const char *selectors, const clql_config *cfg,
   return CLQL_SUCCESS;
 }
 
-clql_status clql_devices_select(const char *selectors, clql_device_info *devices, size_t capacity,
+clql_status clql_device_set_select(const char *selectors, clql_device_info *devices, size_t capacity,
                                 size_t *count) {
   if (!count) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "count is NULL");
   if (!devices && capacity) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "devices is NULL");

@@ -241,7 +241,7 @@ static clql_status import_tensor(const clql_gguf *g, const clql_gguf_tensor_info
   const uint64_t k = t->dims[0], rows = t->elements / k;
   const int plain = t->dims[2] == 1 && t->dims[3] == 1;
   clql_status st = plain ? clql_gguf_import(g, t->name, NULL, 0, NULL, 0, &s)
-                         : clql_ternary_sizes_get(t->ternary, rows, k, &s);
+                         : clql_ternary_format_bytes(t->ternary, rows, k, &s);
   if (st == CLQL_SUCCESS && !plain && s.bytes != t->bytes) st = CLQL_ERR_INVALID_SHAPE;
   int8_t *w = NULL;
   float *sc = NULL;

@@ -209,12 +209,12 @@ static int live_devices(const probe_args *o, clql_device_info **out, size_t *cou
     n = 0;
     for (int i = 0; i < o->nselectors; i++) { /* each -d may be a list */
       size_t more = 0;
-      st = clql_devices_select(o->selectors[i], NULL, 0, &more);
+      st = clql_device_set_select(o->selectors[i], NULL, 0, &more);
       clql_device_info *grown = NULL;
       if (st == CLQL_SUCCESS && !(grown = realloc(devs, (n + more) * sizeof *devs)))
         st = CLQL_ERR_OUT_OF_HOST_MEMORY;
       if (grown) devs = grown;
-      if (st == CLQL_SUCCESS) st = clql_devices_select(o->selectors[i], devs + n, more, &more);
+      if (st == CLQL_SUCCESS) st = clql_device_set_select(o->selectors[i], devs + n, more, &more);
       if (st != CLQL_SUCCESS) {
         free(devs);
         return tool_fail("clql-probe", st);

@@ -66,14 +66,14 @@ typedef struct clql_ternary_sizes {
  * 0 or k is not a multiple of the block (128 for I2_S, 256 for TQ1_0 and
  * TQ2_0); CLQL_ERR_SIZE_OVERFLOW when a size does not fit 64 bits.
  */
-CLQL_API clql_status clql_ternary_sizes_get(clql_ternary_format format, uint64_t n, uint64_t k,
+CLQL_API clql_status clql_ternary_format_bytes(clql_ternary_format format, uint64_t n, uint64_t k,
                                             clql_ternary_sizes *out);
 
 /**
  * Decode an N x K tensor of `format` (src_bytes must equal the format's size,
  * else CLQL_ERR_INVALID_ARGUMENT) into weights (capacity >= n * k) and scales
  * (capacity >= sizes.scales); smaller capacities give
- * CLQL_ERR_BUFFER_TOO_SMALL. Ask the size first with clql_ternary_sizes_get.
+ * CLQL_ERR_BUFFER_TOO_SMALL. Ask the size first with clql_ternary_format_bytes.
  */
 CLQL_API clql_status clql_ternary_import(clql_ternary_format format, uint64_t n, uint64_t k,
                                          const void *src, size_t src_bytes, int8_t *weights,

@@ -129,7 +129,7 @@ CLQL_API clql_status clql_layer_enqueue(clql_layer *layer, cl_mem x, cl_mem y, u
  * go, without planning or allocating; a smaller buffer gives
  * CLQL_ERR_WORKSPACE_TOO_SMALL.
  */
-CLQL_API clql_status clql_layer_workspace_size(const clql_layer *layer, uint64_t batch,
+CLQL_API clql_status clql_layer_workspace_bytes(const clql_layer *layer, uint64_t batch,
                                                uint64_t *bytes);
 CLQL_API clql_status clql_layer_forward_workspace(clql_layer *layer, cl_mem x, cl_mem y,
                                                   uint64_t batch, cl_mem workspace);

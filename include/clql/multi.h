@@ -49,7 +49,7 @@ CLQL_API clql_status clql_device_set_create(const char *selectors, clql_device_s
  * clql_device_set_create, without creating anything. Ask the size, then
  * pass the buffer (CLQL_ERR_BUFFER_TOO_SMALL when capacity is smaller).
  */
-CLQL_API clql_status clql_devices_select(const char *selectors, clql_device_info *devices,
+CLQL_API clql_status clql_device_set_select(const char *selectors, clql_device_info *devices,
                                          size_t capacity, size_t *count);
 
 /**

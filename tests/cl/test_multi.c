@@ -75,14 +75,14 @@ static void test_create_from_selectors(void) {
 
   /* The same choice without contexts: ask the size, then pass the buffer. */
   size_t n = 0;
-  CU_ASSERT_EQUAL(clql_devices_select("0:0", NULL, 0, &n), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(clql_device_set_select("0:0", NULL, 0, &n), CLQL_SUCCESS);
   CU_ASSERT_EQUAL(n, 1);
   clql_device_info chosen[2];
-  CU_ASSERT_EQUAL(clql_devices_select("0:0", chosen, 2, &n), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(clql_device_set_select("0:0", chosen, 2, &n), CLQL_SUCCESS);
   CU_ASSERT_EQUAL(chosen[0].index, 0);
-  CU_ASSERT_EQUAL(clql_devices_select("0:0", chosen, 0, NULL), CLQL_ERR_INVALID_ARGUMENT);
-  CU_ASSERT_EQUAL(clql_devices_select("0:0", NULL, 1, &n), CLQL_ERR_INVALID_ARGUMENT);
-  CU_ASSERT_EQUAL(clql_devices_select("0,0:0", chosen, 2, &n), CLQL_ERR_BAD_SELECTOR);
+  CU_ASSERT_EQUAL(clql_device_set_select("0:0", chosen, 0, NULL), CLQL_ERR_INVALID_ARGUMENT);
+  CU_ASSERT_EQUAL(clql_device_set_select("0:0", NULL, 1, &n), CLQL_ERR_INVALID_ARGUMENT);
+  CU_ASSERT_EQUAL(clql_device_set_select("0,0:0", chosen, 2, &n), CLQL_ERR_BAD_SELECTOR);
 
   /* The same device twice, by text or by two selectors; empty items; no match. */
   const char *dup[] = {"0,0:0", "0:0, 0:0", "0,,0", ",0", "0,"};
@@ -115,7 +115,7 @@ static void test_single_select_takes_first(void) {
   CU_ASSERT_EQUAL(clql_device_select("0:0,,1", &d), CLQL_ERR_BAD_SELECTOR);
   CU_ASSERT_EQUAL(clql_device_select("7:7,0:0", &d), CLQL_ERR_NO_DEVICE);
   CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), "no device matches '7:7'"));
-  CU_ASSERT_EQUAL(clql_devices_select("0:0,7", &d, 1, &(size_t){0}), CLQL_ERR_NO_DEVICE);
+  CU_ASSERT_EQUAL(clql_device_set_select("0:0,7", &d, 1, &(size_t){0}), CLQL_ERR_NO_DEVICE);
   CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), "item 2 ('7') matches no device"));
   setenv("CLQL_DEVICE", "0,1:0", 1);
   clql_context *ctx = NULL;

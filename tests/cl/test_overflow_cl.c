@@ -46,11 +46,11 @@ static void test_forward(void) {
   expect_status(clql_layer_forward(L, x, UINT64_MAX / 8, y), CLQL_ERR_SIZE_OVERFLOW,
                 "batch * K * 4 past 2^64");
   uint64_t bytes = 0;
-  expect_status(clql_layer_workspace_size(L, UINT64_MAX, &bytes), CLQL_ERR_SIZE_OVERFLOW,
+  expect_status(clql_layer_workspace_bytes(L, UINT64_MAX, &bytes), CLQL_ERR_SIZE_OVERFLOW,
                 "workspace of 2^64 - 1 tokens");
   /* 2^23 + 1 tokens: x is 4 GiB + 512 bytes, exactly counted. */
   const uint64_t big = (1ull << 23) + 1;
-  CU_ASSERT_EQUAL(clql_layer_workspace_size(L, big, &bytes), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(clql_layer_workspace_bytes(L, big, &bytes), CLQL_SUCCESS);
   CU_ASSERT_EQUAL(bytes, ((big * K + 4095) / 4096 + (big * 4 + 4095) / 4096) * 4096);
 
   cl_int err;

@@ -84,7 +84,7 @@ static void test_entry_points(void) {
     CU_ASSERT_EQUAL(stats_of(layer).workspace_flags, 0); /* alone: no input/output parts */
     /* the caller's workspace: ask the size, then pass the buffer */
     uint64_t bytes = 0;
-    CU_ASSERT_EQUAL(clql_layer_workspace_size(layer, batch, &bytes), CLQL_SUCCESS);
+    CU_ASSERT_EQUAL(clql_layer_workspace_bytes(layer, batch, &bytes), CLQL_SUCCESS);
     clql_workspace_bytes ws;
     CU_ASSERT_EQUAL(clql_layout_workspace_bytes(&w.shape, batch, 0, &ws), CLQL_SUCCESS);
     CU_ASSERT_EQUAL(bytes, ws.total);
@@ -411,8 +411,8 @@ static void test_bad_input(void) {
   clReleaseMemObject(foreign);
   clql_context_destroy(other);
   uint64_t bytes;
-  CU_ASSERT_EQUAL(clql_layer_workspace_size(layer, 0, &bytes), CLQL_ERR_INVALID_SHAPE);
-  CU_ASSERT_EQUAL(clql_layer_workspace_size(NULL, 1, &bytes), CLQL_ERR_INVALID_ARGUMENT);
+  CU_ASSERT_EQUAL(clql_layer_workspace_bytes(layer, 0, &bytes), CLQL_ERR_INVALID_SHAPE);
+  CU_ASSERT_EQUAL(clql_layer_workspace_bytes(NULL, 1, &bytes), CLQL_ERR_INVALID_ARGUMENT);
   CU_ASSERT_EQUAL(clql_layer_get_stats(layer, NULL), CLQL_ERR_INVALID_ARGUMENT);
   /* still works after all that */
   CU_ASSERT_EQUAL(clql_layer_forward_mem(layer, dx, dy, 2), CLQL_SUCCESS);

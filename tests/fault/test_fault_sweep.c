@@ -321,7 +321,7 @@ static void variant_init(variant *v) {
   CU_ASSERT_EQUAL_FATAL(make_layer(v, &L), CLQL_SUCCESS);
   if (v->mode == WORKSPACE) {
     uint64_t bytes = 0;
-    CU_ASSERT_EQUAL_FATAL(clql_layer_workspace_size(L, v->batch, &bytes), CLQL_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(clql_layer_workspace_bytes(L, v->batch, &bytes), CLQL_SUCCESS);
     v->ws = clCreateBuffer(cl, CL_MEM_READ_WRITE, (size_t)bytes, NULL, &err);
     CLQL_REQUIRE(v->ws != NULL);
   }

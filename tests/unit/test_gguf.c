@@ -76,7 +76,7 @@ static void patch_u64(uint8_t *p, uint64_t v) {
 static uint8_t *ternary_bytes(clql_ternary_format f, uint64_t n, uint64_t k, int8_t **weights,
                               float **scales, size_t *bytes) {
   clql_ternary_sizes s;
-  CU_ASSERT_EQUAL_FATAL(clql_ternary_sizes_get(f, n, k, &s), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL_FATAL(clql_ternary_format_bytes(f, n, k, &s), CLQL_SUCCESS);
   int8_t *w = malloc(s.weights);
   float *sc = malloc(s.scales * sizeof *sc);
   uint8_t *b = malloc(s.bytes);

@@ -16,7 +16,7 @@ static const clql_ternary_format formats[] = {CLQL_TERNARY_I2_S, CLQL_TERNARY_TQ
 /* Encode one row of weights with `scale`; returns malloc'd bytes. */
 static uint8_t *encode(clql_ternary_format f, uint64_t n, uint64_t k, const int8_t *w,
                        const float *scales, clql_ternary_sizes *s) {
-  CU_ASSERT_EQUAL_FATAL(clql_ternary_sizes_get(f, n, k, s), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL_FATAL(clql_ternary_format_bytes(f, n, k, s), CLQL_SUCCESS);
   uint8_t *bytes = malloc(s->bytes);
   CLQL_REQUIRE(bytes != NULL);
   memset(bytes, 0xEE, s->bytes);
@@ -193,23 +193,23 @@ static void test_invalid_codes(void) {
 
 static void test_shapes_and_sizes(void) {
   clql_ternary_sizes s;
-  CU_ASSERT_EQUAL(clql_ternary_sizes_get(CLQL_TERNARY_I2_S, 4, 192, &s), CLQL_ERR_INVALID_SHAPE);
-  CU_ASSERT_EQUAL(clql_ternary_sizes_get(CLQL_TERNARY_TQ1_0, 4, 128, &s), CLQL_ERR_INVALID_SHAPE);
-  CU_ASSERT_EQUAL(clql_ternary_sizes_get(CLQL_TERNARY_TQ2_0, 0, 256, &s), CLQL_ERR_INVALID_SHAPE);
-  CU_ASSERT_EQUAL(clql_ternary_sizes_get(CLQL_TERNARY_TQ2_0, 1, 0, &s), CLQL_ERR_INVALID_SHAPE);
-  CU_ASSERT_EQUAL(clql_ternary_sizes_get(CLQL_TERNARY_NONE, 1, 256, &s), CLQL_ERR_INVALID_ARGUMENT);
-  CU_ASSERT_EQUAL(clql_ternary_sizes_get(CLQL_TERNARY_TQ2_0, UINT64_C(1) << 40, UINT64_C(1) << 40,
+  CU_ASSERT_EQUAL(clql_ternary_format_bytes(CLQL_TERNARY_I2_S, 4, 192, &s), CLQL_ERR_INVALID_SHAPE);
+  CU_ASSERT_EQUAL(clql_ternary_format_bytes(CLQL_TERNARY_TQ1_0, 4, 128, &s), CLQL_ERR_INVALID_SHAPE);
+  CU_ASSERT_EQUAL(clql_ternary_format_bytes(CLQL_TERNARY_TQ2_0, 0, 256, &s), CLQL_ERR_INVALID_SHAPE);
+  CU_ASSERT_EQUAL(clql_ternary_format_bytes(CLQL_TERNARY_TQ2_0, 1, 0, &s), CLQL_ERR_INVALID_SHAPE);
+  CU_ASSERT_EQUAL(clql_ternary_format_bytes(CLQL_TERNARY_NONE, 1, 256, &s), CLQL_ERR_INVALID_ARGUMENT);
+  CU_ASSERT_EQUAL(clql_ternary_format_bytes(CLQL_TERNARY_TQ2_0, UINT64_C(1) << 40, UINT64_C(1) << 40,
                                          &s),
                   CLQL_ERR_SIZE_OVERFLOW);
-  CU_ASSERT_EQUAL(clql_ternary_sizes_get(CLQL_TERNARY_TQ2_0, UINT64_C(1) << 60, 256, &s),
+  CU_ASSERT_EQUAL(clql_ternary_format_bytes(CLQL_TERNARY_TQ2_0, UINT64_C(1) << 60, 256, &s),
                   CLQL_ERR_SIZE_OVERFLOW);
   /* BitNet 2B4T shapes (docs/formats.md). */
-  CU_ASSERT_EQUAL(clql_ternary_sizes_get(CLQL_TERNARY_I2_S, 6912, 2560, &s), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(clql_ternary_format_bytes(CLQL_TERNARY_I2_S, 6912, 2560, &s), CLQL_SUCCESS);
   CU_ASSERT_EQUAL(s.bytes, 6912ull * 2560 / 4 + 32);
-  CU_ASSERT_EQUAL(clql_ternary_sizes_get(CLQL_TERNARY_TQ1_0, 2560, 6912, &s), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(clql_ternary_format_bytes(CLQL_TERNARY_TQ1_0, 2560, 6912, &s), CLQL_SUCCESS);
   CU_ASSERT_EQUAL(s.bytes, 2560ull * 27 * 54);
   CU_ASSERT_EQUAL(s.scales, 2560ull * 27);
-  CU_ASSERT_EQUAL(clql_ternary_sizes_get(CLQL_TERNARY_TQ2_0, 640, 2560, &s), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL(clql_ternary_format_bytes(CLQL_TERNARY_TQ2_0, 640, 2560, &s), CLQL_SUCCESS);
   CU_ASSERT_EQUAL(s.bytes, 640ull * 10 * 66);
 
   int8_t w[256] = {0};
@@ -251,7 +251,7 @@ static void test_round_trips(void) {
     uint64_t block = f == CLQL_TERNARY_I2_S ? 128 : 256;
     uint64_t n = (uint64_t)clql_test_int(1, 7), k = block * (uint64_t)clql_test_int(1, 6);
     clql_ternary_sizes s;
-    CU_ASSERT_EQUAL_FATAL(clql_ternary_sizes_get(f, n, k, &s), CLQL_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(clql_ternary_format_bytes(f, n, k, &s), CLQL_SUCCESS);
     int8_t *w = malloc(s.weights), *w2 = malloc(s.weights);
     float *sc = malloc(s.scales * sizeof *sc), *sc2 = malloc(s.scales * sizeof *sc2);
     CLQL_REQUIRE(w && w2 && sc && sc2);

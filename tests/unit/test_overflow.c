@@ -182,12 +182,12 @@ static void test_pack_and_reference(void) {
 
 static void test_import(void) {
   clql_ternary_sizes s;
-  CU_ASSERT_EQUAL_FATAL(clql_ternary_sizes_get(CLQL_TERNARY_TQ2_0, N32, K32, &s), CLQL_SUCCESS);
+  CU_ASSERT_EQUAL_FATAL(clql_ternary_format_bytes(CLQL_TERNARY_TQ2_0, N32, K32, &s), CLQL_SUCCESS);
   CU_ASSERT_EQUAL(s.weights, N32 * K32);
   CU_ASSERT_EQUAL(s.bytes, N32 * (K32 / 256) * 66);
   CU_ASSERT_EQUAL(s.scales, N32 * (K32 / 256));
-  expect_overflow(clql_ternary_sizes_get(CLQL_TERNARY_TQ1_0, N64, K64, &s), "TQ1_0 sizes");
-  expect_overflow(clql_ternary_sizes_get(CLQL_TERNARY_I2_S, UINT64_MAX, 128, &s), "I2_S sizes");
+  expect_overflow(clql_ternary_format_bytes(CLQL_TERNARY_TQ1_0, N64, K64, &s), "TQ1_0 sizes");
+  expect_overflow(clql_ternary_format_bytes(CLQL_TERNARY_I2_S, UINT64_MAX, 128, &s), "I2_S sizes");
   static uint8_t bytes[256];
   static int8_t w[256];
   static float sc[4];

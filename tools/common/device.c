@@ -7,7 +7,7 @@
 int tool_one_device(const char *tool, const char *selector) {
   if (!selector || !*selector) return 0;
   size_t n = 0;
-  clql_status st = clql_devices_select(selector, NULL, 0, &n);
+  clql_status st = clql_device_set_select(selector, NULL, 0, &n);
   if (st != CLQL_SUCCESS) return tool_fail(tool, st);
   if (n > 1) {
     fprintf(tool_err(),

@@ -241,7 +241,7 @@ def select_devices(selectors):
     """The devices a comma-separated selector list chooses, in its order."""
     sel = _bytes("selectors", selectors)
     return [DeviceInfo(r) for r in _enumerate(
-        _ffi.clql_device_info, lambda b, c, n: lib.clql_devices_select(sel, b, c, n))]
+        _ffi.clql_device_info, lambda b, c, n: lib.clql_device_set_select(sel, b, c, n))]
 
 
 def profile_devices(path, id=None):
@@ -864,9 +864,9 @@ class Layer(_Handle):
         _check(lib.clql_layer_forward(self._live(), px, batch, py))
         return _finish(y, rows, self.n)
 
-    def workspace_size(self, batch):
+    def workspace_bytes(self, batch):
         out = c_uint64()
-        _check(lib.clql_layer_workspace_size(self._live(), batch, byref(out)))
+        _check(lib.clql_layer_workspace_bytes(self._live(), batch, byref(out)))
         return out.value
 
     def stats(self):

@@ -229,7 +229,7 @@ FUNCTIONS = {
     "clql_device_type_name": (c_char_p, [cl_device_type]),
     "clql_devices_get": (clql_status, [P(clql_device_info), c_size_t, P(c_size_t)]),
     "clql_device_select": (clql_status, [c_char_p, P(clql_device_info)]),
-    "clql_devices_select": (clql_status, [c_char_p, P(clql_device_info), c_size_t, P(c_size_t)]),
+    "clql_device_set_select": (clql_status, [c_char_p, P(clql_device_info), c_size_t, P(c_size_t)]),
     "clql_device_memory_refresh": (clql_status, [cl_device_id, P(clql_memory_report)]),
     "clql_profile_devices": (clql_status, [c_char_p, c_char_p, P(clql_device_info), c_size_t,
                                            P(c_size_t)]),
@@ -302,7 +302,7 @@ FUNCTIONS = {
     "clql_layer_get_part": (clql_status, [P(clql_layer), c_size_t, P(c_uint64), P(c_uint64)]),
     "clql_layer_destroy": (None, [P(clql_layer)]),
     "clql_layer_forward": (clql_status, [P(clql_layer), P(c_float), c_uint64, P(c_float)]),
-    "clql_layer_workspace_size": (clql_status, [P(clql_layer), c_uint64, P(c_uint64)]),
+    "clql_layer_workspace_bytes": (clql_status, [P(clql_layer), c_uint64, P(c_uint64)]),
     "clql_layer_get_stats": (clql_status, [P(clql_layer), P(clql_layer_stats)]),
     "clql_layer_release_workspace": (None, [P(clql_layer)]),
 }

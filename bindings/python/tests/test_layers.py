@@ -105,7 +105,7 @@ def test_ledger_follows_layers_and_workspace(rng):
         assert m.workspace > 0 and m.held == m.resident + m.workspace <= m.budget.bytes
         a.release_workspace()
         assert ctx.memory().workspace == 0
-        assert a.workspace_size(3) > 0
+        assert a.workspace_bytes(3) > 0
         b.close()
         assert ctx.memory().layers == 1
         del a  # collected: its destructor frees it

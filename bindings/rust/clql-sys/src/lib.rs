@@ -828,7 +828,7 @@ functions! {
         batch: u64,
         done: *mut cl_event,
     ) -> clql_status;
-    pub fn clql_layer_workspace_size(
+    pub fn clql_layer_workspace_bytes(
         layer: *const clql_layer,
         batch: u64,
         bytes: *mut u64,
@@ -972,7 +972,7 @@ functions! {
         selectors: *const c_char,
         out: *mut *mut clql_device_set,
     ) -> clql_status;
-    pub fn clql_devices_select(
+    pub fn clql_device_set_select(
         selectors: *const c_char,
         devices: *mut clql_device_info,
         capacity: usize,
@@ -1072,7 +1072,7 @@ functions! {
     pub fn clql_split_model_destroy(model: *mut clql_split_model);
     // import.h
     pub fn clql_ternary_format_name(format: clql_ternary_format) -> *const c_char;
-    pub fn clql_ternary_sizes_get(
+    pub fn clql_ternary_format_bytes(
         format: clql_ternary_format,
         n: u64,
         k: u64,

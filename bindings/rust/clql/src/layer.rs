@@ -230,9 +230,9 @@ impl<'ctx> Layer<'ctx> {
     }
 
     /// Bytes of a caller-owned workspace for `batch` tokens.
-    pub fn workspace_size(&self, batch: u64) -> Result<u64> {
+    pub fn workspace_bytes(&self, batch: u64) -> Result<u64> {
         let mut out = 0u64;
-        check(unsafe { sys::clql_layer_workspace_size(self.ptr.as_ptr(), batch, &mut out) })?;
+        check(unsafe { sys::clql_layer_workspace_bytes(self.ptr.as_ptr(), batch, &mut out) })?;
         Ok(out)
     }
 

@@ -92,7 +92,7 @@ fn ledger_follows_layers_and_workspace() {
         a.release_workspace();
         assert_eq!(ctx.memory().unwrap().workspace, 0);
         // The caller's workspace for 3 tokens: the layout's bytes.
-        assert!(a.workspace_size(3).unwrap() > 0);
+        assert!(a.workspace_bytes(3).unwrap() > 0);
         let e = a.forward(&[0.0; 7], 1).unwrap_err();
         assert_eq!(e.name(), "CLQL_ERR_INVALID_ARGUMENT");
     }
