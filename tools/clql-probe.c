@@ -11,6 +11,7 @@
 #include "probe_inference.h"
 #include "probe_plan.h"
 #include "common/args.h"
+#include "common/format.h"
 #include "common/tool.h"
 #include "probe_split.h"
 
@@ -61,19 +62,6 @@ static void usage(FILE *out) {
           "            platform, 255 internal error (or gnuplot failed)\n");
 }
 
-static void human_size(cl_ulong bytes, char *buf, size_t size) {
-  static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = (double)bytes;
-  int u = 0;
-  while (v >= 1024.0 && u < 4) v /= 1024.0, u++;
-  snprintf(buf, size, u ? "%.2f %s" : "%.0f %s", v, units[u]);
-}
-
-static void format_pci(const clql_device_info *d, char *buf, size_t size) {
-  snprintf(buf, size, "%04x:%02x:%02x.%x", d->pci.domain, d->pci.bus, d->pci.device,
-           d->pci.function);
-}
-
 /* NUMA locality of a live PCI device; a recorded device's PCI address
  * belongs to another machine. */
 static int device_numa(const clql_device_info *d, clql_numa_info *numa) {
@@ -107,7 +95,7 @@ static json_t *device_json(const clql_device_info *d, const trace_log *trace) {
                           m->free_measured, "unified", m->unified, "free_bounds",
                           bounds_json(m->free_bounds));
   char pci[32] = "";
-  if (d->has_pci) format_pci(d, pci, sizeof pci);
+  if (d->has_pci) tool_pci_text(&d->pci, pci, sizeof pci);
   /* Strings from the driver or a profile: jansson escapes them (TOOL_JSON_FLAGS). */
   json_t *obj = json_pack("{s:I,s:I,s:I,s:o,s:o,s:o,s:I,s:s,s:o,s:b,s:I,s:I,s:o,s:o}", "index",
                           (json_int_t)d->index, "platform_index", (json_int_t)d->platform_index,
@@ -139,11 +127,11 @@ static void print_table(const clql_device_info *devs, const trace_log *traces, s
   for (size_t i = 0; i < n; i++) {
     const clql_device_info *d = &devs[i];
     char total[32], max_alloc[32], free_s[64], pd[16];
-    human_size(d->memory.total, total, sizeof total);
-    human_size(d->memory.max_alloc, max_alloc, sizeof max_alloc);
+    tool_size_text(d->memory.total, total, sizeof total);
+    tool_size_text(d->memory.max_alloc, max_alloc, sizeof max_alloc);
     if (d->memory.free_known) {
       char f[32];
-      human_size(d->memory.free, f, sizeof f);
+      tool_size_text(d->memory.free, f, sizeof f);
       snprintf(free_s, sizeof free_s, "%s (%s)", f, clql_mem_source_name(d->memory.free_source));
     } else {
       snprintf(free_s, sizeof free_s, "unknown (none)");
@@ -152,7 +140,7 @@ static void print_table(const clql_device_info *devs, const trace_log *traces, s
     printf("%-5s %-4s %-11s %-11s %-24s %4u  %s\n", pd, clql_device_type_name(d->type), total,
            max_alloc, free_s, d->compute_units, tool_text(d->name));
     char pci[32] = "none";
-    if (d->has_pci) format_pci(d, pci, sizeof pci);
+    if (d->has_pci) tool_pci_text(&d->pci, pci, sizeof pci);
     printf("%-5s platform: %s; vendor: %s (0x%04x); driver %s; pci %s\n", "",
            tool_text(d->platform_name), tool_text(d->vendor), d->vendor_id,
            tool_text(d->driver_version), pci);
@@ -167,7 +155,7 @@ static void print_table(const clql_device_info *devs, const trace_log *traces, s
     clql_numa_info numa;
     if (device_numa(d, &numa)) {
       char mem[32];
-      human_size(numa.memory, mem, sizeof mem);
+      tool_size_text(numa.memory, mem, sizeof mem);
       printf("%-5s numa: node %d, cpus %s, %s\n", "", numa.node, tool_text(numa.cpuset), mem);
     }
     for (int k = 0; traces && k < traces[i].count; k++)

@@ -2,13 +2,15 @@
 #include <stdio.h>
 
 void tool_size_text(uint64_t bytes, char *buf, size_t size) {
-  const double v = (double)bytes;
-  if (bytes >= (1ull << 30))
-    snprintf(buf, size, "%.2f GiB", v / (double)(1ull << 30));
-  else if (bytes >= (1ull << 20))
-    snprintf(buf, size, "%.2f MiB", v / (double)(1ull << 20));
-  else
-    snprintf(buf, size, "%.1f KiB", v / 1024.0);
+  static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = (double)bytes;
+  int u = 0;
+  while (v >= 1024.0 && u < 4) v /= 1024.0, u++;
+  snprintf(buf, size, u ? "%.2f %s" : "%.0f %s", v, units[u]);
+}
+
+void tool_pci_text(const clql_pci_address *pci, char *buf, size_t size) {
+  snprintf(buf, size, "%04x:%02x:%02x.%x", pci->domain, pci->bus, pci->device, pci->function);
 }
 
 json_t *tool_json_u64(uint64_t v) {
