@@ -348,7 +348,8 @@ int main(int argc, char **argv) {
     goto done;
   }
   size_t n_layers = collect_layers(t, n, layers);
-  rc = probe_inference_init(&inf, "clql-gguf", o.ctx, o.sequences, o.kv_type);
+  rc = probe_inference_init(&inf, "clql-gguf", o.inference.ctx, o.inference.sequences,
+                             o.inference.kv_type);
   if (rc != TOOL_EXIT_OK) goto done;
   if (inf.active && (st = clql_model_from_gguf(g, &inf.model)) != CLQL_SUCCESS) {
     fprintf(tool_err(), "clql-gguf: %s: %s\n", tool_text(o.path),

@@ -315,7 +315,8 @@ int main(int argc, char **argv) {
   if (rc == TOOL_EXIT_OK && o.plan) rc = probe_plan_init(&plan, o.plan, o.qtype, o.batch);
   probe_inference inf = {0};
   if (rc == TOOL_EXIT_OK)
-    rc = probe_inference_init(&inf, "clql-probe", o.ctx, o.sequences, o.kv_type);
+    rc = probe_inference_init(&inf, "clql-probe", o.inference.ctx, o.inference.sequences,
+                             o.inference.kv_type);
   if (rc == TOOL_EXIT_OK && inf.active) rc = inference_model(&o, &plan, &inf);
   clql_split_mode mode = CLQL_SPLIT_ROWS;
   if (rc == TOOL_EXIT_OK && o.split) rc = probe_split_mode(o.split, &mode);

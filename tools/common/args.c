@@ -34,10 +34,28 @@ static void getopt_restart(void) {
   optind = 0;
 }
 
-/* ---- clql-probe ---- */
+/* ---- the inference plan's options (clql-probe, clql-gguf) ---- */
 
-enum { OPT_PLAN = 256, OPT_QTYPE, OPT_BATCH, OPT_CSV, OPT_PLOT, OPT_SPLIT, OPT_CTX, OPT_SEQ,
-       OPT_KV };
+enum { OPT_CTX = 256, OPT_SEQ, OPT_KV, OPT_PLAN, OPT_QTYPE, OPT_BATCH, OPT_CSV, OPT_PLOT,
+       OPT_SPLIT };
+
+#define INFERENCE_LONGOPTS                                                                        \
+  {"ctx", required_argument, NULL, OPT_CTX}, {"sequences", required_argument, NULL, OPT_SEQ},     \
+      {"kv-type", required_argument, NULL, OPT_KV}
+
+/* 1 when c was one of them (and is now in a). */
+static int inference_opt(int c, inference_args *a) {
+  const char **to = c == OPT_CTX ? &a->ctx : c == OPT_SEQ ? &a->sequences
+                  : c == OPT_KV  ? &a->kv_type : NULL;
+  if (to) *to = optarg;
+  return to != NULL;
+}
+
+static int inference_given(const inference_args *a) {
+  return a->ctx || a->sequences || a->kv_type;
+}
+
+/* ---- clql-probe ---- */
 
 /* FILE[:ID]: a path that exists as given is the whole file (paths may hold
  * colons); otherwise the text after the last colon is the record id. */
@@ -65,9 +83,7 @@ int probe_args_parse(int argc, char **argv, probe_args *o) {
                                            {"csv", no_argument, NULL, OPT_CSV},
                                            {"plot", required_argument, NULL, OPT_PLOT},
                                            {"split", required_argument, NULL, OPT_SPLIT},
-                                           {"ctx", required_argument, NULL, OPT_CTX},
-                                           {"sequences", required_argument, NULL, OPT_SEQ},
-                                           {"kv-type", required_argument, NULL, OPT_KV},
+                                           INFERENCE_LONGOPTS,
                                            {"help", no_argument, NULL, 'h'},
                                            {"version", no_argument, NULL, 'V'},
                                            {NULL, 0, NULL, 0}};
@@ -95,19 +111,16 @@ int probe_args_parse(int argc, char **argv, probe_args *o) {
     case OPT_CSV: o->csv = 1; break;
     case OPT_PLOT: o->plot = optarg; break;
     case OPT_SPLIT: o->split = optarg; break;
-    case OPT_CTX: o->ctx = optarg; break;
-    case OPT_SEQ: o->sequences = optarg; break;
-    case OPT_KV: o->kv_type = optarg; break;
     case 'h': o->then = TOOL_SHOW_HELP; return TOOL_EXIT_OK;
     case 'V': o->then = TOOL_SHOW_VERSION; return TOOL_EXIT_OK;
-    default: return getopt_error(&o->then, tool, c, argv);
+    default:
+      if (!inference_opt(c, &o->inference)) return getopt_error(&o->then, tool, c, argv);
     }
   }
   if (optind < argc) return usage_error(NULL, tool, "unexpected argument", argv[optind], NULL);
   if (o->profile_file && o->nselectors)
     return usage_error(NULL, tool, "--device and --profile exclude each other", NULL, NULL);
-  if (!o->plan && (o->qtype || o->batch || o->csv || o->plot || o->ctx || o->sequences ||
-                   o->kv_type))
+  if (!o->plan && (o->qtype || o->batch || o->csv || o->plot || inference_given(&o->inference)))
     return usage_error(NULL, tool,
                        "--qtype, --batch, --csv, --plot, --ctx, --sequences and --kv-type need "
                        "--plan",
@@ -133,9 +146,7 @@ int gguf_args_parse(int argc, char **argv, gguf_args *o) {
                                            {"plan", no_argument, NULL, 'p'},
                                            {"verify", no_argument, NULL, 'v'},
                                            {"limit", required_argument, NULL, 'l'},
-                                           {"ctx", required_argument, NULL, OPT_CTX},
-                                           {"sequences", required_argument, NULL, OPT_SEQ},
-                                           {"kv-type", required_argument, NULL, OPT_KV},
+                                           INFERENCE_LONGOPTS,
                                            {"help", no_argument, NULL, 'h'},
                                            {"version", no_argument, NULL, 'V'},
                                            {NULL, 0, NULL, 0}};
@@ -151,19 +162,17 @@ int gguf_args_parse(int argc, char **argv, gguf_args *o) {
     case 'l':
       o->limit = optarg; /* checked as CLQL_MEM_LIMIT is, once the configuration is read */
       break;
-    case OPT_CTX: o->ctx = optarg; break;
-    case OPT_SEQ: o->sequences = optarg; break;
-    case OPT_KV: o->kv_type = optarg; break;
     case 'h': o->then = TOOL_SHOW_HELP; return TOOL_EXIT_OK;
     case 'V': o->then = TOOL_SHOW_VERSION; return TOOL_EXIT_OK;
-    default: return getopt_error(&o->then, tool, c, argv);
+    default:
+      if (!inference_opt(c, &o->inference)) return getopt_error(&o->then, tool, c, argv);
     }
   }
   if (optind + 1 != argc)
     return usage_error(&o->then, tool, optind == argc ? "no FILE given" : "one FILE only", NULL,
                        NULL);
   o->path = argv[optind];
-  if (!o->plan && (o->ctx || o->sequences || o->kv_type))
+  if (!o->plan && inference_given(&o->inference))
     return usage_error(NULL, tool, "--ctx, --sequences and --kv-type need --plan", NULL, NULL);
   return TOOL_EXIT_OK;
 }

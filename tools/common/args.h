@@ -20,6 +20,11 @@ typedef enum {
   TOOL_SHOW_USAGE     /* after a usage error: usage on stderr too */
 } tool_then;
 
+/* The inference plan's options, with --plan (clql-probe and clql-gguf). */
+typedef struct {
+  const char *ctx, *sequences, *kv_type; /* --ctx, --sequences, --kv-type */
+} inference_args;
+
 /* ---- clql-probe ---- */
 #define PROBE_MAX_SELECTORS 64
 typedef struct {
@@ -31,7 +36,7 @@ typedef struct {
   const char *profile_id;
   const char *plan, *qtype, *batch, *plot; /* --plan MODEL and what goes with it */
   const char *split;                       /* --split rows|layers */
-  const char *ctx, *sequences, *kv_type;   /* the inference plan, with --plan */
+  inference_args inference;
 } probe_args;
 int probe_args_parse(int argc, char **argv, probe_args *o);
 void probe_args_free(probe_args *o);
@@ -41,7 +46,7 @@ typedef struct {
   tool_then then;
   int json, plan, verify;
   const char *limit; /* --limit: CLQL_MEM_LIMIT for this run (NULL: none) */
-  const char *ctx, *sequences, *kv_type; /* the inference plan, with --plan */
+  inference_args inference;
   const char *path;
 } gguf_args;
 int gguf_args_parse(int argc, char **argv, gguf_args *o);
