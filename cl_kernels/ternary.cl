@@ -325,12 +325,15 @@ __kernel void clql_tl2_split(PRODUCT_ARGS(char)) {
  * 2 * 2 * 128 in magnitude, so it never saturates. 16-bit sums are widened
  * to int32 with pmaddwd before they could overflow (GEMV: every FLUSH blocks
  * of at most 3072 per lane each; GEMM: every block), and sum(c * q) - sum(q)
- * = sum(t * q) per group: all exact. A work-item owns VECS row vectors of
- * one tile and TOKENS tokens; for GEMM each decoded block serves all its
- * tokens, and the tokens' sums are taken in a pass of their own first, which
- * leaves the 32 registers to codes, activations and accumulators (spilling
- * them cost 13%). Weights are prefetched a few blocks ahead: the decode is
- * short enough that otherwise the loads wait.
+ * = sum(t * q) per group: all exact. With CLQL_VNNI, vpdpbusd adds four
+ * u8 x s8 products into each int32 lane instead (x_dot32). A GEMM
+ * work-item owns VECS row vectors of one tile and TOKENS tokens; each
+ * decoded block serves all its tokens, and the tokens' sums are taken in a
+ * pass of their own first, which leaves the 32 registers to codes,
+ * activations and accumulators (spilling them cost 13%). The GEMV (TOKENS
+ * = 1) is one launch per pass: it quantizes the token itself (below).
+ * Weights are prefetched PREFETCH blocks ahead: the decode is short enough
+ * that otherwise the loads wait.
  *   I2S  2-bit field m of byte j is weight 32m + j: shift and mask.
  *   TL1  the pair index in each nibble maps to (c0, c1) by two 16-entry
  *        byte tables (pshufb); c0 meets the even activations, c1 the odd.
@@ -339,14 +342,23 @@ __kernel void clql_tl2_split(PRODUCT_ARGS(char)) {
  * CPUs with AVX2 but not AVX-512BW (or any, built with -DCLQL_X86_256) run
  * each 512-bit multiply-add and byte shuffle as two 256-bit ones: pmaddubsw,
  * pmaddwd and pshufb work within 128-bit lanes, so the halves compute the
- * same lanes. */
+ * same lanes. -DCLQL_X86_512 defines the kernels only for AVX-512BW. */
 #if defined(CLQL_SIMD) && defined(__clang__) && defined(__x86_64__) && \
-    (defined(__AVX512BW__) || defined(__AVX2__))
+    (defined(__AVX512BW__) || (defined(__AVX2__) && !defined(CLQL_X86_512)))
+#if defined(CLQL_VNNI) && (!defined(__AVX512BW__) || defined(CLQL_X86_256))
+#undef CLQL_VNNI /* for the 512-bit form only */
+#endif
 #ifndef VECS
 #define VECS 1
 #endif
-#define FLUSH 8u /* GEMV: blocks summed in 16-bit lanes */
-#define PREFETCH 4u
+/* GEMV: blocks summed in 16-bit lanes; with VNNI the int32 lanes take a
+ * whole group (at most 6 * 4 * 2 * 128 per block and lane: 2^18 blocks) */
+#ifdef CLQL_VNNI
+#define FLUSH (1u << 20)
+#else
+#define FLUSH 8u
+#endif
+#define PREFETCH 16u
 
 typedef char x_c64 __attribute__((ext_vector_type(64)));
 typedef uchar x_u64 __attribute__((ext_vector_type(64)));
@@ -479,18 +491,27 @@ static void x_decode(__global const uchar *blk, uint v, const int qt, x_c64 *c) 
   }
 }
 
+/* GEMV reads its activations from local memory, where the kernel quantized
+ * them (x86_quantize); GEMM from the global buffer the activation kernel
+ * wrote. */
+#if TOKENS == 1
+#define X_ACT __local
+#else
+#define X_ACT __global
+#endif
+
 /* The activations matching x_decode's codes for one token's block (a),
  * repeated for every row of a vector. */
-static void x_acts(__global const char *a, const int qt, x_c64 *q) {
+static void x_acts(X_ACT const char *a, const int qt, x_c64 *q) {
   if (qt == 2) {
     /* plain 16-byte loads (vload16 of chars becomes 8-byte pieces) */
-    __global const char16 *a16 = (__global const char16 *)a;
+    X_ACT const char16 *a16 = (X_ACT const char16 *)a;
     const char16 a0 = a16[0], a1 = a16[1], a2 = a16[2], a3 = a16[3], a4 = a16[4], a5 = a16[5];
     q[0] = X_X4(a0), q[1] = X_X4(a2), q[2] = X_X4(a4);
     q[3] = X_X4(a1), q[4] = X_X4(a3), q[5] = X_X4(a5);
     return;
   }
-  const x_c64 a0 = *(__global const x_c64 *)a, a1 = *(__global const x_c64 *)(a + 64);
+  const x_c64 a0 = *(X_ACT const x_c64 *)a, a1 = *(X_ACT const x_c64 *)(a + 64);
   if (qt == 1) {
     q[0] = X_EVEN(a0);
     q[1] = X_ODD(a0);
@@ -506,21 +527,44 @@ static void x_acts(__global const char *a, const int qt, x_c64 *q) {
 
 /* The sum of one token's block of activations, in 16-bit lanes (each at
  * most 2 * 2 * 128 in magnitude). */
-static x_s32 x_qsum(__global const char *a, const int qt) {
+static x_s32 x_qsum(X_ACT const char *a, const int qt) {
   if (qt == 2) {
-    const x_c32 h0 = *(__global const x_c32 *)a, h1 = *(__global const x_c32 *)(a + 32);
-    const x_c32 h2 = *(__global const x_c32 *)(a + 64), z = (x_c32)(0);
+    const x_c32 h0 = *(X_ACT const x_c32 *)a, h1 = *(X_ACT const x_c32 *)(a + 32);
+    const x_c32 h2 = *(X_ACT const x_c32 *)(a + 64), z = (x_c32)(0);
     return X_MUB((x_c64)(1), __builtin_shufflevector(h0, h1, X_I32, X_I32_HI)) +
            X_MUB((x_c64)(1), __builtin_shufflevector(h2, z, X_I32, X_I32_HI));
   }
-  return X_MUB((x_c64)(1), *(__global const x_c64 *)a) +
-         X_MUB((x_c64)(1), *(__global const x_c64 *)(a + 64));
+  return X_MUB((x_c64)(1), *(X_ACT const x_c64 *)a) +
+         X_MUB((x_c64)(1), *(X_ACT const x_c64 *)(a + 64));
 }
 
 static x_s32 x_dot(const x_c64 *c, const x_c64 *q, const int qt) {
   x_s32 s = X_MUB(c[0], q[0]) + X_MUB(c[1], q[1]) + X_MUB(c[2], q[2]) + X_MUB(c[3], q[3]);
   if (qt == 2) s += X_MUB(c[4], q[4]) + X_MUB(c[5], q[5]);
   return s;
+}
+
+/* acc plus the products of codes and activations, in int32 lanes: with
+ * CLQL_VNNI (the host found AVX512-VNNI on its CPU) each code vector's
+ * u8 x s8 products go four at a time into acc by vpdpbusd, written as
+ * assembly since PoCL may build for an older model of the CPU it runs on;
+ * otherwise the 16-bit sums of x_dot, widened. Exact either way. */
+#ifdef CLQL_VNNI
+static int16 x_dpbusd(int16 acc, x_c64 c, x_c64 q) {
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(c), "v"(q));
+  return acc;
+}
+#endif
+
+static int16 x_dot32(int16 acc, const x_c64 *c, const x_c64 *q, const int qt) {
+#ifdef CLQL_VNNI
+  acc = x_dpbusd(x_dpbusd(acc, c[0], q[0]), c[1], q[1]);
+  acc = x_dpbusd(x_dpbusd(acc, c[2], q[2]), c[3], q[3]);
+  if (qt == 2) acc = x_dpbusd(x_dpbusd(acc, c[4], q[4]), c[5], q[5]);
+  return acc;
+#else
+  return acc + X_WIDEN(x_dot(c, q, qt));
+#endif
 }
 
 /* The int32 sum of row r of a row vector's lanes. */
@@ -534,6 +578,184 @@ static int x_row_sum(int16 v, uint r, const int qt) {
   return l.x + l.y + l.z + l.w;
 }
 
+/* One token's group g: sum[r] += (row r's int32 sum - qsum) * gamma for the
+ * rows of the VECS row vectors (acc[v * acc_step], sum[r * sum_step]);
+ * inlined with constant indices, so everything stays in registers. */
+CLQL_INLINE void x_add_group(const int16 *acc, uint acc_step, int qsum,
+                             __global const float *scales, uint g, uint scale_g, uint scale_n,
+                             uint n0, const int qt, float *sum, uint sum_step) {
+#pragma unroll
+  for (uint v = 0; v < VECS; v++) {
+#pragma unroll
+    for (uint i = 0; i < 4; i++) {
+      if (i >= X_RPV(qt)) break;
+      const uint r = v * X_RPV(qt) + i;
+      const float gamma = load_scale(scales, g, scale_g, scale_n, n0 + r);
+      const float p = (float)(x_row_sum(acc[v * acc_step], i, qt) - qsum) * gamma;
+      sum[r * sum_step] = sum[r * sum_step] + p;
+    }
+  }
+}
+
+#if TOKENS == 1
+/* ---- x86 GEMV: batch 1 in one launch ----
+ * Each work-group first quantizes x into local memory with the activation
+ * kernel's float steps (actquant.cl: the same bytes and scale), then each of
+ * its work-items runs whole tiles, a contiguous run of them (one weight
+ * stream). The host launches a few work-groups per compute unit, so x is
+ * quantized a few times per call instead of waking PoCL's threads for a
+ * second kernel (tens of microseconds for a synchronous call). The group
+ * sums of the activations, which every tile needs, are taken once per
+ * work-group into gsum. */
+
+static float x_hmax16(float16 v) {
+  const float8 a = fmax(v.lo, v.hi);
+  const float4 b = fmax(a.lo, a.hi);
+  return fmax(fmax(b.x, b.y), fmax(b.z, b.w));
+}
+
+/* x (k floats) quantized into q (stride bytes, zero past k); returns the
+ * scale. The work-group shares the work; every work-item reads the partial
+ * maxima (a work-group is a few work-items). */
+static float x86_quantize(__global const float *row, uint k, uint stride, __local char *q,
+                          __local float *red) {
+  const uint lid = (uint)get_local_id(0), lsz = (uint)get_local_size(0);
+  const uint per = ((stride + lsz - 1) / lsz + 15) & ~15u;
+  const uint i0 = min(lid * per, stride), iend = min(i0 + per, stride);
+  const uint xend = max(i0, min(iend, k)), full = i0 + (xend - i0) / 16 * 16;
+  float16 m16 = (float16)(0.0f);
+  float m = 0.0f;
+  for (uint i = i0; i < full; i += 16) m16 = fmax(m16, fabs(vload16(0, row + i)));
+  for (uint i = full; i < xend; i++) m = fmax(m, fabs(row[i]));
+  red[lid] = fmax(m, x_hmax16(m16));
+  barrier(CLK_LOCAL_MEM_FENCE);
+  float amax = 0.0f;
+  for (uint i = 0; i < lsz; i++) amax = fmax(amax, red[i]);
+  const float s = clql_div_rn(127.0f, fmax(amax, 1e-5f));
+  for (uint i = i0; i < full; i += 16) {
+    float16 r = rint(vload16(0, row + i) * s);
+    r = select(clamp(r, -128.0f, 127.0f), (float16)(0.0f), isnan(r));
+    *(__local char16 *)(q + i) = convert_char16(r);
+  }
+  for (uint i = full; i < iend; i++) {
+    float r = 0.0f;
+    if (i < k) {
+      r = rint(row[i] * s);
+      r = isnan(r) ? 0.0f : clamp(r, -128.0f, 127.0f);
+    }
+    q[i] = (char)(int)r;
+  }
+  barrier(CLK_LOCAL_MEM_FENCE);
+  return s;
+}
+
+/* gsum[g]: the int32 sum of q over scale group g (blocks of X_BLOCK). */
+static void x86_group_sums(__local const char *q, uint ngroups, uint upg, const int qt,
+                           __local int *gsum) {
+  const uint lid = (uint)get_local_id(0), lsz = (uint)get_local_size(0);
+  for (uint g = lid; g < ngroups; g += lsz) {
+    int16 acc = (int16)(0);
+    for (uint b = g * upg; b < (g + 1) * upg; b++)
+      acc += X_WIDEN(x_qsum(q + (size_t)b * X_BLOCK(qt), qt));
+    gsum[g] = hsum16(acc);
+  }
+  barrier(CLK_LOCAL_MEM_FENCE);
+}
+
+/* y[n0 .. n0 + 15] of the tile at wt: VECS row vectors (the whole tile). */
+static void x86_gemv_tile(__global const uchar *wt, __global const float *scales,
+                          __local const char *q, __local const int *gsum, float s,
+                          __global float *out, uint n0, uint n, uint ngroups, uint upg,
+                          uint scale_g, uint scale_n, const int qt) {
+  float sum[VECS * 4];
+#pragma unroll
+  for (uint r = 0; r < VECS * 4; r++) sum[r] = 0.0f;
+  /* the rows' scales, read at each group's end, fetched with the weights:
+   * loaded cold they stalled every tile's last step */
+  __builtin_prefetch(scales + (scale_n ? n0 : 0));
+  for (uint g = 0; g < ngroups; g++) {
+    int16 acc[VECS];
+#pragma unroll
+    for (uint v = 0; v < VECS; v++) acc[v] = (int16)(0);
+    const uint gend = (g + 1) * upg;
+    for (uint bb = g * upg; bb < gend; bb += FLUSH) {
+      x_s32 part[VECS];
+#pragma unroll
+      for (uint v = 0; v < VECS; v++) part[v] = (x_s32)(0);
+      for (uint b = bb; b < min(bb + FLUSH, gend); b++) {
+        __global const uchar *blk = wt + (size_t)b * X_TILE(qt);
+#pragma unroll
+        for (uint v = 0; v < VECS; v++) __builtin_prefetch(blk + PREFETCH * X_TILE(qt) + 64 * v);
+        x_c64 a[6];
+        x_acts(q + (size_t)b * X_BLOCK(qt), qt, a);
+#pragma unroll
+        for (uint v = 0; v < VECS; v++) {
+          x_c64 c[6];
+          x_decode(blk, v, qt, c);
+#ifdef CLQL_VNNI
+          acc[v] = x_dot32(acc[v], c, a, qt);
+#else
+          part[v] += x_dot(c, a, qt);
+#endif
+        }
+      }
+#ifndef CLQL_VNNI
+#pragma unroll
+      for (uint v = 0; v < VECS; v++) acc[v] += X_WIDEN(part[v]);
+#endif
+    }
+    x_add_group(acc, 1, gsum[g], scales, g, scale_g, scale_n, n0, qt, sum, 1);
+  }
+#pragma unroll
+  for (uint r = 0; r < VECS * 4; r++)
+    if (r < VECS * X_RPV(qt) && n0 + r < n) out[n0 + r] = clql_div_rn(sum[r], s);
+}
+
+/* Arguments of the GEMV kernels: as PRODUCT_ARGS, but the float input x
+ * (token at element x_off, k wide) in place of the activations and their
+ * scales; scratch: at least act_stride + 64 bytes, then ngroups ints and
+ * a float per work-item, each 64-byte aligned within it. */
+#define GEMV_ARGS                                                                                  \
+  __global const uint *w, __global const float *scales, __global const float *x, ulong x_off,    \
+      uint k, __global float *y, uint n, uint ngroups, uint upg, uint scale_g, uint scale_n,      \
+      uint act_stride, ulong y_off, __local uchar *scratch
+
+#define GEMV_PASS w, scales, x, x_off, k, y, n, ngroups, upg, scale_g, scale_n, act_stride, y_off, scratch
+
+static void x86_gemv(GEMV_ARGS, const int qt) {
+  /* 64-byte aligned parts (the activations are read as 64-byte vectors) */
+  __local uchar *base = (__local uchar *)(((size_t)scratch + 63) & ~(size_t)63);
+  __local char *q = (__local char *)base;
+  __local int *gsum = (__local int *)(base + ((act_stride + 63) & ~63u));
+  __local float *red = (__local float *)(gsum + ((ngroups + 15) & ~15u));
+  const float s = x86_quantize(x + x_off, k, act_stride, q, red);
+  x86_group_sums(q, ngroups, upg, qt, gsum);
+  const uint ntiles = (n + 15) / 16, items = (uint)get_global_size(0);
+  const uint item = (uint)get_global_id(0);
+  const uint t0 = (uint)((ulong)item * ntiles / items);
+  const uint t1 = (uint)((ulong)(item + 1) * ntiles / items);
+  const size_t tile_bytes = (size_t)ngroups * upg * X_TILE(qt);
+  for (uint t = t0; t < t1; t++)
+    x86_gemv_tile((__global const uchar *)w + t * tile_bytes, scales, q, gsum, s, y + y_off,
+                  t * 16, n, ngroups, upg, scale_g, scale_n, qt);
+}
+
+__kernel void clql_i2s_x86(GEMV_ARGS) {
+  x86_gemv(GEMV_PASS, 0);
+}
+
+__kernel void clql_tl1_x86(GEMV_ARGS) {
+  x86_gemv(GEMV_PASS, 1);
+}
+
+__kernel void clql_tl2_x86(GEMV_ARGS) {
+  x86_gemv(GEMV_PASS, 2);
+}
+#else
+/* ---- x86 GEMM ----
+ * A work-item owns VECS row vectors of one tile and TOKENS tokens; each
+ * decoded block serves all its tokens, and the tokens' sums are taken in a
+ * pass of their own first. */
 static void x86_product(PRODUCT_ARGS(char), const int qt) {
   const uint rpv = X_RPV(qt), rows = VECS * rpv;
   const uint n0 = (uint)get_global_id(0) * rows, b0 = (uint)get_global_id(1) * TOKENS;
@@ -558,31 +780,6 @@ static void x86_product(PRODUCT_ARGS(char), const int qt) {
       for (uint v = 0; v < VECS; v++) acc[v][t] = (int16)(0);
     }
     const uint gend = (g + 1) * upg;
-#if TOKENS == 1
-    for (uint bb = g * upg; bb < gend; bb += FLUSH) {
-      x_s32 qs = (x_s32)(0), part[VECS];
-#pragma unroll
-      for (uint v = 0; v < VECS; v++) part[v] = (x_s32)(0);
-      for (uint b = bb; b < min(bb + FLUSH, gend); b++) {
-        __global const uchar *blk = wt + (size_t)b * X_TILE(qt);
-#pragma unroll
-        for (uint v = v0; v < v0 + VECS; v++)
-          __builtin_prefetch(blk + PREFETCH * X_TILE(qt) + 64 * v);
-        x_c64 q[6];
-        x_acts(at[0] + (size_t)b * X_BLOCK(qt), qt, q);
-        qs += x_qsum(at[0] + (size_t)b * X_BLOCK(qt), qt);
-#pragma unroll
-        for (uint v = 0; v < VECS; v++) {
-          x_c64 c[6];
-          x_decode(blk, v0 + v, qt, c);
-          part[v] += x_dot(c, q, qt);
-        }
-      }
-#pragma unroll
-      for (uint v = 0; v < VECS; v++) acc[v][0] += X_WIDEN(part[v]);
-      qacc[0] += X_WIDEN(qs);
-    }
-#else
     /* the tokens' sums first, so the main loop keeps only accumulators,
      * codes and activations in registers */
 #pragma unroll
@@ -602,26 +799,13 @@ static void x86_product(PRODUCT_ARGS(char), const int qt) {
         x_c64 q[6];
         x_acts(at[t] + (size_t)b * X_BLOCK(qt), qt, q);
 #pragma unroll
-        for (uint v = 0; v < VECS; v++) acc[v][t] += X_WIDEN(x_dot(c[v], q, qt));
+        for (uint v = 0; v < VECS; v++) acc[v][t] = x_dot32(acc[v][t], c[v], q, qt);
       }
     }
-#endif
-    /* constant indices only (unrolled), so the accumulators stay in registers */
 #pragma unroll
-    for (uint t = 0; t < TOKENS; t++) {
-      const int qsum = hsum16(qacc[t]);
-#pragma unroll
-      for (uint v = 0; v < VECS; v++) {
-#pragma unroll
-        for (uint i = 0; i < 4; i++) {
-          if (i >= X_RPV(qt)) break;
-          const uint r = v * X_RPV(qt) + i;
-          const float gamma = load_scale(scales, g, scale_g, scale_n, n0 + r);
-          const float p = (float)(x_row_sum(acc[v][t], i, qt) - qsum) * gamma;
-          sum[r][t] = sum[r][t] + p;
-        }
-      }
-    }
+    for (uint t = 0; t < TOKENS; t++)
+      x_add_group(&acc[0][t], TOKENS, hsum16(qacc[t]), scales, g, scale_g, scale_n, n0, qt,
+                  &sum[0][t], TOKENS);
   }
 #pragma unroll
   for (uint t = 0; t < TOKENS; t++) {
@@ -645,4 +829,5 @@ __kernel void clql_tl1_x86(PRODUCT_ARGS(char)) {
 __kernel void clql_tl2_x86(PRODUCT_ARGS(char)) {
   x86_product(PRODUCT_PASS, 2);
 }
+#endif
 #endif

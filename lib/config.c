@@ -21,7 +21,7 @@ typedef enum {
   KIND_BATCH,    /* a whole number >= 1 */
   KIND_SOURCES,  /* CLQL_MEM_SOURCE */
   KIND_TTL,      /* milliseconds 0..MAX_TTL_MS */
-  KIND_KERNELS,  /* portable | split | avx2 */
+  KIND_KERNELS,  /* portable | split | avx2 | avx512 */
   KIND_LOG,      /* off | error | warn | info | debug */
   KIND_SPLIT,    /* rows | layers */
   KIND_FLAG,     /* 1 | 0 | true | false | yes | no | on | off */
@@ -124,14 +124,15 @@ typedef struct {
 static const char *const kernel_names[] = {[CLQL_KERNELS_AUTO] = "auto",
                                            [CLQL_KERNELS_PORTABLE] = "portable",
                                            [CLQL_KERNELS_SPLIT] = "split",
-                                           [CLQL_KERNELS_AVX2] = "avx2"};
+                                           [CLQL_KERNELS_AVX2] = "avx2",
+                                           [CLQL_KERNELS_AVX512] = "avx512"};
 static const char *const log_names[] = {"off", "error", "warn", "info", "debug"};
 static const char *const split_names[] = {"rows", "layers"};
 static const char *const flag_names[] = {"0", "1", "false", "true", "no", "yes", "off", "on"};
 static const char *const cmdbuf_names[] = {[CLQL_CMDBUF_AUTO] = "auto", [CLQL_CMDBUF_ON] = "on",
                                            [CLQL_CMDBUF_OFF] = "off"};
 static const word_list words[] = {
-    {kernel_names, 4, "not auto, portable, split or avx2"},
+    {kernel_names, 5, "not auto, portable, split, avx2 or avx512"},
     {log_names, 5, "not off, error, warn, info or debug"},
     {split_names, 2, "not rows or layers"},
     {flag_names, 8, "not 1, 0, true, false, yes, no, on or off"},

@@ -149,12 +149,19 @@ extern const char *const clql_product_kernel_names[CLQL_FAMILY_COUNT][3];
 #define CLQL_GEMM_TOKENS 4u
 /* Work-items of the activation kernel (at most; one float of local memory each). */
 #define CLQL_ACTQUANT_LOCAL 256u
+/* The form of the x86 kernels: as the device's compiler targets (512-bit
+ * with AVX-512BW, else 256-bit), or forced 256-bit (CLQL_KERNELS=avx2),
+ * 512-bit (CLQL_KERNELS=avx512; no kernels without AVX-512BW), or 512-bit
+ * with VNNI (the host CPU has AVX512-VNNI). */
+typedef enum { CLQL_X86_NATIVE, CLQL_X86_256, CLQL_X86_512, CLQL_X86_VNNI } clql_x86_form;
 /* Options of the ternary program: the portable and K-split kernels' block
  * (-DROWS=block, TOKENS), or with simd the x86 kernels' (VECS = block row
- * vectors, TOKENS; x86_256: their 256-bit form); div_rn: the device divides
- * correctly rounded when asked. 0 when buf is too small. */
+ * vectors, TOKENS, their form); div_rn: the device divides correctly
+ * rounded when asked. 0 when buf is too small. */
 int clql_product_options(char *buf, size_t size, int simd, unsigned block, unsigned tokens,
-                         int x86_256, int div_rn);
+                         clql_x86_form x86, int div_rn);
+/* Whether the host CPU has AVX512-VNNI (and AVX-512BW): 0 off x86. */
+int clql_host_vnni(void);
 /* Options of the actquant program: the GPU variant or the CPU one (NULL). */
 const char *clql_actquant_options(int gpu);
 /* One program build: its options (after CLQL_BASE_OPTIONS) and the kernels
@@ -220,6 +227,8 @@ struct clql_context {
 
   uint64_t launches;         /* kernel launches enqueued or recorded so far */
   void *recording;           /* the cl_command_buffer_khr commands go into, or NULL */
+  cl_event *first_event;     /* set by clql_layer_enqueue_events: where the pass's first
+                                launch puts its event (while it is still NULL) */
   struct clql_sequence *sequences; /* its sequences, whose recordings hold the workspace */
 
   clql_fault_fn fault_hook;

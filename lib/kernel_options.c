@@ -13,11 +13,22 @@ const char *const clql_product_kernel_names[CLQL_FAMILY_COUNT][3] = {
 };
 
 int clql_product_options(char *buf, size_t size, int simd, unsigned block, unsigned tokens,
-                         int x86_256, int div_rn) {
+                         clql_x86_form x86, int div_rn) {
+  static const char *const forms[] = {[CLQL_X86_NATIVE] = "", [CLQL_X86_256] = " -DCLQL_X86_256",
+                                      [CLQL_X86_512] = " -DCLQL_X86_512",
+                                      [CLQL_X86_VNNI] = " -DCLQL_VNNI"};
   int n = snprintf(buf, size, "%s=%u -DTOKENS=%u%s%s", simd ? "-DCLQL_SIMD -DVECS" : "-DROWS",
-                   block, tokens, simd && x86_256 ? " -DCLQL_X86_256" : "",
+                   block, tokens, simd ? forms[x86] : "",
                    div_rn ? " -cl-fp32-correctly-rounded-divide-sqrt -DCLQL_DIV_IS_RN" : "");
   return n > 0 && (size_t)n < size;
+}
+
+int clql_host_vnni(void) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
+#else
+  return 0;
+#endif
 }
 
 const char *clql_actquant_options(int gpu) { return gpu ? "-DCHUNK=16u -DACT_TREE" : NULL; }
@@ -47,7 +58,8 @@ size_t clql_gpu_kernel_builds(clql_kernel_build *out, size_t cap) {
         clql_kernel_build *b = &out[n];
         memset(b, 0, sizeof *b);
         b->program = "ternary";
-        clql_product_options(b->options, sizeof b->options, 0, rows, t ? CLQL_GEMM_TOKENS : 1, 0,
+        clql_product_options(b->options, sizeof b->options, 0, rows, t ? CLQL_GEMM_TOKENS : 1,
+                             CLQL_X86_NATIVE,
                              div_rn);
         for (int f = CLQL_FAMILY_PORTABLE; f <= CLQL_FAMILY_SPLIT; f++)
           for (int q = 0; q < 3; q++)

@@ -14,6 +14,14 @@
 #define X86_GEMM_ROWS 8u
 #define X86_GEMM_TOKENS 4u
 
+/* x86 GEMV (batch 1, one launch): work-groups of X86_GEMV_LOCAL_MAX
+ * work-items at most. Each quantizes x (K floats) once, so fewer are
+ * cheaper, and more even out PoCL's threads: X86_GEMV_SPAN / K per compute
+ * unit, 1 to 8 (measured on 2560 x 2560 and 2560 x 6912: 8 and 2 were the
+ * fastest; docs/kernels.md). */
+#define X86_GEMV_LOCAL_MAX 4u
+#define X86_GEMV_SPAN 20480u
+
 /* Splits of K in a K-split work-group (16 rows each): for GEMV enough that
  * every work-item has about SPLIT_GEMV_UNITS units (of 32 weights, TL2 96),
  * at most 32; for GEMM the tokens give parallelism too, and 8 splits leave
@@ -84,7 +92,7 @@ static size_t round_up_size(size_t v, size_t m) { return (v + m - 1) / m * m; }
 static clql_status kernel_for(clql_layer *L, const char *name, int simd, unsigned block,
                               unsigned tokens, cl_kernel *out) {
   char opts[160];
-  if (!clql_product_options(opts, sizeof opts, simd, block, tokens, L->x86_256, L->div_rn))
+  if (!clql_product_options(opts, sizeof opts, simd, block, tokens, L->x86, L->div_rn))
     return clql_fail(CLQL_ERR_INTERNAL, "build options of %s too long", name);
   return clql_kernel_get(L->ctx, "ternary", name, opts, out);
 }
@@ -111,6 +119,16 @@ static uint64_t kernel_unit(const clql_layer *L, int simd) {
 /* Rows in one vector register of the x86 kernels. */
 static unsigned x86_row_vector(const clql_layer *L) {
   return L->shape.qtype == CLQL_QTYPE_TL2 ? 4 : 2;
+}
+
+/* Local memory of an x86 GEMV work-group of `local` work-items
+ * (cl_kernels/ternary.cl, GEMV_ARGS): the activations, the group sums and
+ * the partial maxima, each 64-byte aligned, and 64 bytes to align the
+ * first. 0 when it overflows. */
+static int x86_gemv_scratch(const clql_layer *L, size_t local, uint64_t *bytes) {
+  const uint64_t act = (L->wb.k_padded + 63) / 64 * 64;
+  const uint64_t sums = ((uint64_t)L->ngroups + 15) / 16 * 64;
+  return clql_add_u64(act, sums, bytes) && clql_add_u64(*bytes, 64 + 4 * (uint64_t)local, bytes);
 }
 
 /* Work-items of a K-split work-group for a pass of `batch` tokens: a multiple
@@ -164,7 +182,10 @@ static clql_status choose_family(clql_layer *L, clql_kernel_family *out) {
   clql_kernels_choice forced;
   clql_status st = clql_kernels_gpu(L->ctx, &gpu, &forced);
   if (st != CLQL_SUCCESS || forced == CLQL_KERNELS_PORTABLE) return st;
-  L->x86_256 = forced == CLQL_KERNELS_AVX2;
+  L->x86 = forced == CLQL_KERNELS_AVX2     ? CLQL_X86_256
+           : forced == CLQL_KERNELS_AVX512 ? CLQL_X86_512
+           : clql_host_vnni()              ? CLQL_X86_VNNI
+                                           : CLQL_X86_NATIVE;
   const clql_qtype q = L->shape.qtype;
   cl_kernel k;
   if (gpu) {
@@ -177,11 +198,17 @@ static clql_status choose_family(clql_layer *L, clql_kernel_family *out) {
     return st;
   }
   if (L->group_len % kernel_unit(L, 1) != 0) return CLQL_SUCCESS;
+  uint64_t scratch;
+  if (!x86_gemv_scratch(L, X86_GEMV_LOCAL_MAX, &scratch) || scratch > L->ctx->info.local_mem)
+    return CLQL_SUCCESS;
   st = kernel_for(L, clql_product_kernel_names[CLQL_FAMILY_X86][q], 1,
                   X86_GEMV_ROWS / x86_row_vector(L), 1, &k);
-  if (st == CLQL_STATUS_CL_INVALID_KERNEL_NAME && L->x86_256)
+  if (st == CLQL_STATUS_CL_INVALID_KERNEL_NAME && L->x86 == CLQL_X86_256)
     return clql_fail(CLQL_ERR_UNSUPPORTED, "CLQL_KERNELS=avx2: the device's kernel compiler "
                                            "has no AVX2 (or is not clang on x86-64)");
+  if (st == CLQL_STATUS_CL_INVALID_KERNEL_NAME && L->x86 == CLQL_X86_512)
+    return clql_fail(CLQL_ERR_UNSUPPORTED, "CLQL_KERNELS=avx512: the device's kernel compiler "
+                                           "has no AVX-512BW (or is not clang on x86-64)");
   if (st == CLQL_STATUS_CL_INVALID_KERNEL_NAME) {
     clql_clear_error();
     return CLQL_SUCCESS;
@@ -237,12 +264,55 @@ static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_
   return clql_launch(L->ctx, k, name, 2, global, local, event);
 }
 
+/* The x86 GEMV: one token of x (from element x_off), quantized by the
+ * product kernel itself, into y; event as run_product's. */
+static clql_status run_x86_gemv(clql_layer *L, cl_mem x, uint64_t x_off, cl_mem y, uint64_t y_off,
+                                cl_event *event) {
+  const char *name = clql_product_kernel_names[CLQL_FAMILY_X86][L->shape.qtype];
+  clql_status st = CLQL_SUCCESS;
+  if (!L->product[0]) {
+    cl_kernel found;
+    st = kernel_for(L, name, 1, X86_GEMV_ROWS / x86_row_vector(L), 1, &found);
+    if (st != CLQL_SUCCESS) return st;
+    L->product_local[0] = clql_work_group_size(L->ctx, found, X86_GEMV_LOCAL_MAX);
+    L->product[0] = found;
+  }
+  cl_kernel k;
+  if ((st = clql_launch_kernel(L->ctx, L->product[0], &k)) != CLQL_SUCCESS) return st;
+  const size_t local = L->product_local[0];
+  uint64_t scratch64;
+  if (!x86_gemv_scratch(L, local, &scratch64))
+    return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "x86 GEMV local memory");
+  size_t scratch = (size_t)scratch64;
+  cl_ulong xo = x_off, yo = y_off;
+  cl_uint kk = (cl_uint)L->shape.k, n = (cl_uint)L->shape.n, stride = (cl_uint)L->wb.k_padded;
+  cl_uint upg = (cl_uint)(L->group_len / kernel_unit(L, 1));
+  const size_t sizes[] = {sizeof(cl_mem), sizeof(cl_mem),    sizeof(cl_mem), sizeof xo,
+                          sizeof kk,      sizeof(cl_mem),    sizeof n,       sizeof L->ngroups,
+                          sizeof upg,     sizeof L->scale_g, sizeof L->scale_n, sizeof stride,
+                          sizeof yo,      scratch};
+  const void *const values[] = {&L->weights, &L->scales,  &x,    &xo,         &kk,
+                                &y,          &n,          &L->ngroups, &upg, &L->scale_g,
+                                &L->scale_n, &stride,     &yo,   NULL};
+  if ((st = set_args(k, name, 14, sizes, values)) != CLQL_SUCCESS) return st;
+  /* work-items run whole tiles: no more than there are tiles */
+  const size_t tiles = (size_t)L->wb.n_padded / 16;
+  size_t per_cu = X86_GEMV_SPAN / L->wb.k_padded;
+  per_cu = per_cu < 1 ? 1 : per_cu > 8 ? 8 : per_cu;
+  size_t groups = (size_t)(L->ctx->info.compute_units ? L->ctx->info.compute_units : 1) * per_cu;
+  if (groups > (tiles + local - 1) / local) groups = (tiles + local - 1) / local;
+  size_t global[2] = {groups * local, 1}, lsize[2] = {local, 1};
+  return clql_launch(L->ctx, k, name, 2, global, lsize, event);
+}
+
 /* One chunk: quantize x (from element x_off), product into y; event (NULL:
- * none) receives the event of the product, its last command. */
+ * none) receives the event of the product, its last command. The x86 GEMV
+ * quantizes in the product kernel: one launch. */
 static clql_status run_chunk(clql_layer *L, cl_mem *part, cl_mem x, uint64_t x_off, cl_mem y,
                              uint64_t y_off, uint64_t batch, cl_event *event) {
   if (batch > UINT_MAX)
     return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "chunk of %llu tokens", (unsigned long long)batch);
+  if (batch == 1 && L->family == CLQL_FAMILY_X86) return run_x86_gemv(L, x, x_off, y, y_off, event);
   cl_uint b = (cl_uint)batch;
   clql_status st = clql_quantize_activations_at(L->ctx, x, x_off, b, (size_t)L->shape.k,
                                                 part[CLQL_WS_ACTIVATIONS], (size_t)L->wb.k_padded,
@@ -634,15 +704,28 @@ clql_status clql_layer_forward_mem(clql_layer *layer, cl_mem x, cl_mem y, uint64
   return forward(layer, &io, batch, 1, NULL);
 }
 
-clql_status clql_layer_enqueue(clql_layer *layer, cl_mem x, cl_mem y, uint64_t batch,
-                               cl_event *done) {
+clql_status clql_layer_enqueue_events(clql_layer *layer, cl_mem x, cl_mem y, uint64_t batch,
+                                      cl_event *first, cl_event *done) {
   if (done) *done = NULL;
+  if (first) *first = NULL;
   clql_status st = check_io_mem(layer, x, y, batch);
   /* Bad input waits too: no failed call leaves passes in flight, such as
    * the one enqueued before that writes x. */
   if (st != CLQL_SUCCESS) return layer ? settle(layer->ctx, st, 1, &(int){0}) : st;
   io_spec io = {.x = x, .y = y};
-  return forward(layer, &io, batch, 0, done);
+  layer->ctx->first_event = first;
+  st = forward(layer, &io, batch, 0, done);
+  layer->ctx->first_event = NULL;
+  if (st != CLQL_SUCCESS && first && *first) {
+    clReleaseEvent(*first);
+    *first = NULL;
+  }
+  return st;
+}
+
+clql_status clql_layer_enqueue(clql_layer *layer, cl_mem x, cl_mem y, uint64_t batch,
+                               cl_event *done) {
+  return clql_layer_enqueue_events(layer, x, y, batch, NULL, done);
 }
 
 clql_status clql_layer_workspace_bytes(const clql_layer *layer, uint64_t batch, uint64_t *bytes) {
@@ -699,6 +782,12 @@ clql_status clql_layer_forward_workspace(clql_layer *layer, cl_mem x, cl_mem y, 
   for (int i = 0; i < CLQL_WS_PART_COUNT; i++)
     if (part[i]) clReleaseMemObject(part[i]);
   return st;
+}
+
+const char *clql_layer_kernels(const clql_layer *layer) {
+  static const char *const names[CLQL_FAMILY_COUNT] = {
+      [CLQL_FAMILY_PORTABLE] = "portable", [CLQL_FAMILY_SPLIT] = "split", [CLQL_FAMILY_X86] = "x86"};
+  return layer ? names[layer->family] : NULL;
 }
 
 clql_status clql_layer_get_stats(const clql_layer *layer, clql_layer_stats *out) {

@@ -16,7 +16,7 @@ struct clql_layer {
   clql_kernel_family family; /* which product kernels run (cl_kernels/ternary.cl) */
   cl_kernel product[2];  /* GEMV, GEMM kernels (owned by the program cache), found at first use */
   size_t product_local[2]; /* and their work-group sizes along the rows */
-  int x86_256;           /* the x86 kernels in 256-bit form (CLQL_KERNELS=avx2) */
+  clql_x86_form x86;     /* the form of the x86 kernels */
   int div_rn;            /* the device divides correctly rounded when asked */
   uint64_t group_len;    /* weights per scale group (Kp for row and tensor scales) */
   cl_uint ngroups, scale_g, scale_n;

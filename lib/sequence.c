@@ -78,7 +78,13 @@ clql_status clql_launch(clql_context *ctx, cl_kernel kernel, const char *name, c
                             global, local, 0, NULL, NULL, NULL)
             : CL_INVALID_OPERATION;
   } else if (err == CL_SUCCESS) {
-    err = clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, global, local, 0, NULL, event);
+    cl_event *first = ctx->first_event && !*ctx->first_event ? ctx->first_event : NULL;
+    cl_event own = NULL, *ev = event ? event : first ? &own : NULL;
+    err = clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, global, local, 0, NULL, ev);
+    if (err == CL_SUCCESS && first) {
+      *first = *ev;
+      if (ev == event) clRetainEvent(*ev);
+    }
   }
   if (err != CL_SUCCESS)
     return clql_fail((clql_status)err, "%s of %s: %s", ctx->recording ? "recording" : "enqueue",

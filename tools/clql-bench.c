@@ -28,8 +28,10 @@ typedef struct {
   clql_qtype qtype;
   bench_shape s;
   double median_us, min_us, max_us, device_us;
-  double weight_bytes, weight_gbs, pct_of_copy, gops;
+  double weight_bytes, weight_gbs, pct_of_copy, pct_of_read, gops;
   double pipelined_us, pipelined_gbs, pipelined_pct; /* per pass, enqueued back to back */
+  double pipelined_pct_read;
+  const char *kernels; /* the family that ran (clql_layer_kernels) */
   int copies;
   size_t mismatches;
 } kernel_result;
@@ -79,13 +81,37 @@ static int failed(const char *what, clql_status st, int rc) {
   return rc ? rc : tool_exit_for(st);
 }
 
-/* ---- roofline: the device's copy bandwidth with its own kernel ---- */
+/* ---- rooflines: the device's copy and read bandwidth with its own kernels ---- */
 
-static const char *copy_source =
+/* The read kernel: a read-only reduction that stores one word per `count`
+ * 64-byte vectors read (a GEMV only reads its weights). Work-item i reads
+ * vectors i * wi_stride + j * j_stride, j < count: a contiguous run on CPUs
+ * (one stream per thread), interleaved across work-items on GPUs (their
+ * loads coalesce). Four accumulators keep loads independent. */
+static const char *roofline_source =
     "__kernel void clql_bench_copy(__global const float4 *src, __global float4 *dst) {\n"
     "  size_t i = get_global_id(0);\n"
     "  dst[i] = src[i];\n"
+    "}\n"
+    "__kernel void clql_bench_read(__global const uint16 *src, __global uint *out, uint count,\n"
+    "                              ulong wi_stride, ulong j_stride) {\n"
+    "  size_t i = get_global_id(0);\n"
+    "  __global const uint16 *p = src + i * wi_stride;\n"
+    "  uint16 a = (uint16)(0), b = a, c = a, d = a;\n"
+    "  for (uint j = 0; j < count; j += 4) {\n"
+    "    a ^= p[j * j_stride];\n"
+    "    b ^= p[(j + 1) * j_stride];\n"
+    "    c ^= p[(j + 2) * j_stride];\n"
+    "    d ^= p[(j + 3) * j_stride];\n"
+    "  }\n"
+    "  a ^= b ^ c ^ d;\n"
+    "  uint8 h = a.lo ^ a.hi;\n"
+    "  uint4 q = h.lo ^ h.hi;\n"
+    "  out[i] = q.x ^ q.y ^ q.z ^ q.w;\n"
     "}\n";
+
+/* 64-byte vectors each work-item of the read kernel reads (a multiple of 4). */
+#define READ_RUN 256u
 
 static double event_us(cl_event ev) {
   cl_ulong t0 = 0, t1 = 0;
@@ -95,37 +121,18 @@ static double event_us(cl_event ev) {
   return (double)(t1 - t0) / 1e3;
 }
 
-/* Bytes read + written per second by a float4 copy of a large buffer. */
-static double copy_bandwidth(clql_context *ctx, const options *o, uint64_t *bytes_out) {
-  const clql_device_info *d = clql_context_device_info(ctx);
-  uint64_t bytes = o->quick ? 64 * MIB : 256 * MIB;
-  if (bytes > d->memory.max_alloc) bytes = d->memory.max_alloc;
-  if (d->memory.free_known && 2 * bytes > d->memory.free / 2) bytes = d->memory.free / 4;
-  bytes &= ~(uint64_t)(1 * MIB - 1);
-  *bytes_out = bytes;
-  if (bytes == 0) return NAN;
-  cl_context cl = clql_context_cl_context(ctx);
-  cl_device_id dev = clql_context_device(ctx);
-  cl_command_queue q = clql_context_queue(ctx);
-  cl_int err = CL_SUCCESS;
-  double gbs = NAN;
-  cl_program prog = clCreateProgramWithSource(cl, 1, &copy_source, NULL, &err);
-  cl_kernel kern = NULL;
-  cl_mem a = NULL, b = NULL;
-  if (!prog || clBuildProgram(prog, 1, &dev, "", NULL, NULL) != CL_SUCCESS) goto done;
-  kern = clCreateKernel(prog, "clql_bench_copy", &err);
-  a = clCreateBuffer(cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
-  b = clCreateBuffer(cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
-  if (!kern || !a || !b) goto done;
-  float zero = 1.0f;
-  clEnqueueFillBuffer(q, a, &zero, sizeof zero, 0, bytes, 0, NULL, NULL);
-  clSetKernelArg(kern, 0, sizeof a, &a);
-  clSetKernelArg(kern, 1, sizeof b, &b);
-  size_t global = (size_t)(bytes / 16);
-  int reps = o->repeats;
-  double *t = calloc((size_t)reps, sizeof *t);
+typedef struct {
+  double copy_gbs; /* bytes read + written per second by a float4 copy */
+  double read_gbs; /* bytes read per second by the read kernel */
+  uint64_t bytes;  /* the buffer each reads: far larger than the caches */
+} roofline;
+
+/* Median of the kernel's profiled times over o->repeats runs after two
+ * warm-up runs, in microseconds; NAN when it cannot run. */
+static double time_kernel(cl_command_queue q, cl_kernel kern, size_t global, int reps) {
+  double *t = calloc((size_t)reps, sizeof *t), med = NAN;
   int got = 0;
-  for (int i = -2; i < reps; i++) { /* two warm-up runs */
+  for (int i = -2; t && i < reps; i++) {
     cl_event ev = NULL;
     if (clEnqueueNDRangeKernel(q, kern, 1, NULL, &global, NULL, 0, NULL, &ev) != CL_SUCCESS) break;
     clWaitForEvents(1, &ev);
@@ -133,14 +140,58 @@ static double copy_bandwidth(clql_context *ctx, const options *o, uint64_t *byte
     clReleaseEvent(ev);
     if (i >= 0 && !isnan(us)) t[got++] = us;
   }
-  if (got) gbs = 2.0 * (double)bytes / (median(t, got) * 1e3);
+  if (got) med = median(t, got);
   free(t);
+  return med;
+}
+
+/* The copy and read rooflines over one large buffer. */
+static void measure_rooflines(clql_context *ctx, const options *o, roofline *out) {
+  const clql_device_info *d = clql_context_device_info(ctx);
+  uint64_t bytes = o->quick ? 64 * MIB : 256 * MIB;
+  if (bytes > d->memory.max_alloc) bytes = d->memory.max_alloc;
+  if (d->memory.free_known && 2 * bytes > d->memory.free / 2) bytes = d->memory.free / 4;
+  bytes &= ~(uint64_t)(1 * MIB - 1);
+  out->copy_gbs = out->read_gbs = NAN;
+  out->bytes = bytes;
+  if (bytes == 0) return;
+  cl_context cl = clql_context_cl_context(ctx);
+  cl_device_id dev = clql_context_device(ctx);
+  cl_command_queue q = clql_context_queue(ctx);
+  cl_int err = CL_SUCCESS;
+  cl_program prog = clCreateProgramWithSource(cl, 1, &roofline_source, NULL, &err);
+  cl_kernel copy = NULL, read = NULL;
+  cl_mem a = NULL, b = NULL;
+  if (!prog || clBuildProgram(prog, 1, &dev, "", NULL, NULL) != CL_SUCCESS) goto done;
+  copy = clCreateKernel(prog, "clql_bench_copy", &err);
+  read = clCreateKernel(prog, "clql_bench_read", &err);
+  a = clCreateBuffer(cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
+  b = clCreateBuffer(cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
+  if (!copy || !read || !a || !b) goto done;
+  float one = 1.0f;
+  clEnqueueFillBuffer(q, a, &one, sizeof one, 0, bytes, 0, NULL, NULL);
+  clSetKernelArg(copy, 0, sizeof a, &a);
+  clSetKernelArg(copy, 1, sizeof b, &b);
+  double us = time_kernel(q, copy, (size_t)(bytes / 16), o->repeats);
+  out->copy_gbs = 2.0 * (double)bytes / (us * 1e3);
+  /* read: bytes / 64 vectors, READ_RUN per work-item (b receives the words) */
+  const size_t items = (size_t)(bytes / 64 / READ_RUN);
+  const int gpu = (d->type & CL_DEVICE_TYPE_GPU) != 0;
+  cl_uint count = READ_RUN;
+  cl_ulong wi_stride = gpu ? 1 : READ_RUN, j_stride = gpu ? items : 1;
+  clSetKernelArg(read, 0, sizeof a, &a);
+  clSetKernelArg(read, 1, sizeof b, &b);
+  clSetKernelArg(read, 2, sizeof count, &count);
+  clSetKernelArg(read, 3, sizeof wi_stride, &wi_stride);
+  clSetKernelArg(read, 4, sizeof j_stride, &j_stride);
+  us = time_kernel(q, read, items, o->repeats);
+  out->read_gbs = (double)items * READ_RUN * 64 / (us * 1e3);
 done:
   if (a) clReleaseMemObject(a);
   if (b) clReleaseMemObject(b);
-  if (kern) clReleaseKernel(kern);
+  if (copy) clReleaseKernel(copy);
+  if (read) clReleaseKernel(read);
   if (prog) clReleaseProgram(prog);
-  return gbs;
 }
 
 /* ---- ternary layers ---- */
@@ -190,18 +241,20 @@ static clql_status host_weights_make(clql_qtype q, uint64_t n, uint64_t k, int k
   return st;
 }
 
-/* Device time between two markers around a forward pass. */
-static double marker_span_us(cl_event a, cl_event b) {
+/* Device time of a pass: the start of its first command to the end of its
+ * last, from the commands' own profiling times. */
+static double pass_span_us(cl_event first, cl_event last) {
   cl_ulong t0 = 0, t1 = 0;
-  if (clGetEventProfilingInfo(a, CL_PROFILING_COMMAND_END, sizeof t0, &t0, NULL) != CL_SUCCESS ||
-      clGetEventProfilingInfo(b, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) != CL_SUCCESS)
+  if (clGetEventProfilingInfo(first, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) != CL_SUCCESS ||
+      clGetEventProfilingInfo(last, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) != CL_SUCCESS ||
+      t1 < t0)
     return NAN;
   return (double)(t1 - t0) / 1e3;
 }
 
-/* Percent of the copy bandwidth that bytes moved in us microseconds make. */
-static double pct_of(double bytes, double us, double copy_gbs) {
-  return isnan(copy_gbs) ? NAN : 100.0 * bytes / (us * 1e3) / copy_gbs;
+/* Percent of a bandwidth (copy or read) that bytes moved in us microseconds make. */
+static double pct_of(double bytes, double us, double gbs) {
+  return isnan(gbs) ? NAN : 100.0 * bytes / (us * 1e3) / gbs;
 }
 
 /* Pipelined passes, as a token runs its layers: `count` passes over the
@@ -230,7 +283,7 @@ static clql_status time_pipelined(clql_context *ctx, clql_layer **layers, int nl
  * weights cycled so that their total exceeds the caches, inputs rotated
  * through several buffers. */
 static clql_status bench_kernel(clql_context *ctx, const options *o, clql_qtype q, bench_shape s,
-                                double copy_gbs, kernel_result *r) {
+                                const roofline *rf, kernel_result *r) {
   memset(r, 0, sizeof *r);
   r->qtype = q;
   r->s = s;
@@ -271,6 +324,7 @@ static clql_status bench_kernel(clql_context *ctx, const options *o, clql_qtype 
   }
   if (st != CLQL_SUCCESS) goto done;
   r->copies = copies;
+  r->kernels = clql_layer_kernels(layers[0]);
   /* Warm-up: every copy once (workspaces, program builds), and a check of
    * the last input against the reference. */
   for (int i = 0; i < copies && st == CLQL_SUCCESS; i++)
@@ -283,19 +337,19 @@ static clql_status bench_kernel(clql_context *ctx, const options *o, clql_qtype 
   for (uint64_t j = 0; j < s.b * s.n; j++) r->mismatches += memcmp(&hy[j], &ref[j], sizeof(float)) != 0;
 
   int got = 0;
+  /* synchronous calls: enqueued and waited for, as clql_layer_forward_mem */
   for (int i = 0; i < o->repeats && st == CLQL_SUCCESS; i++) {
-    cl_event a = NULL, b = NULL;
-    clEnqueueMarker(queue, &a);
+    cl_event first = NULL, last = NULL;
     double t0 = now_us();
-    st = clql_layer_forward_mem(layers[i % copies], xs[i % NX], y, s.b);
+    st = clql_layer_enqueue_events(layers[i % copies], xs[i % NX], y, s.b, &first, &last);
+    err = st == CLQL_SUCCESS ? clFinish(queue) : CL_SUCCESS;
     double t1 = now_us();
-    clEnqueueMarker(queue, &b);
-    clFinish(queue);
+    if (st == CLQL_SUCCESS && err != CL_SUCCESS) st = (clql_status)err;
     times[got] = t1 - t0;
-    dtimes[got] = a && b ? marker_span_us(a, b) : NAN;
+    dtimes[got] = first && last ? pass_span_us(first, last) : NAN;
     got++;
-    if (a) clReleaseEvent(a);
-    if (b) clReleaseEvent(b);
+    if (first) clReleaseEvent(first);
+    if (last) clReleaseEvent(last);
   }
   if (st != CLQL_SUCCESS || got == 0) goto done;
   double lo = times[0], hi = times[0];
@@ -305,7 +359,8 @@ static clql_status bench_kernel(clql_context *ctx, const options *o, clql_qtype 
   r->median_us = median(times, got);
   r->device_us = median(dtimes, got);
   r->weight_gbs = r->weight_bytes / (r->median_us * 1e3);
-  r->pct_of_copy = isnan(copy_gbs) ? NAN : 100.0 * r->weight_gbs / copy_gbs;
+  r->pct_of_copy = pct_of(r->weight_bytes, r->median_us, rf->copy_gbs);
+  r->pct_of_read = pct_of(r->weight_bytes, r->median_us, rf->read_gbs);
   r->gops = 2.0 * (double)s.n * (double)s.k * (double)s.b / (r->median_us * 1e3);
   /* Pipelined: every copy once per sequence (at least 20 passes), ending on
    * the input checked above, whose output is checked again. */
@@ -319,7 +374,8 @@ static clql_status bench_kernel(clql_context *ctx, const options *o, clql_qtype 
   if (st != CLQL_SUCCESS) goto done;
   for (uint64_t j = 0; j < s.b * s.n; j++) r->mismatches += memcmp(&hy[j], &ref[j], sizeof(float)) != 0;
   r->pipelined_gbs = r->weight_bytes / (r->pipelined_us * 1e3);
-  r->pipelined_pct = pct_of(r->weight_bytes, r->pipelined_us, copy_gbs);
+  r->pipelined_pct = pct_of(r->weight_bytes, r->pipelined_us, rf->copy_gbs);
+  r->pipelined_pct_read = pct_of(r->weight_bytes, r->pipelined_us, rf->read_gbs);
 done:
   for (int i = 0; layers && i < copies; i++) clql_layer_destroy(layers[i]);
   for (int i = 0; i < NX; i++)
@@ -340,8 +396,10 @@ typedef enum {
 
 typedef struct {
   clql_qtype qtype;
-  double ms, weight_bytes, weight_gbs, pct_of_copy;
+  double ms, weight_bytes, weight_gbs, pct_of_copy, pct_of_read;
   double pipelined_ms, pipelined_gbs, pipelined_pct; /* enqueued, one clFinish */
+  double pipelined_pct_read;
+  const char *kernels; /* the family that ran (clql_layer_kernels) */
   uint64_t held_bytes, budget_bytes; /* what the context held for the token, of its budget */
   uint64_t launches;                 /* kernel launches of one token */
   int layers, ran, recorded;
@@ -387,7 +445,7 @@ static json_t *num(double v);
 /* A token's JSON object (null when it did not run). */
 static json_t *token_json(const token_result *t) {
   if (!t->ran) return json_null();
-  return json_pack("{s:s,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:I,s:I,s:I}", "qtype",
+  json_t *o = json_pack("{s:s,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:I,s:I,s:I}", "qtype",
                    clql_qtype_name(t->qtype), "ms", num(t->ms), "weight_gbs", num(t->weight_gbs),
                    "pct_of_copy", num(t->pct_of_copy), "layers", t->layers, "weight_bytes",
                    num(t->weight_bytes), "pipelined_ms", num(t->pipelined_ms),
@@ -395,10 +453,16 @@ static json_t *token_json(const token_result *t) {
                    num(t->pipelined_pct), "held_bytes", (json_int_t)t->held_bytes,
                    "budget_bytes", (json_int_t)t->budget_bytes, "launches",
                    (json_int_t)t->launches);
+  if (o) {
+    json_object_set_new(o, "pct_of_read", num(t->pct_of_read));
+    json_object_set_new(o, "pipelined_pct_of_read", num(t->pipelined_pct_read));
+    json_object_set_new(o, "kernels", json_string(t->kernels ? t->kernels : ""));
+  }
+  return o;
 }
 
 static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q,
-                               token_variant v, double copy_gbs, token_result *r) {
+                               token_variant v, const roofline *rf, token_result *r) {
   memset(r, 0, sizeof *r);
   r->qtype = q;
   const int per_block = v == TOKEN_PLAIN ? PER_BLOCK : PER_FUSED_BLOCK;
@@ -458,7 +522,9 @@ static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q
     r->layers = total;
     r->ms = median(times, got) / 1e3;
     r->weight_gbs = r->weight_bytes / (r->ms * 1e6);
-    r->pct_of_copy = isnan(copy_gbs) ? NAN : 100.0 * r->weight_gbs / copy_gbs;
+    r->pct_of_copy = pct_of(r->weight_bytes, r->ms * 1e3, rf->copy_gbs);
+    r->pct_of_read = pct_of(r->weight_bytes, r->ms * 1e3, rf->read_gbs);
+    r->kernels = clql_layer_kernels(layers[0]);
   }
   /* The same token with one clFinish: enqueued back to back (a sequence:
    * several tokens replayed, then one wait) */
@@ -480,7 +546,8 @@ static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q
   if (st == CLQL_SUCCESS && r->ran) {
     r->pipelined_ms = us * total / 1e3;
     r->pipelined_gbs = r->weight_bytes / (r->pipelined_ms * 1e6);
-    r->pipelined_pct = pct_of(r->weight_bytes, us * total, copy_gbs);
+    r->pipelined_pct = pct_of(r->weight_bytes, us * total, rf->copy_gbs);
+    r->pipelined_pct_read = pct_of(r->weight_bytes, us * total, rf->read_gbs);
   }
   clql_sequence_destroy(seq);
   for (int i = 0; layers && i < total; i++) clql_layer_destroy(layers[i]);
@@ -677,9 +744,10 @@ int main(int argc, char **argv) {
   const clql_device_info *dev = clql_context_device_info(ctx);
   if (o.quick) o.repeats = o.repeats > 10 ? 10 : o.repeats;
 
-  progress("copy bandwidth");
-  uint64_t copy_bytes = 0;
-  double copy_gbs = copy_bandwidth(ctx, &o, &copy_bytes);
+  progress("copy and read bandwidth");
+  roofline rf;
+  measure_rooflines(ctx, &o, &rf);
+  const double copy_gbs = rf.copy_gbs;
 
   kernel_result results[MAX_SHAPES * CLQL_QTYPE_COUNT_];
   int nres = 0, bad = 0;
@@ -694,7 +762,7 @@ int main(int argc, char **argv) {
                (unsigned long long)o.shapes[i].n, (unsigned long long)o.shapes[i].k,
                (unsigned long long)o.shapes[i].b);
       kernel_result *r = &results[nres];
-      st = bench_kernel(ctx, &o, (clql_qtype)q, o.shapes[i], copy_gbs, r);
+      st = bench_kernel(ctx, &o, (clql_qtype)q, o.shapes[i], &rf, r);
       if (st != CLQL_SUCCESS) {
         rc = failed("kernel benchmark", st, rc);
         continue;
@@ -713,11 +781,11 @@ int main(int argc, char **argv) {
   token_result token = {0}, token_fused = {0}, token_replayed = {0};
   if (o.token) {
     clql_qtype tq = (o.qtypes & 1u) ? CLQL_QTYPE_I2S : (o.qtypes & 2u) ? CLQL_QTYPE_TL1 : CLQL_QTYPE_TL2;
-    st = bench_token(ctx, &o, tq, TOKEN_PLAIN, copy_gbs, &token);
+    st = bench_token(ctx, &o, tq, TOKEN_PLAIN, &rf, &token);
     if (st != CLQL_SUCCESS) rc = failed("token", st, rc);
-    st = bench_token(ctx, &o, tq, TOKEN_FUSED, copy_gbs, &token_fused);
+    st = bench_token(ctx, &o, tq, TOKEN_FUSED, &rf, &token_fused);
     if (st != CLQL_SUCCESS) rc = failed("token_fused", st, rc);
-    st = bench_token(ctx, &o, tq, TOKEN_REPLAYED, copy_gbs, &token_replayed);
+    st = bench_token(ctx, &o, tq, TOKEN_REPLAYED, &rf, &token_replayed);
     if (st != CLQL_SUCCESS) rc = failed("token_replayed", st, rc);
   }
 
@@ -771,6 +839,9 @@ int main(int argc, char **argv) {
       json_object_set_new(one, "pipelined_us", num(r->pipelined_us));
       json_object_set_new(one, "pipelined_weight_gbs", num(r->pipelined_gbs));
       json_object_set_new(one, "pipelined_pct_of_copy", num(r->pipelined_pct));
+      json_object_set_new(one, "pct_of_read", num(r->pct_of_read));
+      json_object_set_new(one, "pipelined_pct_of_read", num(r->pipelined_pct_read));
+      json_object_set_new(one, "kernels", json_string(r->kernels ? r->kernels : ""));
       json_array_append_new(res, one);
     }
     for (int i = 0; i < npeers; i++) {
@@ -784,9 +855,10 @@ int main(int argc, char **argv) {
            *tok_replayed = token_json(&token_replayed);
     if (tok_replayed && token_replayed.ran)
       json_object_set_new(tok_replayed, "recorded", json_boolean(token_replayed.recorded));
-    json_t *root = json_pack("{s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "device",
+    json_t *root = json_pack("{s:o,s:o,s:I,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:b}", "device",
         tool_json_string(dev->name), "copy_gbs", num(copy_gbs), "copy_bytes",
-        (json_int_t)copy_bytes, "results", res, "token", tok, "token_fused", tok_fused,
+        (json_int_t)rf.bytes, "read_gbs", num(rf.read_gbs), "read_bytes", (json_int_t)rf.bytes,
+        "results", res, "token", tok, "token_fused", tok_fused,
         "token_replayed", tok_replayed, "peers", pj,
         "overhead", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "probe_cached_us", num(ov.probe_cached_us),
                               "probe_uncached_us", num(ov.probe_uncached_us), "plan_us", num(ov.plan_us),
@@ -794,22 +866,27 @@ int main(int argc, char **argv) {
                               "pct_uncached", num(ov.pct_uncached)),
         "quick", o.quick);
     if (clblast_note) json_object_set_new(root, "clblast", json_string(clblast_note));
+    /* the kernel family the token's layers (else the first result's) ran */
+    const char *fam = token.ran ? token.kernels : nres ? results[0].kernels : NULL;
+    json_object_set_new(root, "kernels", fam ? json_string(fam) : json_null());
     char *text = json_dumps(root, TOOL_JSON_FLAGS | JSON_REAL_PRECISION(6));
     if (text) puts(text);
     free(text);
     json_decref(root);
   } else if (o.csv) {
     printf("kind,qtype,n,k,b,median_us,min_us,max_us,weight_gbs,pct_of_copy,ratio,"
-           "pipelined_us,pipelined_pct_of_copy,pipelined_ratio\n");
+           "pipelined_us,pipelined_pct_of_copy,pipelined_ratio,device_us,pct_of_read,"
+           "pipelined_pct_of_read\n");
     for (int i = 0; i < nres; i++) {
       const kernel_result *r = &results[i];
-      printf("kernel,%s,%llu,%llu,%llu,%.2f,%.2f,%.2f,%.3f,%.1f,,%.2f,%.1f,\n",
+      printf("kernel,%s,%llu,%llu,%llu,%.2f,%.2f,%.2f,%.3f,%.1f,,%.2f,%.1f,,%.2f,%.1f,%.1f\n",
              clql_qtype_name(r->qtype), (unsigned long long)r->s.n, (unsigned long long)r->s.k,
              (unsigned long long)r->s.b, r->median_us, r->min_us, r->max_us, r->weight_gbs,
-             r->pct_of_copy, r->pipelined_us, r->pipelined_pct);
+             r->pct_of_copy, r->pipelined_us, r->pipelined_pct, r->device_us, r->pct_of_read,
+             r->pipelined_pct_read);
     }
     for (int i = 0; i < npeers; i++)
-      printf("%s,,%llu,%llu,%llu,%.2f,,,,,%.2f,%.2f,,%.2f\n", peers[i].name,
+      printf("%s,,%llu,%llu,%llu,%.2f,,,,,%.2f,%.2f,,%.2f,,,\n", peers[i].name,
              (unsigned long long)peers[i].s.n, (unsigned long long)peers[i].s.k,
              (unsigned long long)peers[i].s.b, peers[i].median_us, peers[i].ratio,
              peers[i].pipelined_us, peers[i].pipelined_ratio);
@@ -817,24 +894,29 @@ int main(int argc, char **argv) {
     const char *tok_names[3] = {"token", "token_fused", "token_replayed"};
     for (int t = 0; t < 3; t++)
       if (toks[t]->ran)
-        printf("%s,%s,%d,,1,%.2f,,,%.3f,%.1f,,%.2f,%.1f,\n", tok_names[t],
+        printf("%s,%s,%d,,1,%.2f,,,%.3f,%.1f,,%.2f,%.1f,,,%.1f,%.1f\n", tok_names[t],
                clql_qtype_name(toks[t]->qtype), toks[t]->layers, toks[t]->ms * 1e3,
                toks[t]->weight_gbs, toks[t]->pct_of_copy, toks[t]->pipelined_ms * 1e3,
-               toks[t]->pipelined_pct);
+               toks[t]->pipelined_pct, toks[t]->pct_of_read, toks[t]->pipelined_pct_read);
   } else {
     printf("device: %s\n", tool_text(dev->name));
-    printf("copy bandwidth: %.2f GB/s (read + write of %llu MiB, median of %d)\n\n", copy_gbs,
-           (unsigned long long)(copy_bytes / MIB), o.repeats);
-    printf("%-4s %6s %6s %5s %11s %11s %9s %7s %8s %9s %7s %5s\n", "QT", "N", "K", "B",
-           "sync_us", "min..max", "GB/s", "%copy", "GOP/s", "piped_us", "%copy", "exact");
+    printf("copy bandwidth: %.2f GB/s (read + write of %llu MiB, median of %d)\n", copy_gbs,
+           (unsigned long long)(rf.bytes / MIB), o.repeats);
+    printf("read bandwidth: %.2f GB/s (read of %llu MiB, median of %d)\n", rf.read_gbs,
+           (unsigned long long)(rf.bytes / MIB), o.repeats);
+    printf("kernels: %s\n\n", nres ? results[0].kernels : token.ran ? token.kernels : "-");
+    printf("%-4s %6s %6s %5s %9s %11s %9s %8s %6s %9s %6s %6s %5s\n", "QT", "N", "K", "B",
+           "sync_us", "min..max", "device_us", "GB/s", "%read", "piped_us", "%read", "%copy",
+           "exact");
     for (int i = 0; i < nres; i++) {
       const kernel_result *r = &results[i];
       char range[32];
       snprintf(range, sizeof range, "%.0f..%.0f", r->min_us, r->max_us);
-      printf("%-4s %6llu %6llu %5llu %11.1f %11s %9.2f %6.1f%% %8.1f %9.1f %6.1f%% %5s\n",
+      printf("%-4s %6llu %6llu %5llu %9.1f %11s %9.1f %8.2f %5.1f%% %9.1f %5.1f%% %5.1f%% %5s\n",
              clql_qtype_name(r->qtype), (unsigned long long)r->s.n, (unsigned long long)r->s.k,
-             (unsigned long long)r->s.b, r->median_us, range, r->weight_gbs, r->pct_of_copy, r->gops,
-             r->pipelined_us, r->pipelined_pct, r->mismatches ? "NO" : "yes");
+             (unsigned long long)r->s.b, r->median_us, range, r->device_us, r->weight_gbs,
+             r->pct_of_read, r->pipelined_us, r->pipelined_pct_read, r->pipelined_pct,
+             r->mismatches ? "NO" : "yes");
     }
     const token_result *toks[3] = {&token, &token_fused, &token_replayed};
     const char *tok_titles[3] = {"token", "token, fused layers",
@@ -842,14 +924,14 @@ int main(int argc, char **argv) {
     for (int t = 0; t < 3; t++)
       if (toks[t]->ran)
         printf("\n%s (%d layers of 2B4T, %s, %.0f MB of weights, %llu launches%s):\n"
-               "  a wait per %-10s %7.2f ms, %8.2f GB/s, %5.1f%% of copy\n"
-               "  one wait per token     %7.2f ms, %8.2f GB/s, %5.1f%% of copy\n",
+               "  a wait per %-10s %7.2f ms, %8.2f GB/s, %5.1f%% of read, %5.1f%% of copy\n"
+               "  one wait per token     %7.2f ms, %8.2f GB/s, %5.1f%% of read, %5.1f%% of copy\n",
                tok_titles[t], toks[t]->layers, clql_qtype_name(toks[t]->qtype),
                toks[t]->weight_bytes / 1e6, (unsigned long long)toks[t]->launches,
                t == 2 ? (toks[t]->recorded ? ", command buffer" : ", enqueued") : "",
                t == 2 ? "token" : "layer", toks[t]->ms, toks[t]->weight_gbs,
-               toks[t]->pct_of_copy, toks[t]->pipelined_ms, toks[t]->pipelined_gbs,
-               toks[t]->pipelined_pct);
+               toks[t]->pct_of_read, toks[t]->pct_of_copy, toks[t]->pipelined_ms,
+               toks[t]->pipelined_gbs, toks[t]->pipelined_pct_read, toks[t]->pipelined_pct);
     if (npeers)
       printf("\npeers (ratio = peer time / clql I2S time, same shape; synchronous, pipelined;\n"
              "the peers reuse one copy of their weights, so they may run from cache):\n");

@@ -123,6 +123,16 @@ CLQL_API clql_status clql_layer_enqueue(clql_layer *layer, cl_mem x, cl_mem y, u
                                         cl_event *done);
 
 /**
+ * clql_layer_enqueue, and first (may be NULL) receives a new event: the
+ * pass's first command's (the same as done's when the pass is one launch),
+ * NULL after a failure. On a queue with profiling, the device time of the
+ * pass is first's CL_PROFILING_COMMAND_START to done's
+ * CL_PROFILING_COMMAND_END. The caller releases both.
+ */
+CLQL_API clql_status clql_layer_enqueue_events(clql_layer *layer, cl_mem x, cl_mem y,
+                                               uint64_t batch, cl_event *first, cl_event *done);
+
+/**
  * The caller-owned workspace variant. Ask the size for a batch, then pass a
  * buffer of at least that many bytes (not a sub-buffer, not x or y); its
  * parts are used at CLQL_WORKSPACE_ALIGN offsets. The pass runs batch in one
@@ -149,6 +159,14 @@ typedef struct clql_layer_stats {
 } clql_layer_stats;
 
 CLQL_API clql_status clql_layer_get_stats(const clql_layer *layer, clql_layer_stats *out);
+
+/**
+ * Which product kernels run the layer (docs/kernels.md): "x86" (x86 CPUs;
+ * a batch-1 pass is one launch, the activations quantized in the product
+ * kernel), "split" (GPUs) or "portable" (a pass is two launches:
+ * activation quantization, then the product). NULL for NULL.
+ */
+CLQL_API const char *clql_layer_kernels(const clql_layer *layer);
 
 /** Free the context's shared workspace now (the next pass allocates it again). */
 CLQL_API void clql_layer_release_workspace(clql_layer *layer);

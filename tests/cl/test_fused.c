@@ -189,7 +189,9 @@ static void run_sequence(const char *mode, uint64_t batch) {
   clql_sequence_info info;
   CU_ASSERT_EQUAL(clql_sequence_get_info(seq, &info), CLQL_SUCCESS);
   CU_ASSERT_EQUAL(info.steps, STEPS);
-  CU_ASSERT_EQUAL(info.launches, 2 * STEPS); /* quantization and product per step */
+  /* quantization and product per step; the x86 GEMV quantizes in the product */
+  const int one = batch == 1 && strcmp(clql_layer_kernels(layers[0]), "x86") == 0;
+  CU_ASSERT_EQUAL(info.launches, (one ? 1 : 2) * STEPS);
   if (mode && strcmp(mode, "on") == 0) CU_ASSERT_TRUE(info.recorded);
   if (mode && strcmp(mode, "off") == 0) CU_ASSERT_FALSE(info.recorded);
   printf("\n  CLQL_COMMAND_BUFFER=%s, batch %llu: %s, %llu launches", mode ? mode : "(unset)",

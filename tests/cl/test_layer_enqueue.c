@@ -201,6 +201,59 @@ static void test_done_event(void) {
   chain_free(&c);
 }
 
+/* The first command's event: a kernel of the context's queue, profiled
+ * (the context's queue profiles), starting no later than done ends; the
+ * same event as done where the pass is one launch (the x86 GEMV), another
+ * where it is two or several chunks. Bad input leaves both NULL. */
+static void test_first_event(void) {
+  fixture_weights w;
+  fixture_make(&w, fixture_shape(40, 300, CLQL_QTYPE_TL1, CLQL_GROUP_ROW), W_RANDOM);
+  clql_layer *layer = NULL;
+  CU_ASSERT_EQUAL_FATAL(clql_layer_create(clql_test_ctx, &w.packed, NULL, &layer), CLQL_SUCCESS);
+  cl_mem dx = buffer_of(3 * 300, NULL), dy = buffer_of(3 * 40, NULL);
+  for (uint64_t batch = 1; batch <= 3; batch += 2) {
+    cl_event first = STALE_EVENT, done = STALE_EVENT;
+    const uint64_t launches = clql_context_launches(clql_test_ctx);
+    CU_ASSERT_EQUAL(clql_layer_enqueue_events(layer, dx, dy, batch, &first, &done), CLQL_SUCCESS);
+    const uint64_t used = clql_context_launches(clql_test_ctx) - launches;
+    CLQL_REQUIRE(first != NULL && done != NULL && first != STALE_EVENT);
+    CU_ASSERT_EQUAL(clWaitForEvents(1, &done), CL_SUCCESS);
+    CU_ASSERT_EQUAL(used, batch == 1 && strcmp(clql_layer_kernels(layer), "x86") == 0 ? 1 : 2);
+    if (used == 1) CU_ASSERT_PTR_EQUAL(first, done);
+    if (used > 1) CU_ASSERT_PTR_NOT_EQUAL(first, done);
+    cl_command_type type = 0;
+    cl_command_queue on = NULL;
+    CU_ASSERT_EQUAL(clGetEventInfo(first, CL_EVENT_COMMAND_TYPE, sizeof type, &type, NULL),
+                    CL_SUCCESS);
+    CU_ASSERT_EQUAL(clGetEventInfo(first, CL_EVENT_COMMAND_QUEUE, sizeof on, &on, NULL),
+                    CL_SUCCESS);
+    CU_ASSERT_EQUAL(type, CL_COMMAND_NDRANGE_KERNEL);
+    CU_ASSERT_PTR_EQUAL(on, queue());
+    cl_ulong start = 0, end = 0;
+    CU_ASSERT_EQUAL(clGetEventProfilingInfo(first, CL_PROFILING_COMMAND_START, sizeof start,
+                                            &start, NULL),
+                    CL_SUCCESS);
+    CU_ASSERT_EQUAL(
+        clGetEventProfilingInfo(done, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL),
+        CL_SUCCESS);
+    CU_ASSERT(start > 0 && start <= end);
+    clReleaseEvent(first);
+    clReleaseEvent(done);
+  }
+  cl_event first = STALE_EVENT, done = STALE_EVENT;
+  CU_ASSERT_EQUAL(clql_layer_enqueue_events(layer, dx, dy, 0, &first, &done),
+                  CLQL_ERR_INVALID_SHAPE);
+  CU_ASSERT_PTR_NULL(first);
+  CU_ASSERT_PTR_NULL(done);
+  first = STALE_EVENT;
+  CU_ASSERT_EQUAL(clql_layer_enqueue_events(NULL, dx, dy, 1, &first, NULL),
+                  CLQL_ERR_INVALID_ARGUMENT);
+  CU_ASSERT_PTR_NULL(first);
+  clReleaseMemObject(dx), clReleaseMemObject(dy);
+  clql_layer_destroy(layer);
+  fixture_free(&w);
+}
+
 static void waited(int sig) {
   static const char msg[] = "\nclql_layer_enqueue waited for the queue\n";
   (void)sig;
@@ -406,6 +459,7 @@ static void test_bad_input(void) {
 static CU_TestInfo enqueue_tests[] = {{"chain_gemv", test_chain_gemv},
                                       {"chain_chunked", test_chain_chunked},
                                       {"done_event", test_done_event},
+                                      {"first_event", test_first_event},
                                       {"no_wait", test_no_wait},
                                       {"release_in_flight", test_release_in_flight},
                                       {"oom_at_enqueue", test_oom_at_enqueue},

@@ -49,10 +49,12 @@ static void kernel_dir(const char *name, int wrong) {
     fclose(f);
     text[len] = '\0';
     snprintf(rel, sizeof rel, "%s/%s", name, files[i]);
+    /* a wrong activation scale: in the activation kernel, and in the x86
+     * GEMV, which quantizes the token itself */
     int changed = 0;
-    for (char *p = text; wrong && i == 1 && (p = strstr(p, "clql_div_rn(127.0f")); changed++)
+    for (char *p = text; wrong && i > 0 && (p = strstr(p, "clql_div_rn(127.0f")); changed++)
       p[14] = '6';
-    CLQL_REQUIRE(changed || !wrong || i != 1);
+    CLQL_REQUIRE(changed || !wrong || i == 0);
     clql_test_write_file(dir, rel, text);
     free(text);
   }

@@ -70,7 +70,11 @@ typedef enum {
   X_FLOAT,      /* uniform floats of a random range */
   X_INT127,     /* integers in -127..127 with |max| = 127, so s = 1 */
   X_CONST127,   /* every element 127 */
-  X_ZERO_TOKENS /* floats, with every second token all zero */
+  X_ZERO_TOKENS, /* floats, with every second token all zero */
+  X_HALVES,      /* multiples of 0.5 in -127..127 with 127 present (s = 1: every odd one
+                    a rounding tie), NaNs and -0.0 among them */
+  X_TINY,        /* |x| below 1e-5, denormals included: the scale's floor */
+  X_INF          /* floats with +-infinity among them: s = 0 */
 } input_mode;
 
 static inline float *fixture_input(uint64_t batch, uint64_t k, input_mode mode) {
@@ -84,11 +88,23 @@ static inline float *fixture_input(uint64_t batch, uint64_t k, input_mode mode) 
         case X_INT127: v = (float)clql_test_int(-127, 127); break;
         case X_CONST127: v = 127.0f; break;
         case X_ZERO_TOKENS: v = b % 2 ? 0.0f : clql_test_uniform(-range, range); break;
+        case X_HALVES: {
+          const int r = clql_test_int(0, 15);
+          v = r == 0 ? NAN : r == 1 ? -0.0f : (float)clql_test_int(-254, 254) * 0.5f;
+          break;
+        }
+        case X_TINY: v = clql_test_uniform(-1e-5f, 1e-5f) * (clql_test_rand() & 1 ? 1.0f : 1e-33f); break;
+        case X_INF: {
+          const int r = clql_test_int(0, 31);
+          v = r == 0 ? INFINITY : r == 1 ? -INFINITY : clql_test_uniform(-range, range);
+          break;
+        }
         default: v = clql_test_uniform(-range, range); break;
       }
       x[b * k + i] = v;
     }
     if (mode == X_INT127) x[b * k + clql_test_rand() % k] = clql_test_rand() & 1 ? 127.0f : -127.0f;
+    if (mode == X_HALVES) x[b * k + clql_test_rand() % k] = clql_test_rand() & 1 ? 127.0f : -127.0f;
   }
   return x;
 }

@@ -409,7 +409,7 @@ static void test_env_rejects(void) {
       {"CLQL_LOG", "loud", "not off, error, warn, info or debug"},
       {"CLQL_PROBE_TTL_MS", "86400001", "more than a day"},
       {"CLQL_SPLIT", "diagonal", "not rows or layers"},
-      {"CLQL_KERNELS", "cuda", "not auto, portable, split or avx2"},
+      {"CLQL_KERNELS", "cuda", "not auto, portable, split, avx2 or avx512"},
       {"CLQL_PROFILE_MEASURE", "sometimes", "not 1, 0"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -876,6 +876,11 @@ class Layer(_Handle):
                           s.workspace_allocated, s.workspace_batch, s.workspace_flags,
                           s.batch_cap, s.chunks, s.halvings)
 
+    @property
+    def kernels(self):
+        """Which product kernels run the layer: "x86", "split" or "portable"."""
+        return lib.clql_layer_kernels(self._live()).decode()
+
     def release_workspace(self):
         lib.clql_layer_release_workspace(self._live())
 

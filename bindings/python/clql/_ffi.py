@@ -301,6 +301,7 @@ FUNCTIONS = {
                                               P(P(clql_layer))]),
     "clql_layer_get_part": (clql_status, [P(clql_layer), c_size_t, P(c_uint64), P(c_uint64)]),
     "clql_layer_destroy": (None, [P(clql_layer)]),
+    "clql_layer_kernels": (c_char_p, [P(clql_layer)]),
     "clql_layer_forward": (clql_status, [P(clql_layer), P(c_float), c_uint64, P(c_float)]),
     "clql_layer_workspace_bytes": (clql_status, [P(clql_layer), c_uint64, P(c_uint64)]),
     "clql_layer_get_stats": (clql_status, [P(clql_layer), P(clql_layer_stats)]),

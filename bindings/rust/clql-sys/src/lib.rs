@@ -809,6 +809,15 @@ functions! {
         rows: *mut u64,
     ) -> clql_status;
     pub fn clql_layer_destroy(layer: *mut clql_layer);
+    pub fn clql_layer_enqueue_events(
+        layer: *mut clql_layer,
+        x: cl_mem,
+        y: cl_mem,
+        batch: u64,
+        first: *mut cl_event,
+        done: *mut cl_event,
+    ) -> clql_status;
+    pub fn clql_layer_kernels(layer: *const clql_layer) -> *const c_char;
     pub fn clql_layer_forward(
         layer: *mut clql_layer,
         x: *const f32,

@@ -252,6 +252,15 @@ impl<'ctx> Layer<'ctx> {
         })
     }
 
+    /// Which product kernels run the layer: "x86", "split" or "portable".
+    pub fn kernels(&self) -> String {
+        let p = unsafe { sys::clql_layer_kernels(self.ptr.as_ptr()) };
+        if p.is_null() {
+            return String::new();
+        }
+        unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+
     /// Free the context's shared workspace now.
     pub fn release_workspace(&self) {
         unsafe { sys::clql_layer_release_workspace(self.ptr.as_ptr()) }
