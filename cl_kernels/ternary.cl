@@ -578,6 +578,22 @@ static int x_row_sum(int16 v, uint r, const int qt) {
   return l.x + l.y + l.z + l.w;
 }
 
+#ifdef CLQL_VNNI
+/* I2S with VNNI: the fields 0 and 2 of each byte as codes (w & 3 and
+ * (w >> 4) & 3) into acc1, fields 1 and 3 unshifted (w & 12 and
+ * (w >> 4) & 12, four times the codes) into acc4, which holds four times
+ * its sums: one shift and four masks per row vector instead of three and
+ * four. acc1 + (acc4 >> 2) is exact (every lane of acc4 a multiple of 4). */
+static void x_i2s_vnni(__global const uchar *blk, uint v, const x_c64 *q, int16 *acc1,
+                       int16 *acc4) {
+  const x_u64 w = *(__global const x_u64 *)(blk + 64 * v), h = w >> (uchar)4;
+  *acc1 = x_dpbusd(x_dpbusd(*acc1, __builtin_astype(w & (uchar)3, x_c64), q[0]),
+                   __builtin_astype(h & (uchar)3, x_c64), q[2]);
+  *acc4 = x_dpbusd(x_dpbusd(*acc4, __builtin_astype(w & (uchar)12, x_c64), q[1]),
+                   __builtin_astype(h & (uchar)12, x_c64), q[3]);
+}
+#endif
+
 /* One token's group g: sum[r] += (row r's int32 sum - qsum) * gamma for the
  * rows of the VECS row vectors (acc[v * acc_step], sum[r * sum_step]);
  * inlined with constant indices, so everything stays in registers. */
@@ -632,8 +648,13 @@ static float x86_quantize(__global const float *row, uint k, uint stride, __loca
   float amax = 0.0f;
   for (uint i = 0; i < lsz; i++) amax = fmax(amax, red[i]);
   const float s = clql_div_rn(127.0f, fmax(amax, 1e-5f));
+  /* rint's result where the clamp keeps it: (v + 1.5 * 2^23) - 1.5 * 2^23
+   * rounds to the nearest integer, ties to even, for |v| < 2^22, and keeps
+   * larger magnitudes (infinities too) beyond the clamp and NaN a NaN. PoCL's
+   * rint of a float16 is a library routine that took most of this loop. */
+  const float16 magic = (float16)(12582912.0f);
   for (uint i = i0; i < full; i += 16) {
-    float16 r = rint(vload16(0, row + i) * s);
+    float16 r = (vload16(0, row + i) * s + magic) - magic;
     r = select(clamp(r, -128.0f, 127.0f), (float16)(0.0f), isnan(r));
     *(__local char16 *)(q + i) = convert_char16(r);
   }
@@ -674,9 +695,9 @@ static void x86_gemv_tile(__global const uchar *wt, __global const float *scales
    * loaded cold they stalled every tile's last step */
   __builtin_prefetch(scales + (scale_n ? n0 : 0));
   for (uint g = 0; g < ngroups; g++) {
-    int16 acc[VECS];
+    int16 acc[VECS], acc4[VECS]; /* acc4: I2S with VNNI (x_i2s_vnni) */
 #pragma unroll
-    for (uint v = 0; v < VECS; v++) acc[v] = (int16)(0);
+    for (uint v = 0; v < VECS; v++) acc[v] = acc4[v] = (int16)(0);
     const uint gend = (g + 1) * upg;
     for (uint bb = g * upg; bb < gend; bb += FLUSH) {
       x_s32 part[VECS];
@@ -691,10 +712,15 @@ static void x86_gemv_tile(__global const uchar *wt, __global const float *scales
 #pragma unroll
         for (uint v = 0; v < VECS; v++) {
           x_c64 c[6];
-          x_decode(blk, v, qt, c);
 #ifdef CLQL_VNNI
+          if (qt == 0) {
+            x_i2s_vnni(blk, v, a, &acc[v], &acc4[v]);
+            continue;
+          }
+          x_decode(blk, v, qt, c);
           acc[v] = x_dot32(acc[v], c, a, qt);
 #else
+          x_decode(blk, v, qt, c);
           part[v] += x_dot(c, a, qt);
 #endif
         }
@@ -704,6 +730,8 @@ static void x86_gemv_tile(__global const uchar *wt, __global const float *scales
       for (uint v = 0; v < VECS; v++) acc[v] += X_WIDEN(part[v]);
 #endif
     }
+#pragma unroll
+    for (uint v = 0; v < VECS; v++) acc[v] += acc4[v] >> 2;
     x_add_group(acc, 1, gsum[g], scales, g, scale_g, scale_n, n0, qt, sum, 1);
   }
 #pragma unroll
