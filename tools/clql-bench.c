@@ -855,7 +855,7 @@ int main(int argc, char **argv) {
            *tok_replayed = token_json(&token_replayed);
     if (tok_replayed && token_replayed.ran)
       json_object_set_new(tok_replayed, "recorded", json_boolean(token_replayed.recorded));
-    json_t *root = json_pack("{s:o,s:o,s:I,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:b}", "device",
+    json_t *root = json_pack("{s:o,s:o,s:I,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "device",
         tool_json_string(dev->name), "copy_gbs", num(copy_gbs), "copy_bytes",
         (json_int_t)rf.bytes, "read_gbs", num(rf.read_gbs), "read_bytes", (json_int_t)rf.bytes,
         "results", res, "token", tok, "token_fused", tok_fused,

@@ -20,13 +20,20 @@ static void test_quick_json(void) {
   CLQL_REQUIRE(root != NULL);
   CU_ASSERT(json_is_string(json_object_get(root, "device")));
   CU_ASSERT(json_number_value(json_object_get(root, "copy_gbs")) > 0);
+  CU_ASSERT(json_number_value(json_object_get(root, "read_gbs")) > 0);
+  CU_ASSERT(json_integer_value(json_object_get(root, "read_bytes")) > 0);
+  CU_ASSERT(json_is_true(json_object_get(root, "quick")));
+  json_t *overhead = json_object_get(root, "overhead");
+  CU_ASSERT(json_is_object(overhead));
+  CU_ASSERT(json_number_value(json_object_get(overhead, "plan_us")) > 0);
   json_t *results = json_object_get(root, "results");
   /* GEMV in every qtype; --quick times the GEMM in I2S only. */
   CU_ASSERT_EQUAL(json_array_size(results), 4);
   size_t i;
   json_t *r;
   json_array_foreach(results, i, r) {
-    const char *keys[] = {"qtype", "n", "k", "b", "median_us", "weight_gbs", "pct_of_copy"};
+    const char *keys[] = {"qtype", "n", "k", "b", "median_us", "weight_gbs", "pct_of_copy",
+                          "pct_of_read", "pipelined_pct_of_read", "kernels"};
     for (size_t j = 0; j < sizeof keys / sizeof keys[0]; j++)
       CU_ASSERT_PTR_NOT_NULL(json_object_get(r, keys[j]));
     CU_ASSERT(json_is_integer(json_object_get(r, "mismatches")));
@@ -34,6 +41,10 @@ static void test_quick_json(void) {
     CU_ASSERT(json_number_value(json_object_get(r, "median_us")) > 0);
     CU_ASSERT(json_number_value(json_object_get(r, "pipelined_us")) > 0);
     CU_ASSERT(json_is_number(json_object_get(r, "pipelined_pct_of_copy")));
+    /* the pass's own kernel time: within the synchronous call's */
+    const double dev_us = json_number_value(json_object_get(r, "device_us"));
+    CU_ASSERT(dev_us > 0);
+    CU_ASSERT(dev_us <= json_number_value(json_object_get(r, "max_us")));
   }
   json_t *token = json_object_get(root, "token");
   CU_ASSERT(json_is_object(token));
