@@ -1,4 +1,4 @@
-/* Prepended to every clql program (lib/program.c): what several kernels share.
+/* Prepended to every clql program (lib/run/program.c): what several kernels share.
  * No contraction of a*b+c into fma: results must match the scalar reference,
  * which performs each float operation separately. */
 #pragma OPENCL FP_CONTRACT OFF

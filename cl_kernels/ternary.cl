@@ -8,7 +8,7 @@
  *   - portable kernels (clql_i2s, clql_tl1, clql_tl2): OpenCL C 1.2 only,
  *     what CPUs without the x86 kernels run. Build options -DROWS (rows per
  *     work-item) and -DTOKENS (tokens per work-item, 1 for GEMV).
- *   - K-split kernels (clql_*_split): the portable decode with K split over
+ *   - K-split kernels (clql_*_ksplit): the portable decode with K split over
  *     a work-group per 16-row tile, for GPUs; -DTOKENS.
  *   - x86 kernels (clql_*_x86, at the end of the file): the same arithmetic
  *     in 8- and 16-bit lanes of 512-bit vectors through clang's vector
@@ -236,25 +236,25 @@ __kernel void clql_tl2(PRODUCT_ARGS(char)) {
  * Each group's int32 sum meets in local memory through atomic adds, exact in
  * any order; then work-item s = 0 of each row adds the groups' float
  * products in group order, the reference's float steps.
- * Groups are taken SPLIT_GROUPS at a time so the local array stays 16 KiB
+ * Groups are taken KSPLIT_GROUPS at a time so the local array stays 16 KiB
  * whatever K and TOKENS. Every work-item reaches every barrier: rows past n
  * (the padded tile) compute on zero weights but never load a scale or store. */
-#define SPLIT_GROUPS (256 / TOKENS)
-#define SPLIT_LOCAL (TOKENS * 16 * SPLIT_GROUPS)
+#define KSPLIT_GROUPS (256 / TOKENS)
+#define KSPLIT_LOCAL (TOKENS * 16 * KSPLIT_GROUPS)
 
 /* Group j's sum for token t and row r: the 16 rows adjacent, so the rows of
  * a warp meet different local-memory banks. */
-#define SPLIT_AT(j, t, r) (((j) * TOKENS + (t)) * 16 + (r))
+#define KSPLIT_AT(j, t, r) (((j) * TOKENS + (t)) * 16 + (r))
 
-static void split_flush(__local int *lacc, uint r, uint j, int16 *acc) {
+static void ksplit_flush(__local int *lacc, uint r, uint j, int16 *acc) {
 #pragma unroll
   for (uint t = 0; t < TOKENS; t++) {
-    atomic_add(&lacc[SPLIT_AT(j, t, r)], hsum16(acc[t]));
+    atomic_add(&lacc[KSPLIT_AT(j, t, r)], hsum16(acc[t]));
     acc[t] = (int16)(0);
   }
 }
 
-CLQL_INLINE void split_product(PRODUCT_ARGS(char), const int qt, __local int *lacc) {
+CLQL_INLINE void ksplit_product(PRODUCT_ARGS(char), const int qt, __local int *lacc) {
   const uint lid = (uint)get_local_id(0), r = lid % 16, s = lid / 16;
   const uint nsplit = (uint)get_local_size(0) / 16, tile = (uint)get_group_id(0);
   const uint row = tile * 16 + r, b0 = (uint)get_global_id(1) * TOKENS;
@@ -269,8 +269,8 @@ CLQL_INLINE void split_product(PRODUCT_ARGS(char), const int qt, __local int *la
   int16 acc[TOKENS];
 #pragma unroll
   for (uint t = 0; t < TOKENS; t++) sum[t] = 0.0f, acc[t] = (int16)(0);
-  for (uint g0 = 0; g0 < ngroups; g0 += SPLIT_GROUPS) {
-    const uint gn = min(ngroups - g0, (uint)SPLIT_GROUPS);
+  for (uint g0 = 0; g0 < ngroups; g0 += KSPLIT_GROUPS) {
+    const uint gn = min(ngroups - g0, (uint)KSPLIT_GROUPS);
     for (uint i = lid; i < gn * TOKENS * 16; i += get_local_size(0)) lacc[i] = 0;
     barrier(CLK_LOCAL_MEM_FENCE);
     /* units u = g0 * upg + s (mod S): the first of group j is past its start
@@ -280,7 +280,7 @@ CLQL_INLINE void split_product(PRODUCT_ARGS(char), const int qt, __local int *la
       uint u = start + (s + nsplit - (j * upg) % nsplit) % nsplit;
       if (u >= end) continue;
       for (; u < end; u += nsplit) unit_products(rb, r, u, qt, at, acc);
-      split_flush(lacc, r, j, acc);
+      ksplit_flush(lacc, r, j, acc);
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     if (s == 0 && live)
@@ -288,7 +288,7 @@ CLQL_INLINE void split_product(PRODUCT_ARGS(char), const int qt, __local int *la
         const float gamma = load_scale(scales, g0 + j, scale_g, scale_n, row);
 #pragma unroll
         for (uint t = 0; t < TOKENS; t++) {
-          const float p = (float)lacc[SPLIT_AT(j, t, r)] * gamma;
+          const float p = (float)lacc[KSPLIT_AT(j, t, r)] * gamma;
           sum[t] = sum[t] + p;
         }
       }
@@ -300,19 +300,19 @@ CLQL_INLINE void split_product(PRODUCT_ARGS(char), const int qt, __local int *la
       y[y_off + (size_t)(b0 + t) * n + row] = clql_div_rn(sum[t], act_scales[b0 + t]);
 }
 
-__kernel void clql_i2s_split(PRODUCT_ARGS(char)) {
-  __local int lacc[SPLIT_LOCAL];
-  split_product(PRODUCT_PASS, 0, lacc);
+__kernel void clql_i2s_ksplit(PRODUCT_ARGS(char)) {
+  __local int lacc[KSPLIT_LOCAL];
+  ksplit_product(PRODUCT_PASS, 0, lacc);
 }
 
-__kernel void clql_tl1_split(PRODUCT_ARGS(char)) {
-  __local int lacc[SPLIT_LOCAL];
-  split_product(PRODUCT_PASS, 1, lacc);
+__kernel void clql_tl1_ksplit(PRODUCT_ARGS(char)) {
+  __local int lacc[KSPLIT_LOCAL];
+  ksplit_product(PRODUCT_PASS, 1, lacc);
 }
 
-__kernel void clql_tl2_split(PRODUCT_ARGS(char)) {
-  __local int lacc[SPLIT_LOCAL];
-  split_product(PRODUCT_PASS, 2, lacc);
+__kernel void clql_tl2_ksplit(PRODUCT_ARGS(char)) {
+  __local int lacc[KSPLIT_LOCAL];
+  ksplit_product(PRODUCT_PASS, 2, lacc);
 }
 
 /* ---- x86 CPUs (AVX-512BW, AVX2) ----

@@ -6,16 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <clql.h>
-#include "base.h"
-#include "config.h"
+#include "base/base.h"
+#include "base/config.h"
 
 /* Set ws->largest and ws->total (parts at CLQL_WORKSPACE_ALIGN offsets) from
  * ws->part; 0 on overflow. The one definition of a workspace's size (layout.c). */
 int clql_workspace_sum(clql_workspace_bytes *ws);
 
-/* Budget options whose fields in `bits` (and set in o->set) hold valid
- * values; 0 with *why (static) otherwise (plan.c). */
-int clql_budget_options_valid(const clql_budget_options *o, unsigned bits, const char **why);
 /* opts over base: each field whose bit is in opts->set replaces base's. */
 clql_budget_options clql_budget_options_over(const clql_budget_options *base,
                                              const clql_budget_options *opts);
@@ -104,7 +101,7 @@ clql_status clql_context_create_on(const clql_device_info *info, const clql_conf
  * live or recorded; memory and platform fields are the caller's. */
 struct clql_probe_target;
 clql_status clql_device_fill_target(const struct clql_probe_target *t, clql_device_info *out);
-/* The memory report of a live device through the cache of lib/memory.c:
+/* The memory report of a live device through the cache of lib/device/memory.c:
  * an entry younger than t's configuration's CLQL_PROBE_TTL_MS is returned
  * as is, otherwise the chain runs on t (t->config must be set). */
 clql_status clql_memory_cached(const struct clql_probe_target *t, cl_device_id device,
@@ -138,7 +135,7 @@ int clql_build_options(char *buf, size_t size, const char *options);
  * compilers (clql_gpu_kernel_builds). */
 typedef enum {
   CLQL_FAMILY_PORTABLE, /* a work-item per row(s): CPUs without the x86 kernels */
-  CLQL_FAMILY_SPLIT,    /* a work-group per tile, K split over its work-items: GPUs */
+  CLQL_FAMILY_KSPLIT,    /* a work-group per tile, K split over its work-items: GPUs */
   CLQL_FAMILY_X86,      /* AVX-512BW vectors: x86 CPUs under PoCL */
   CLQL_FAMILY_COUNT
 } clql_kernel_family;
@@ -183,7 +180,7 @@ clql_status clql_kernel_get(clql_context *ctx, const char *program, const char *
                             const char *options, cl_kernel *out);
 /* Which kernels run on ctx's device: the GPU variants (K-split products,
  * the activation quantization spread over the work-group) on devices that
- * are not CPUs, or everywhere with CLQL_KERNELS=split; never with another
+ * are not CPUs, or everywhere with CLQL_KERNELS=ksplit; never with another
  * CLQL_KERNELS family. *forced: the context's CLQL_KERNELS choice. */
 clql_status clql_kernels_gpu(const clql_context *ctx, int *gpu, clql_kernels_choice *forced);
 /* Largest usable power-of-two work-group size for kernel on ctx's device. */

@@ -4,7 +4,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include "internal.h"
-#include "layer.h"
+#include "run/layer.h"
 #include "test_hooks.h"
 
 static atomic_int armed;
@@ -50,6 +50,6 @@ clql_status clql_layer_set_block(clql_layer *layer, unsigned rows, unsigned toke
   layer->rows = rows;
   layer->tokens = tokens;
   memset(layer->product, 0, sizeof layer->product);
-  if (layer->family != CLQL_FAMILY_SPLIT) layer->family = CLQL_FAMILY_PORTABLE;
+  if (layer->family != CLQL_FAMILY_KSPLIT) layer->family = CLQL_FAMILY_PORTABLE;
   return CLQL_SUCCESS;
 }

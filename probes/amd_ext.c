@@ -4,7 +4,7 @@
  * smaller than two, so always pass two and accept one back; AMDGPU-PRO
  * answers CL_INVALID_DEVICE when its heap is not set up. */
 #include <stdio.h>
-#include "../lib/cl_vendor.h"
+#include "../lib/base/cl_vendor.h"
 #include "probe.h"
 
 static int amd_run(const clql_probe_target *t, clql_probe_result *r, char *why, size_t why_size) {

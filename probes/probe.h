@@ -5,9 +5,9 @@
 #define CLQL_PROBE_H
 
 #include <stddef.h>
-#include "../lib/base.h"
-#include "../lib/cl_vendor.h"
-#include "../lib/config.h"
+#include "../lib/base/base.h"
+#include "../lib/base/cl_vendor.h"
+#include "../lib/base/config.h"
 
 struct clql_probe_target;
 /* clGetDeviceInfo semantics, including the size-query protocol. */
@@ -87,19 +87,10 @@ int clql_probe_pci_address(const clql_probe_target *t, clql_pci_address *out);
 /* CL_DEVICE_UUID_KHR where cl_khr_device_uuid is listed; 1, 0 or -1 as above. */
 int clql_probe_uuid(const clql_probe_target *t, unsigned char uuid[16]);
 
-/* ---- CLQL_MEM_SOURCE ---- */
-#define CLQL_PROBE_SOURCE_COUNT 5
-typedef struct clql_source_policy {
-  unsigned allowed; /* bit i: source i of the chain may run */
-  unsigned named;   /* bit i: named explicitly, which counts as opting in */
-} clql_source_policy;
-/* The chain's sources in order (CLQL_PROBE_SOURCE_COUNT of them). */
+/* ---- the chain ---- */
+/* The chain's sources in order (CLQL_PROBE_SOURCE_COUNT of them, named as
+ * clql_probe_source_names of lib/base/config.h). */
 extern const clql_probe_source *const clql_probe_sources[];
-/* Parse a CLQL_MEM_SOURCE value: "", "auto", "none", "name[,name...]"
- * (only these), "-name[,-name...]" (all but these). 0 with the reason in why
- * for anything else; *out is then untouched. */
-int clql_source_policy_parse(const char *text, clql_source_policy *out, char *why,
-                             size_t why_size);
 
 /* ---- helpers for the file-based and dlopen'ed sources ---- */
 /* A one-number file: 1 with *out, 2 for "max" (cgroup "unlimited"), 0 on a

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../lib/cl_vendor.h"
+#include "../lib/base/cl_vendor.h"
 #include "probe.h"
 
 /* Order of docs/memory.md: vendor sources first, host memory last. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <clql/mpi.h>
 #include <clql.h>
+#include "common/args.h"
 #include "common/format.h"
 #include "common/tool.h"
 
@@ -105,34 +106,15 @@ static void report(const clql_mpi_cluster *c, int ranks, const char *model,
 }
 
 int main(int argc, char **argv) {
-  const char *selector = NULL, *model = NULL, *split = NULL;
-  int json = 0, rc = TOOL_EXIT_OK;
-  for (int i = 1; i < argc && rc == TOOL_EXIT_OK; i++) {
-    const char **value = strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--device") == 0 ? &selector
-                         : strcmp(argv[i], "--plan") == 0                               ? &model
-                         : strcmp(argv[i], "--split") == 0                              ? &split
-                                                                                        : NULL;
-    if (value && i + 1 < argc) *value = argv[++i];
-    else if (strcmp(argv[i], "--json") == 0) json = 1;
-    else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      usage(stdout);
-      return TOOL_EXIT_OK;
-    } else {
-      fprintf(tool_err(), "clql-mpi-probe: %s '%s'\n",
-              value ? "option needs a value:" : "unknown argument", tool_text(argv[i]));
-      rc = TOOL_EXIT_USAGE;
-    }
+  mpi_probe_args o;
+  int rc = mpi_probe_args_parse(argc, argv, &o);
+  if (rc == TOOL_EXIT_OK && o.then == TOOL_SHOW_HELP) {
+    usage(stdout);
+    return TOOL_EXIT_OK;
   }
-  clql_split_mode mode = CLQL_SPLIT_ROWS;
-  if (rc == TOOL_EXIT_OK && split && clql_split_mode_parse(split, &mode) != CLQL_SUCCESS) {
-    fprintf(tool_err(), "clql-mpi-probe: --split '%s': not rows or layers\n",
-            tool_text(split));
-    rc = TOOL_EXIT_USAGE;
-  }
-  if (rc == TOOL_EXIT_OK && split && !model) {
-    fprintf(tool_err(), "clql-mpi-probe: --split needs --plan\n");
-    rc = TOOL_EXIT_USAGE;
-  }
+  const char *selector = o.selector, *model = o.model;
+  const clql_split_mode mode = o.mode;
+  const int json = o.json;
   if (rc == TOOL_EXIT_OK) rc = tool_config_read("clql-mpi-probe");
   if (rc != TOOL_EXIT_OK) return rc; /* every rank parses the same arguments: all stop alike */
   MPI_Init(&argc, &argv);

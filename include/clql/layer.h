@@ -163,7 +163,7 @@ CLQL_API clql_status clql_layer_get_stats(const clql_layer *layer, clql_layer_st
 /**
  * Which product kernels run the layer (docs/kernels.md): "x86" (x86 CPUs;
  * a batch-1 pass is one launch, the activations quantized in the product
- * kernel), "split" (GPUs) or "portable" (a pass is two launches:
+ * kernel), "ksplit" (GPUs) or "portable" (a pass is two launches:
  * activation quantization, then the product). NULL for NULL.
  */
 CLQL_API const char *clql_layer_kernels(const clql_layer *layer);

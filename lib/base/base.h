@@ -117,7 +117,7 @@ int clql_contains_nocase(const char *haystack, const char *needle);
 /* Whole-token match in a space-separated extension string. */
 int clql_has_extension(const char *extensions, const char *name);
 
-/* ---- strict parsing of numbers (envknobs.c) ----
+/* ---- strict parsing of numbers (numbers.c) ----
  * Each returns 1 and sets *out, or returns 0 with *why a static reason and
  * *out untouched. Surrounding white space is ignored, nothing else is. */
 int clql_parse_u64(const char *text, uint64_t *out, const char **why);

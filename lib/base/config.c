@@ -6,8 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include "internal.h"
-#include "../probes/probe.h"
+#include "../internal.h"
 
 #define ALL_SOURCES ((1u << CLQL_PROBE_SOURCE_COUNT) - 1)
 #define DEFAULT_TTL_MS 1000UL
@@ -21,7 +20,7 @@ typedef enum {
   KIND_BATCH,    /* a whole number >= 1 */
   KIND_SOURCES,  /* CLQL_MEM_SOURCE */
   KIND_TTL,      /* milliseconds 0..MAX_TTL_MS */
-  KIND_KERNELS,  /* portable | split | avx2 | avx512 */
+  KIND_KERNELS,  /* portable | ksplit (split) | avx2 | avx512 */
   KIND_LOG,      /* off | error | warn | info | debug */
   KIND_SPLIT,    /* rows | layers */
   KIND_FLAG,     /* 1 | 0 | true | false | yes | no | on | off */
@@ -114,6 +113,28 @@ static int word_index(const char *word, const char *const *names, int count) {
   return -1;
 }
 
+int clql_budget_options_valid(const clql_budget_options *o, unsigned bits, const char **why) {
+  bits &= o->set;
+  if ((bits & CLQL_BUDGET_FRACTION) && !(o->fraction > 0.0 && o->fraction <= 1.0)) {
+    *why = "fraction not in (0, 1]";
+    return 0;
+  }
+  if ((bits & CLQL_BUDGET_LIMIT) && o->limit == 0) {
+    *why = "a limit of 0 bytes (unset the knob for no limit)";
+    return 0;
+  }
+  if ((bits & CLQL_BUDGET_RESERVE_PERCENT) &&
+      !(o->reserve_percent >= 0.0 && o->reserve_percent <= 100.0)) {
+    *why = "reserve percentage not in [0, 100]";
+    return 0;
+  }
+  if ((bits & CLQL_BUDGET_MAX_BATCH) && o->max_batch == 0) {
+    *why = "a batch cap of 0 (must be at least 1)";
+    return 0;
+  }
+  return 1;
+}
+
 /* The words of the word kinds, in their kind's order (KIND_KERNELS first);
  * a word's index is its value (a flag's: index % 2). */
 typedef struct {
@@ -121,18 +142,21 @@ typedef struct {
   int count;
   const char *why;
 } word_list;
+/* the last, "split", is the K-split kernels' first name, still accepted */
+#define KERNELS_SPLIT_WORD (CLQL_KERNELS_AVX512 + 1)
 static const char *const kernel_names[] = {[CLQL_KERNELS_AUTO] = "auto",
                                            [CLQL_KERNELS_PORTABLE] = "portable",
-                                           [CLQL_KERNELS_SPLIT] = "split",
+                                           [CLQL_KERNELS_KSPLIT] = "ksplit",
                                            [CLQL_KERNELS_AVX2] = "avx2",
-                                           [CLQL_KERNELS_AVX512] = "avx512"};
+                                           [CLQL_KERNELS_AVX512] = "avx512",
+                                           [KERNELS_SPLIT_WORD] = "split"};
 static const char *const log_names[] = {"off", "error", "warn", "info", "debug"};
 static const char *const split_names[] = {"rows", "layers"};
 static const char *const flag_names[] = {"0", "1", "false", "true", "no", "yes", "off", "on"};
 static const char *const cmdbuf_names[] = {[CLQL_CMDBUF_AUTO] = "auto", [CLQL_CMDBUF_ON] = "on",
                                            [CLQL_CMDBUF_OFF] = "off"};
 static const word_list words[] = {
-    {kernel_names, 5, "not auto, portable, split, avx2 or avx512"},
+    {kernel_names, 6, "not auto, portable, ksplit (or split), avx2 or avx512"},
     {log_names, 5, "not off, error, warn, info or debug"},
     {split_names, 2, "not rows or layers"},
     {flag_names, 8, "not 1, 0, true, false, yes, no, on or off"},
@@ -195,7 +219,8 @@ static int parse(clql_config *c, clql_knob k, const char *text, const char **why
       *why = w->why;
       return 0;
     }
-    if (k == CLQL_KNOB_KERNELS) c->kernels = (clql_kernels_choice)i;
+    if (k == CLQL_KNOB_KERNELS)
+      c->kernels = i == KERNELS_SPLIT_WORD ? CLQL_KERNELS_KSPLIT : (clql_kernels_choice)i;
     else if (k == CLQL_KNOB_LOG) c->log_level = (clql_log_level)i;
     else if (k == CLQL_KNOB_SPLIT) c->split = (clql_split_mode)i;
     else if (k == CLQL_KNOB_COMMAND_BUFFER) c->command_buffer = (clql_cmdbuf_choice)i;

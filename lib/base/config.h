@@ -11,7 +11,7 @@
 typedef enum {
   CLQL_KERNELS_AUTO,
   CLQL_KERNELS_PORTABLE, /* "portable" */
-  CLQL_KERNELS_SPLIT,    /* "split" */
+  CLQL_KERNELS_KSPLIT,   /* "ksplit" (or "split", its first name) */
   CLQL_KERNELS_AVX2,     /* "avx2": the x86 kernels in 256-bit form */
   CLQL_KERNELS_AVX512    /* "avx512": the x86 kernels in 512-bit form, without VNNI */
 } clql_kernels_choice;
@@ -59,6 +59,25 @@ struct clql_config {
   int level_zero, profile_measure;
   int zes_sysman; /* the user set ZES_ENABLE_SYSMAN (non-empty) */
 };
+
+/* Budget options whose fields in `bits` (and set in o->set) hold valid
+ * values; 0 with *why (static) otherwise. */
+int clql_budget_options_valid(const clql_budget_options *o, unsigned bits, const char **why);
+
+/* ---- CLQL_MEM_SOURCE (policy.c) ---- */
+/* The free-memory sources of the probe chain, in its order: probes/registry.c
+ * builds the chain in this order (unit/probes checks the names). */
+#define CLQL_PROBE_SOURCE_COUNT 5
+extern const char *const clql_probe_source_names[CLQL_PROBE_SOURCE_COUNT];
+typedef struct clql_source_policy {
+  unsigned allowed; /* bit i: source i of the chain may run */
+  unsigned named;   /* bit i: named explicitly, which counts as opting in */
+} clql_source_policy;
+/* Parse a CLQL_MEM_SOURCE value: "", "auto", "none", "name[,name...]"
+ * (only these), "-name[,-name...]" (all but these). 0 with the reason in why
+ * for anything else; *out is then untouched. */
+int clql_source_policy_parse(const char *text, clql_source_policy *out, char *why,
+                             size_t why_size);
 
 /* The defaults (no environment): what a NULL configuration means below the
  * public API. */

@@ -1,12 +1,16 @@
 /* CLQL_MEM_SOURCE: which sources of the chain may run (parsed for
- * config.c; names ignore case). */
+ * config.c; names ignore case). The base layer knows the chain's names, not
+ * the probes themselves. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "probe.h"
+#include "config.h"
 
 #define ALL_SOURCES ((1u << CLQL_PROBE_SOURCE_COUNT) - 1)
+
+const char *const clql_probe_source_names[CLQL_PROBE_SOURCE_COUNT] = {"amd-ext", "nvml",
+                                                                     "level-zero", "sysfs", "host"};
 
 /* Other spellings users reach for: the report's name of a source, and the
  * names of memory-reference section 8.4. */
@@ -26,7 +30,7 @@ static int source_index(const char *name, size_t len) {
     }
   }
   for (int i = 0; i < CLQL_PROBE_SOURCE_COUNT; i++) {
-    const char *s = clql_probe_sources[i]->name;
+    const char *s = clql_probe_source_names[i];
     if (strlen(s) == len && strncasecmp(name, s, len) == 0) return i;
   }
   return -1;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "internal.h"
+#include "../internal.h"
 
 /* Parse a run of decimal digits [s, end) into *out; 0 on empty or overflow. */
 static int parse_index(const char *s, const char *end, unsigned *out) {

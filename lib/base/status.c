@@ -1,6 +1,6 @@
 #include <stdio.h>
 #include <string.h>
-#include "internal.h"
+#include "../internal.h"
 
 const char *clql_status_name(int status) {
   switch (status) {

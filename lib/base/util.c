@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "internal.h"
+#include "../internal.h"
 
 void clql_strlcpy(char *dst, const char *src, size_t size) {
   if (size == 0) return;

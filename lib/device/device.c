@@ -1,8 +1,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
-#include "../probes/probe.h"
+#include "../internal.h"
+#include "../../probes/probe.h"
 
 const char *clql_device_type_name(cl_device_type type) {
   if (type & CL_DEVICE_TYPE_GPU) return "gpu";

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "internal.h"
-#include "../probes/probe.h"
+#include "../internal.h"
+#include "../../probes/probe.h"
 
 #define DEFAULT_TTL_MS 1000UL
 #define MAX_TTL_MS 86400000UL /* a day; longer is surely a typo */

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "internal.h"
-#include "../probes/probe.h"
+#include "../internal.h"
+#include "../../probes/probe.h"
 
 /* A decimal int, possibly negative ("-1": no node), then whitespace: 1 read,
  * 0 absent or garbage, -1 out of host memory. */

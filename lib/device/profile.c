@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include "internal.h"
+#include "../internal.h"
 
 #define MIB_SHIFT 20
 

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <clql/cl.h>
 #include <clql/status.h>
-#include "cl_vendor.h"
+#include "../base/cl_vendor.h"
 
 /* A boolean field that may be absent (JSON null or missing). */
 enum { CLQL_FIELD_ABSENT = -1 };

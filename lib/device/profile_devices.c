@@ -1,10 +1,10 @@
 /* Reports of recorded devices: the probe chain run on a target whose
- * queries the record answers (lib/profile.c), as the profile layer answers
+ * queries the record answers (lib/device/profile.c), as the profile layer answers
  * them for a live device. */
 #include <string.h>
-#include "internal.h"
+#include "../internal.h"
 #include "profile.h"
-#include "../probes/probe.h"
+#include "../../probes/probe.h"
 
 static cl_int record_query(const clql_probe_target *t, cl_device_info param, size_t size,
                            void *value, size_t *size_ret) {

@@ -1,7 +1,7 @@
 /* External ternary layouts (I2_S, TQ1_0, TQ2_0) <-> int8 ternary + float32
  * scales. The layouts are described in include/clql/import.h. */
 #include <string.h>
-#include "internal.h"
+#include "../internal.h"
 
 #define I2S_BLOCK 128u
 #define I2S_BLOCK_BYTES 32u

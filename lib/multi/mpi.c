@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "../internal.h"
 
 #define STAGED (CLQL_WS_WITH_INPUT | CLQL_WS_WITH_OUTPUT)
 #define DETAIL_MAX 512

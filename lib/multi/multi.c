@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "internal.h"
+#include "../internal.h"
 
 typedef struct {
   clql_context *ctx;

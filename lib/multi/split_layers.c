@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "../internal.h"
 
 #define STAGED (CLQL_WS_WITH_INPUT | CLQL_WS_WITH_OUTPUT)
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "../internal.h"
 
 /* Contexts and sequences are searched up to this; larger ones overflow
  * every realistic sum anyway. */

@@ -1,6 +1,6 @@
 #include <string.h>
 #include <strings.h>
-#include "internal.h"
+#include "../internal.h"
 
 const char *clql_qtype_name(clql_qtype qtype) {
   static const char *const names[CLQL_QTYPE_COUNT_] = {"I2S", "TL1", "TL2"};

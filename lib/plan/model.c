@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include "internal.h"
+#include "../internal.h"
 
 #define MODEL_FILE_MAX (1u << 20)
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "internal.h"
+#include "../internal.h"
 
 struct clql_model {
   clql_model_info info;

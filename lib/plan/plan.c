@@ -1,6 +1,6 @@
 #include <math.h>
 #include <string.h>
-#include "internal.h"
+#include "../internal.h"
 
 /* Defaults (docs/budget.md): plan with 90% of total and keep
  * max(5% of total, 256 MiB) free; with free unknown, 80% of total and a 10%
@@ -30,28 +30,6 @@ const char *clql_buffer_kind_name(clql_buffer_kind kind) {
 static uint64_t share_of(uint64_t total, double num, double den) {
   double v = floor((double)total * num / den);
   return v >= (double)total ? total : (uint64_t)v;
-}
-
-int clql_budget_options_valid(const clql_budget_options *o, unsigned bits, const char **why) {
-  bits &= o->set;
-  if ((bits & CLQL_BUDGET_FRACTION) && !(o->fraction > 0.0 && o->fraction <= 1.0)) {
-    *why = "fraction not in (0, 1]";
-    return 0;
-  }
-  if ((bits & CLQL_BUDGET_LIMIT) && o->limit == 0) {
-    *why = "a limit of 0 bytes (unset the knob for no limit)";
-    return 0;
-  }
-  if ((bits & CLQL_BUDGET_RESERVE_PERCENT) &&
-      !(o->reserve_percent >= 0.0 && o->reserve_percent <= 100.0)) {
-    *why = "reserve percentage not in [0, 100]";
-    return 0;
-  }
-  if ((bits & CLQL_BUDGET_MAX_BATCH) && o->max_batch == 0) {
-    *why = "a batch cap of 0 (must be at least 1)";
-    return 0;
-  }
-  return 1;
 }
 
 clql_budget_options clql_budget_options_over(const clql_budget_options *base,

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "internal.h"
+#include "../internal.h"
 
 const char *clql_split_mode_name(clql_split_mode mode) {
   switch (mode) {

@@ -1,7 +1,7 @@
 #include <math.h>
 #include <limits.h>
 #include <string.h>
-#include "internal.h"
+#include "../internal.h"
 
 clql_status clql_ref_quantize_activations(const float *x, size_t tokens, size_t k, int8_t *q,
                                           size_t q_stride, float *scales) {

@@ -3,7 +3,7 @@
  * (include/clql/context.h). */
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "../internal.h"
 
 void clql_program_cache_clear(clql_context *ctx);
 

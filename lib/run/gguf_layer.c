@@ -1,6 +1,6 @@
 /* GGUF ternary tensors to device layers: import, pack as I2S, upload. */
 #include <stdlib.h>
-#include "internal.h"
+#include "../internal.h"
 
 clql_status clql_gguf_layer_create(clql_context *ctx, const clql_gguf *gguf, const char *name,
                                    const clql_budget_options *opts, clql_layer **out) {

@@ -4,11 +4,11 @@
  * two cannot drift apart. */
 #include <stdio.h>
 #include <string.h>
-#include "internal.h"
+#include "../internal.h"
 
 const char *const clql_product_kernel_names[CLQL_FAMILY_COUNT][3] = {
     [CLQL_FAMILY_PORTABLE] = {"clql_i2s", "clql_tl1", "clql_tl2"},
-    [CLQL_FAMILY_SPLIT] = {"clql_i2s_split", "clql_tl1_split", "clql_tl2_split"},
+    [CLQL_FAMILY_KSPLIT] = {"clql_i2s_ksplit", "clql_tl1_ksplit", "clql_tl2_ksplit"},
     [CLQL_FAMILY_X86] = {"clql_i2s_x86", "clql_tl1_x86", "clql_tl2_x86"},
 };
 
@@ -61,7 +61,7 @@ size_t clql_gpu_kernel_builds(clql_kernel_build *out, size_t cap) {
         clql_product_options(b->options, sizeof b->options, 0, rows, t ? CLQL_GEMM_TOKENS : 1,
                              CLQL_X86_NATIVE,
                              div_rn);
-        for (int f = CLQL_FAMILY_PORTABLE; f <= CLQL_FAMILY_SPLIT; f++)
+        for (int f = CLQL_FAMILY_PORTABLE; f <= CLQL_FAMILY_KSPLIT; f++)
           for (int q = 0; q < 3; q++)
             b->kernels[b->kernel_count++] = clql_product_kernel_names[f][q];
       }

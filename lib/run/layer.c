@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "../internal.h"
 #include "layer.h"
 
 /* The x86 kernels' blocks: a whole tile of 16 rows per work-item for GEMV;
@@ -23,12 +23,12 @@
 #define X86_GEMV_SPAN 20480u
 
 /* Splits of K in a K-split work-group (16 rows each): for GEMV enough that
- * every work-item has about SPLIT_GEMV_UNITS units (of 32 weights, TL2 96),
+ * every work-item has about KSPLIT_GEMV_UNITS units (of 32 weights, TL2 96),
  * at most 32; for GEMM the tokens give parallelism too, and 8 splits leave
  * more work-groups in flight. */
-#define SPLIT_GEMV_UNITS 4u
-#define SPLIT_GEMV_MAX 32u
-#define SPLIT_GEMM 8u
+#define KSPLIT_GEMV_UNITS 4u
+#define KSPLIT_GEMV_MAX 32u
+#define KSPLIT_GEMM 8u
 
 clql_status clql_buffer_create(clql_context *ctx, cl_mem_flags flags, uint64_t bytes, void *host,
                                const char *what, cl_mem *out) {
@@ -134,10 +134,10 @@ static int x86_gemv_scratch(const clql_layer *L, size_t local, uint64_t *bytes) 
 /* Work-items of a K-split work-group for a pass of `batch` tokens: a multiple
  * of 16 (one tile's rows) within what the device and kernel allow; 0 when
  * that is less than 16. */
-static size_t split_local(clql_layer *L, cl_kernel k, cl_uint batch) {
+static size_t ksplit_local(clql_layer *L, cl_kernel k, cl_uint batch) {
   const uint64_t units = L->wb.k_padded / kernel_unit(L, 0);
-  const unsigned splits = batch == 1 ? floor_pow2(units / SPLIT_GEMV_UNITS, SPLIT_GEMV_MAX)
-                                     : SPLIT_GEMM;
+  const unsigned splits = batch == 1 ? floor_pow2(units / KSPLIT_GEMV_UNITS, KSPLIT_GEMV_MAX)
+                                     : KSPLIT_GEMM;
   size_t local = clql_work_group_size(L->ctx, k, 16 * (size_t)splits);
   return local >= 16 ? local : 0;
 }
@@ -146,14 +146,14 @@ static size_t split_local(clql_layer *L, cl_kernel k, cl_uint batch) {
  * work-groups of at least 16 work-items, and their local array within the
  * device's local memory (else every pass would fail with out of resources,
  * which the layer would take for out of memory). */
-static clql_status split_fits(clql_layer *L, int *fits) {
+static clql_status ksplit_fits(clql_layer *L, int *fits) {
   *fits = 0;
   const cl_ulong have = L->ctx->info.local_mem;
   const unsigned tokens[2] = {1, L->tokens};
   for (int i = 0; i < 2; i++) {
     cl_kernel k;
     cl_ulong used = 0;
-    clql_status st = kernel_for(L, clql_product_kernel_names[CLQL_FAMILY_SPLIT][L->shape.qtype],
+    clql_status st = kernel_for(L, clql_product_kernel_names[CLQL_FAMILY_KSPLIT][L->shape.qtype],
                                 0, L->rows, tokens[i], &k);
     if (st != CLQL_SUCCESS) return st;
     cl_int err = clGetKernelWorkGroupInfo(k, L->ctx->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof used,
@@ -161,7 +161,7 @@ static clql_status split_fits(clql_layer *L, int *fits) {
     if (err != CL_SUCCESS)
       return clql_fail((clql_status)err, "CL_KERNEL_LOCAL_MEM_SIZE query: %s",
                        clql_status_name(err));
-    if (used > have || !split_local(L, k, tokens[i])) return CLQL_SUCCESS;
+    if (used > have || !ksplit_local(L, k, tokens[i])) return CLQL_SUCCESS;
   }
   *fits = 1;
   return CLQL_SUCCESS;
@@ -190,10 +190,10 @@ static clql_status choose_family(clql_layer *L, clql_kernel_family *out) {
   cl_kernel k;
   if (gpu) {
     int fits = 0;
-    st = split_fits(L, &fits);
-    if (st == CLQL_SUCCESS && fits) *out = CLQL_FAMILY_SPLIT;
-    if (st == CLQL_SUCCESS && !fits && forced == CLQL_KERNELS_SPLIT)
-      st = clql_fail(CLQL_ERR_UNSUPPORTED, "CLQL_KERNELS=split: the device cannot run them "
+    st = ksplit_fits(L, &fits);
+    if (st == CLQL_SUCCESS && fits) *out = CLQL_FAMILY_KSPLIT;
+    if (st == CLQL_SUCCESS && !fits && forced == CLQL_KERNELS_KSPLIT)
+      st = clql_fail(CLQL_ERR_UNSUPPORTED, "CLQL_KERNELS=ksplit: the device cannot run them "
                                            "(work-groups of 16, 16 KiB of local memory)");
     return st;
   }
@@ -237,9 +237,9 @@ static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_
   if (!L->product[gemm]) {
     cl_kernel found;
     if ((st = kernel_for(L, name, simd, block, tokens, &found)) != CLQL_SUCCESS) return st;
-    /* K-split: a work-group per tile (split_fits checked 16 or more) */
+    /* K-split: a work-group per tile (ksplit_fits checked 16 or more) */
     L->product_local[gemm] =
-        L->family == CLQL_FAMILY_SPLIT ? split_local(L, found, batch) : rows_local(L, found);
+        L->family == CLQL_FAMILY_KSPLIT ? ksplit_local(L, found, batch) : rows_local(L, found);
     L->product[gemm] = found;
   }
   cl_kernel k;
@@ -258,7 +258,7 @@ static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_
   if ((st = set_args(k, name, 13, sizes, values)) != CLQL_SUCCESS) return st;
   size_t local[2] = {L->product_local[gemm], 1};
   /* K-split: a work-group per tile, the padded rows' work-items included */
-  size_t items = L->family == CLQL_FAMILY_SPLIT ? np / 16 * local[0]
+  size_t items = L->family == CLQL_FAMILY_KSPLIT ? np / 16 * local[0]
                                             : (L->shape.n + rows - 1) / rows;
   size_t global[2] = {round_up_size(items, local[0]), (batch + tokens - 1) / tokens};
   return clql_launch(L->ctx, k, name, 2, global, local, event);
@@ -786,7 +786,7 @@ clql_status clql_layer_forward_workspace(clql_layer *layer, cl_mem x, cl_mem y, 
 
 const char *clql_layer_kernels(const clql_layer *layer) {
   static const char *const names[CLQL_FAMILY_COUNT] = {
-      [CLQL_FAMILY_PORTABLE] = "portable", [CLQL_FAMILY_SPLIT] = "split", [CLQL_FAMILY_X86] = "x86"};
+      [CLQL_FAMILY_PORTABLE] = "portable", [CLQL_FAMILY_KSPLIT] = "ksplit", [CLQL_FAMILY_X86] = "x86"};
   return layer ? names[layer->family] : NULL;
 }
 

@@ -3,7 +3,7 @@
 #ifndef CLQL_LIB_LAYER_H
 #define CLQL_LIB_LAYER_H
 
-#include "internal.h"
+#include "../internal.h"
 
 struct clql_layer {
   clql_context *ctx;

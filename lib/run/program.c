@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "../internal.h"
 
 #define KERNEL_FILE_MAX (4u << 20)
 
@@ -172,7 +172,7 @@ void clql_program_cache_clear(clql_context *ctx) {
 clql_status clql_kernels_gpu(const clql_context *ctx, int *gpu, clql_kernels_choice *forced) {
   *forced = ctx->config.kernels;
   *gpu = *forced == CLQL_KERNELS_AUTO ? !(ctx->info.type & CL_DEVICE_TYPE_CPU)
-                                      : *forced == CLQL_KERNELS_SPLIT;
+                                      : *forced == CLQL_KERNELS_KSPLIT;
   return CLQL_SUCCESS;
 }
 

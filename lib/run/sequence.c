@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <CL/cl_ext.h>
-#include "internal.h"
+#include "../internal.h"
 
 /* cl_khr_command_buffer's entry points, found per platform. */
 typedef struct {

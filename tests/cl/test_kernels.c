@@ -93,7 +93,7 @@ static void test_tiny_and_ragged(void) {
 }
 
 /* Other kernel blocks: one row per work-item, a 4-row vector, and token
- * counts that do not divide the batch (with CLQL_KERNELS=split: the K-split
+ * counts that do not divide the batch (with CLQL_KERNELS=ksplit: the K-split
  * kernels with those token counts). */
 static void test_blocks(void) {
   const unsigned blocks[][2] = {{1, 1}, {1, 3}, {4, 3}, {4, 8}};

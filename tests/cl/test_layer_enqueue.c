@@ -83,7 +83,7 @@ static void chain_make(chain *c, uint64_t batch, uint64_t budget_tokens) {
   }
   c->ref = in;
   /* One layer on another kernel block (the portable kernels; with
-   * CLQL_KERNELS=split, the K-split ones with 2 tokens per work-item). */
+   * CLQL_KERNELS=ksplit, the K-split ones with 2 tokens per work-item). */
   CU_ASSERT_EQUAL(clql_layer_set_block(c->layer[2], 4, 2), CLQL_SUCCESS);
   c->act[0] = buffer_of(batch * dims[0], c->x);
   for (int i = 1; i <= LAYERS; i++) c->act[i] = buffer_of(batch * dims[i], NULL);

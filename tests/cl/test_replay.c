@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <clql.h>
-#include "../../lib/profile.h"
+#include "../../lib/device/profile.h"
 #include "runner.h"
 
 const int clql_test_needs_device = 1;

@@ -1,7 +1,7 @@
 /* Fault sweeps: count the injection points of a scenario, then fail each one
  * in turn. Two injectors: OpenCL calls through the loader layer
  * (tools/fault-layer) and host allocations through libclql's allocator hook
- * (lib/alloc.c; tests using it link clql_internal). */
+ * (lib/base/alloc.c; tests using it link clql_internal). */
 #ifndef CLQL_TEST_FAULT_H
 #define CLQL_TEST_FAULT_H
 

@@ -1,7 +1,7 @@
 # Every OpenCL function libclql calls must be one the fault-injection layer
 # can fail (tools/fault-layer), or the fault sweeps silently miss its error
 # path. clRetain* / clRelease* are exempt: they must not fail. Likewise every
-# host allocation must go through lib/alloc.c, where the sweeps fail it.
+# host allocation must go through lib/base/alloc.c, where the sweeps fail it.
 # Usage: cmake -DSOURCE_DIR=<repository root> -P fault_coverage.cmake
 file(READ ${SOURCE_DIR}/tools/fault-layer/clql_fault_layer.c layer)
 string(REGEX MATCHALL "X\\((cl[A-Z][A-Za-z]*)," status_entries "${layer}")
@@ -18,7 +18,7 @@ if(nwrapped LESS 20)
   message(FATAL_ERROR "found only ${nwrapped} wrapped entry points in the fault layer")
 endif()
 
-file(GLOB sources ${SOURCE_DIR}/lib/*.c ${SOURCE_DIR}/probes/*.c)
+file(GLOB_RECURSE sources ${SOURCE_DIR}/lib/*.c ${SOURCE_DIR}/probes/*.c)
 set(missing "")
 set(called "")
 set(direct "")
@@ -57,4 +57,4 @@ if(missing)
     "Add them to STATUS_CALLS or OBJECT_CALLS in tools/fault-layer/clql_fault_layer.c.")
 endif()
 message(STATUS "${ncalled} OpenCL functions called by libclql; all but clRetain*/clRelease* "
-  "are among the ${nwrapped} the fault layer wraps; every allocation goes through lib/alloc.c")
+  "are among the ${nwrapped} the fault layer wraps; every allocation goes through lib/base/alloc.c")

@@ -1,5 +1,5 @@
 /* libFuzzer target for the tools' command lines (tools/common/args.c, what
- * clql-probe, clql-gguf, clql-check and clql-bench parse before anything
+ * clql-probe, clql-gguf, clql-check, clql-bench and clql-mpi-probe parse before anything
  * else): the first byte chooses the tool, the rest is its arguments,
  * separated by NUL bytes. Promises: a result of 0 or a usage error (2) with
  * a message, never a control byte in a message (arguments are echoed through
@@ -39,7 +39,8 @@ static int parse(unsigned tool, int argc, char **argv, void *out) {
   case 0: return probe_args_parse(argc, argv, out);
   case 1: return gguf_args_parse(argc, argv, out);
   case 2: return check_args_parse(argc, argv, out);
-  default: return bench_args_parse(argc, argv, out);
+  case 3: return bench_args_parse(argc, argv, out);
+  default: return mpi_probe_args_parse(argc, argv, out);
   }
 }
 
@@ -88,9 +89,10 @@ static void check_bench(const bench_args *o) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const char *const names[] = {"clql-probe", "clql-gguf", "clql-check", "clql-bench"};
+  static const char *const names[] = {"clql-probe", "clql-gguf", "clql-check", "clql-bench",
+                                      "clql-mpi-probe"};
   if (size < 1 || size > 4096) return 0;
-  unsigned tool = data[0] % 4;
+  unsigned tool = data[0] % 5;
   /* the arguments: NUL-separated pieces of the rest, in two arrays, as
    * getopt permutes the first one it parses */
   char *text = malloc(size);
@@ -109,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     gguf_args gguf;
     check_args check;
     bench_args bench;
+    mpi_probe_args mpi;
   } o[2];
   int rc[2];
   for (int run = 0; run < 2; run++) {
@@ -145,9 +148,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         EXPECT(o[0].check.model || (!o[0].check.json && o[0].check.batch == 1));
       }
       break;
-    default:
+    case 3:
       EXPECT(o[0].bench.then == o[1].bench.then);
       if (o[0].bench.then == TOOL_RUN) check_bench(&o[0].bench);
+      break;
+    default:
+      EXPECT(o[0].mpi.then == o[1].mpi.then && o[0].mpi.mode == o[1].mpi.mode);
+      if (o[0].mpi.then == TOOL_RUN)
+        EXPECT((o[0].mpi.mode == CLQL_SPLIT_ROWS || o[0].mpi.mode == CLQL_SPLIT_LAYERS) &&
+               (o[0].mpi.model || o[0].mpi.mode == CLQL_SPLIT_ROWS));
       break;
     }
   }

@@ -1,6 +1,6 @@
 /* libFuzzer target for the configuration's parsers: the number, size,
- * decimal and reserve grammars of CLQL_MEM_LIMIT & co. (lib/envknobs.c),
- * CLQL_MEM_SOURCE (probes/policy.c), and the knobs through the environment
+ * decimal and reserve grammars of CLQL_MEM_LIMIT & co. (lib/base/numbers.c),
+ * CLQL_MEM_SOURCE (lib/base/policy.c), and the knobs through the environment
  * and through clql_config_set into a configuration and a budget. The first byte picks the parser; the rest is
  * the text (cut at a NUL, as the environment would). */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* libFuzzer target for device-profile records (lib/profile.c, the format of
+/* libFuzzer target for device-profile records (lib/device/profile.c, the format of
  * devices.json): parse any bytes as JSON records, answer every query a record
  * can answer under the OpenCL size-query protocol, and run each record
  * through the probe chain as clql_profile_devices does. */
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../../lib/internal.h"
-#include "../../lib/profile.h"
+#include "../../lib/device/profile.h"
 #include "../../probes/probe.h"
 #include "fuzz.h"
 

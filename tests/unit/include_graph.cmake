@@ -1,5 +1,5 @@
 # The layering runs one way: probes/ build on the base layer of lib/ alone
-# (lib/base.h, lib/config.h, lib/cl_vendor.h) and lib/ reaches the probes
+# (lib/base/base.h, lib/base/config.h, lib/base/cl_vendor.h) and lib/ reaches the probes
 # through probes/probe.h; no header of lib/ or probes/ includes itself again
 # through others. Reads every #include "..." of lib/ and probes/ and fails on
 #   (a) a probes/ file including a lib/ header outside the base layer,
@@ -9,9 +9,9 @@ cmake_minimum_required(VERSION 3.25)
 if(NOT SOURCE_DIR)
   message(FATAL_ERROR "SOURCE_DIR is not set")
 endif()
-set(BASE_HEADERS lib/base.h lib/config.h lib/cl_vendor.h)
+set(BASE_HEADERS lib/base/base.h lib/base/config.h lib/base/cl_vendor.h)
 
-file(GLOB files RELATIVE ${SOURCE_DIR}
+file(GLOB_RECURSE files RELATIVE ${SOURCE_DIR}
   ${SOURCE_DIR}/lib/*.c ${SOURCE_DIR}/lib/*.h ${SOURCE_DIR}/probes/*.c ${SOURCE_DIR}/probes/*.h)
 list(SORT files)
 set(problems "")

@@ -1,16 +1,16 @@
 # clql_one_place(CALL <name> HITS <regex> FILE <file> FUNCTION <text> WHY <text>):
 # fail unless the calls HITS matches in lib/ and probes/ are exactly one,
-# CALL in lib/FILE, inside the function that starts with FUNCTION (up to the
+# CALL in lib/FILE (a path under lib/), inside the function that starts with FUNCTION (up to the
 # first line that is a lone "}"). Used with -DSOURCE_DIR=<repository root>.
 function(clql_one_place)
   cmake_parse_arguments(O "" "CALL;HITS;FILE;FUNCTION;WHY" "" ${ARGN})
-  file(GLOB sources ${SOURCE_DIR}/lib/*.c ${SOURCE_DIR}/lib/*.h ${SOURCE_DIR}/probes/*.c
+  file(GLOB_RECURSE sources ${SOURCE_DIR}/lib/*.c ${SOURCE_DIR}/lib/*.h ${SOURCE_DIR}/probes/*.c
     ${SOURCE_DIR}/probes/*.h)
   set(calls "")
   foreach(src IN LISTS sources)
     file(READ ${src} text)
     string(REGEX MATCHALL "${O_HITS}" hits "${text}")
-    get_filename_component(file ${src} NAME)
+    file(RELATIVE_PATH file ${SOURCE_DIR}/lib ${src})
     foreach(hit IN LISTS hits)
       string(REGEX REPLACE "^[^A-Za-z]+|[ ]+" "" hit "${hit}")
       list(APPEND calls "${file}: ${hit}")

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "../../lib/profile.h"
+#include "../../lib/device/profile.h"
 #include "../../probes/probe.h"
 #include "runner.h"
 
@@ -312,6 +312,9 @@ static void test_sysfs_other_driver(void) {
 /* ---- CLQL_MEM_SOURCE ---- */
 
 static void test_policy_parse(void) {
+  /* the base layer's names of the chain, bit i for source i: as the chain */
+  for (int i = 0; i < CLQL_PROBE_SOURCE_COUNT; i++)
+    CU_ASSERT_STRING_EQUAL(clql_probe_source_names[i], clql_probe_sources[i]->name);
   clql_source_policy p;
   char why[160];
   const unsigned all = (1u << CLQL_PROBE_SOURCE_COUNT) - 1;

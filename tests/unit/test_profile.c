@@ -5,7 +5,7 @@
 #include <string.h>
 #include <clql.h>
 #include "../../lib/internal.h"
-#include "../../lib/profile.h"
+#include "../../lib/device/profile.h"
 #include "runner.h"
 
 const int clql_test_needs_device = 0;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "../../lib/internal.h"
-#include "../../lib/profile.h"
+#include "../../lib/device/profile.h"
 #include "runner.h"
 
 const int clql_test_needs_device = 0;

@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include "../../lib/internal.h"
 #include "../../lib/test_hooks.h"
-#include "../../lib/profile.h"
+#include "../../lib/device/profile.h"
 #include "../../probes/probe.h"
 #include "gguf_build.h"
 #include "runner.h"

@@ -177,20 +177,23 @@ int gguf_args_parse(int argc, char **argv, gguf_args *o) {
   return TOOL_EXIT_OK;
 }
 
-/* ---- clql-check ---- */
+/* ---- the tools with a few options: clql-check, clql-mpi-probe ---- */
 
-int check_args_parse(int argc, char **argv, check_args *o) {
-  const char *tool = "clql-check", *qtype = NULL, *batch = NULL;
-  memset(o, 0, sizeof *o);
-  o->qtype = CLQL_QTYPE_I2S;
-  o->batch = 1;
+/* An option that takes a value: --name (or its short alias) VALUE. */
+typedef struct {
+  const char *name, *alias;
+  const char **value;
+} value_option;
+
+/* The options in opts, --json (sets *json) and -h / --help (*then). */
+static int parse_few(const char *tool, int argc, char **argv, const value_option *opts,
+                     size_t nopts, int *json, tool_then *then) {
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
-    const char **value = strcmp(arg, "-d") == 0 || strcmp(arg, "--device") == 0 ? &o->selector
-                         : strcmp(arg, "--model") == 0                          ? &o->model
-                         : strcmp(arg, "--qtype") == 0                          ? &qtype
-                         : strcmp(arg, "--batch") == 0                          ? &batch
-                                                                                : NULL;
+    const char **value = NULL;
+    for (size_t k = 0; k < nopts && !value; k++)
+      if (strcmp(arg, opts[k].name) == 0 || (opts[k].alias && strcmp(arg, opts[k].alias) == 0))
+        value = opts[k].value;
     if (value) {
       if (i + 1 >= argc) {
         fprintf(tool_err(), "%s: option '%s' needs a value\n", tool, tool_text(arg));
@@ -198,14 +201,28 @@ int check_args_parse(int argc, char **argv, check_args *o) {
       }
       *value = argv[++i];
     } else if (strcmp(arg, "--json") == 0) {
-      o->json = 1;
+      *json = 1;
     } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-      o->then = TOOL_SHOW_HELP;
+      *then = TOOL_SHOW_HELP;
       return TOOL_EXIT_OK;
     } else {
       return usage_error(NULL, tool, "unknown argument", arg, NULL);
     }
   }
+  return TOOL_EXIT_OK;
+}
+
+int check_args_parse(int argc, char **argv, check_args *o) {
+  const char *tool = "clql-check", *qtype = NULL, *batch = NULL;
+  memset(o, 0, sizeof *o);
+  o->qtype = CLQL_QTYPE_I2S;
+  o->batch = 1;
+  const value_option opts[] = {{"--device", "-d", &o->selector},
+                               {"--model", NULL, &o->model},
+                               {"--qtype", NULL, &qtype},
+                               {"--batch", NULL, &batch}};
+  int rc = parse_few(tool, argc, argv, opts, 4, &o->json, &o->then);
+  if (rc != TOOL_EXIT_OK || o->then == TOOL_SHOW_HELP) return rc;
   if (!o->model && (qtype || batch || o->json))
     return usage_error(NULL, tool, "--qtype, --batch and --json need --model", NULL, NULL);
   if (qtype && clql_qtype_parse(qtype, &o->qtype) != CLQL_SUCCESS)
@@ -295,5 +312,21 @@ int bench_args_parse(int argc, char **argv, bench_args *o) {
     o->nshapes = 5;
   }
   o->cold_bytes = o->quick ? 64ull << 20 : 512ull << 20;
+  return TOOL_EXIT_OK;
+}
+
+/* ---- clql-mpi-probe ---- */
+
+int mpi_probe_args_parse(int argc, char **argv, mpi_probe_args *o) {
+  const char *tool = "clql-mpi-probe", *split = NULL;
+  memset(o, 0, sizeof *o);
+  o->mode = CLQL_SPLIT_ROWS;
+  const value_option opts[] = {
+      {"--device", "-d", &o->selector}, {"--plan", NULL, &o->model}, {"--split", NULL, &split}};
+  int rc = parse_few(tool, argc, argv, opts, 3, &o->json, &o->then);
+  if (rc != TOOL_EXIT_OK || o->then == TOOL_SHOW_HELP) return rc;
+  if (split && clql_split_mode_parse(split, &o->mode) != CLQL_SUCCESS)
+    return usage_error(NULL, tool, "--split", split, "not rows or layers");
+  if (split && !o->model) return usage_error(NULL, tool, "--split needs --plan", NULL, NULL);
   return TOOL_EXIT_OK;
 }

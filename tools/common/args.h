@@ -1,4 +1,4 @@
-/* The command lines of the four tools, parsed apart from everything else
+/* The command lines of the tools, parsed apart from everything else
  * they do: no output but the messages of a usage error (on tool_err()),
  * no exit(), nothing read but a stat of a --profile path. So the tools and
  * the fuzz target (tests/fuzz/fuzz_cli.c) run the same code.
@@ -76,5 +76,14 @@ typedef struct {
   uint64_t cold_bytes; /* weights cycled per configuration */
 } bench_args;
 int bench_args_parse(int argc, char **argv, bench_args *o);
+
+/* ---- clql-mpi-probe (every rank parses the same arguments) ---- */
+typedef struct {
+  tool_then then;
+  const char *selector, *model; /* -d, --plan */
+  clql_split_mode mode;         /* --split, rows by default */
+  int json;
+} mpi_probe_args;
+int mpi_probe_args_parse(int argc, char **argv, mpi_probe_args *o);
 
 #endif /* CLQL_TOOL_ARGS_H */

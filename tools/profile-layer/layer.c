@@ -16,7 +16,7 @@
 #pragma GCC visibility push(default)
 #include <CL/cl_layer.h>
 #pragma GCC visibility pop
-#include "profile.h"
+#include "../../lib/device/profile.h"
 
 static const cl_icd_dispatch *target;
 static cl_icd_dispatch layer_dispatch;

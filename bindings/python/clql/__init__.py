@@ -878,7 +878,7 @@ class Layer(_Handle):
 
     @property
     def kernels(self):
-        """Which product kernels run the layer: "x86", "split" or "portable"."""
+        """Which product kernels run the layer: "x86", "ksplit" or "portable"."""
         return lib.clql_layer_kernels(self._live()).decode()
 
     def release_workspace(self):

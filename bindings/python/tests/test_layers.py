@@ -48,7 +48,7 @@ def test_forward_equals_the_reference_bit_for_bit(ctx, rng, shape):
         wb = shape.weight_bytes()
         assert stats.resident_bytes == wb.weights + wb.scales
         assert stats.plan.shape == shape and stats.plan.fits
-        assert layer.kernels in ("x86", "split", "portable")
+        assert layer.kernels in ("x86", "ksplit", "portable")
 
 
 def bits(values):

@@ -252,7 +252,7 @@ impl<'ctx> Layer<'ctx> {
         })
     }
 
-    /// Which product kernels run the layer: "x86", "split" or "portable".
+    /// Which product kernels run the layer: "x86", "ksplit" or "portable".
     pub fn kernels(&self) -> String {
         let p = unsafe { sys::clql_layer_kernels(self.ptr.as_ptr()) };
         if p.is_null() {

@@ -37,7 +37,7 @@ fn forward_equals_the_reference_bit_for_bit() {
         assert_eq!(stats.resident_bytes, wb.weights + wb.scales);
         assert_eq!(stats.plan.shape, shape);
         assert!(stats.plan.fits);
-        assert!(["x86", "split", "portable"].contains(&layer.kernels().as_str()));
+        assert!(["x86", "ksplit", "portable"].contains(&layer.kernels().as_str()));
     }
 }
 
