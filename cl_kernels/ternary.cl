@@ -19,8 +19,8 @@
  * Weights are tiled by 16 rows (include/clql/layout.h): a work-item owns
  * rows of one tile and reads them as one stream, and adjacent work-items
  * read adjacent bytes, so a GPU's loads coalesce. Each output is written
- * exactly once; only the K-split kernels use barriers and local memory
- * (their section says why). Tokens past the
+ * exactly once; only the K-split kernels and the x86 GEMV use barriers and
+ * local memory (their sections say why). Tokens past the
  * batch read the last token and are never stored, so inner loops carry no
  * bounds checks. Products with the division built with
  * -cl-fp32-correctly-rounded-divide-sqrt use '/' (common.cl). */

@@ -136,6 +136,25 @@ static void test_many_groups(void) {
   }
 }
 
+/* A K whose activations do not fit the device's local memory: the x86 GEMV
+ * quantizes there, so such a layer runs the portable kernels, as exact.
+ * Only where the family is chosen (not forced by CLQL_KERNELS), and skipped
+ * where the device's local memory would make x larger than 64 MiB. */
+static void test_k_past_local_memory(void) {
+  const char *forced = getenv("CLQL_KERNELS");
+  const cl_ulong local = clql_context_device_info(clql_test_ctx)->local_mem;
+  const uint64_t k = ((uint64_t)local + 4096) / 128 * 128 + 100;
+  if ((forced && *forced) || k * sizeof(float) > (64u << 20)) return;
+  fixture_weights w;
+  fixture_make(&w, fixture_shape(3, k, CLQL_QTYPE_I2S, CLQL_GROUP_ROW), W_RANDOM);
+  clql_layer *layer = NULL;
+  CU_ASSERT_EQUAL_FATAL(clql_layer_create(clql_test_ctx, &w.packed, NULL, &layer), CLQL_SUCCESS);
+  CU_ASSERT_STRING_NOT_EQUAL(clql_layer_kernels(layer), "x86");
+  clql_layer_destroy(layer);
+  check(&w, 1, X_FLOAT, 0, 0);
+  fixture_free(&w);
+}
+
 /* A CLQL_KERNELS value that names no kernel family stops context creation;
  * a context already made read its configuration once and is not affected. */
 static void test_kernels_env(void) {
@@ -167,7 +186,8 @@ static CU_TestInfo kernel_tests[] = {
     {"model_shapes", test_model_shapes},       {"integer_exact", test_integer_exact},
     {"tiny_and_ragged", test_tiny_and_ragged}, {"blocks", test_blocks},
     {"adversarial", test_adversarial},         {"many_groups", test_many_groups},
-    {"kernels_env", test_kernels_env},         CU_TEST_INFO_NULL};
+    {"kernels_env", test_kernels_env},         {"k_past_local_memory", test_k_past_local_memory},
+    CU_TEST_INFO_NULL};
 
 /* With CLQL_KERNELS=avx2 (avx512) on a host without AVX2 (AVX-512BW) there
  * is nothing to test: skip. On such a host, PoCL's device is that CPU, and
