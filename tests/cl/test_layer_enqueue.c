@@ -205,11 +205,17 @@ static void test_done_event(void) {
  * (the context's queue profiles), starting no later than done ends; the
  * same event as done where the pass is one launch (the x86 GEMV), another
  * where it is two or several chunks. Bad input leaves both NULL. */
+/* A layer of random n x k weights (kept in *w) with row scales. */
+static clql_layer *random_layer(fixture_weights *w, uint64_t n, uint64_t k, clql_qtype q) {
+  fixture_make(w, fixture_shape(n, k, q, CLQL_GROUP_ROW), W_RANDOM);
+  clql_layer *layer = NULL;
+  CLQL_REQUIRE(clql_layer_create(clql_test_ctx, &w->packed, NULL, &layer) == CLQL_SUCCESS);
+  return layer;
+}
+
 static void test_first_event(void) {
   fixture_weights w;
-  fixture_make(&w, fixture_shape(40, 300, CLQL_QTYPE_TL1, CLQL_GROUP_ROW), W_RANDOM);
-  clql_layer *layer = NULL;
-  CU_ASSERT_EQUAL_FATAL(clql_layer_create(clql_test_ctx, &w.packed, NULL, &layer), CLQL_SUCCESS);
+  clql_layer *layer = random_layer(&w, 40, 300, CLQL_QTYPE_TL1);
   cl_mem dx = buffer_of(3 * 300, NULL), dy = buffer_of(3 * 40, NULL);
   for (uint64_t batch = 1; batch <= 3; batch += 2) {
     cl_event first = STALE_EVENT, done = STALE_EVENT;
@@ -408,9 +414,7 @@ static void test_failure_waits(void) {
 /* The statuses of clql_layer_forward_mem for the same input, and no event. */
 static void test_bad_input(void) {
   fixture_weights w;
-  fixture_make(&w, fixture_shape(40, 100, CLQL_QTYPE_I2S, CLQL_GROUP_ROW), W_RANDOM);
-  clql_layer *layer = NULL;
-  CU_ASSERT_EQUAL_FATAL(clql_layer_create(clql_test_ctx, &w.packed, NULL, &layer), CLQL_SUCCESS);
+  clql_layer *layer = random_layer(&w, 40, 100, CLQL_QTYPE_I2S);
   cl_mem dx = buffer_of(2 * 100, NULL), dy = buffer_of(2 * 40, NULL);
   clql_context *other = NULL;
   CLQL_REQUIRE(clql_context_create(NULL, NULL, &other) == CLQL_SUCCESS);
