@@ -695,9 +695,14 @@ static void x86_gemv_tile(__global const uchar *wt, __global const float *scales
    * loaded cold they stalled every tile's last step */
   __builtin_prefetch(scales + (scale_n ? n0 : 0));
   for (uint g = 0; g < ngroups; g++) {
-    int16 acc[VECS], acc4[VECS]; /* acc4: I2S with VNNI (x_i2s_vnni) */
+    int16 acc[VECS];
 #pragma unroll
-    for (uint v = 0; v < VECS; v++) acc[v] = acc4[v] = (int16)(0);
+    for (uint v = 0; v < VECS; v++) acc[v] = (int16)(0);
+#ifdef CLQL_VNNI
+    int16 acc4[VECS]; /* I2S: x_i2s_vnni's four-times sums */
+#pragma unroll
+    for (uint v = 0; v < VECS; v++) acc4[v] = (int16)(0);
+#endif
     const uint gend = (g + 1) * upg;
     for (uint bb = g * upg; bb < gend; bb += FLUSH) {
       x_s32 part[VECS];
@@ -730,8 +735,12 @@ static void x86_gemv_tile(__global const uchar *wt, __global const float *scales
       for (uint v = 0; v < VECS; v++) acc[v] += X_WIDEN(part[v]);
 #endif
     }
+#ifdef CLQL_VNNI
+    if (qt == 0) {
 #pragma unroll
-    for (uint v = 0; v < VECS; v++) acc[v] += acc4[v] >> 2;
+      for (uint v = 0; v < VECS; v++) acc[v] += acc4[v] >> 2;
+    }
+#endif
     x_add_group(acc, 1, gsum[g], scales, g, scale_g, scale_n, n0, qt, sum, 1);
   }
 #pragma unroll
