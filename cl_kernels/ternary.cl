@@ -376,6 +376,18 @@ typedef short x_s32 __attribute__((ext_vector_type(32)));
 #define X_MUB(c, q) __builtin_ia32_pmaddubsw512(c, q)
 #define X_WIDEN(s) __builtin_ia32_pmaddwd512(s, (x_s32)(1))
 #define X_PSHUFB(t, i) __builtin_ia32_pshufb512(t, i)
+/* TL2's sign: c becomes 2 - c in the lanes whose (s & b) is set, by a
+ * test into a mask register and one masked subtraction per code, as
+ * assembly: written in C (a select, or the AVX-512 builtins) it compiled
+ * to the inverse mask, a subtraction and a blend per code. */
+#define X_SIGN3(s, b, c0, c1, c2)                                                               \
+  __asm__("vptestmb %[bb], %[ss], %%k1\n\t"                                                    \
+          "vpsubb %[d0], %[two], %[d0]%{%%k1%}\n\t"                                             \
+          "vpsubb %[d1], %[two], %[d1]%{%%k1%}\n\t"                                             \
+          "vpsubb %[d2], %[two], %[d2]%{%%k1%}"                                                  \
+          : [d0] "+v"(c0), [d1] "+v"(c1), [d2] "+v"(c2)                                          \
+          : [ss] "v"(s), [bb] "v"(b), [two] "v"((x_c64)(2))                                      \
+          : "k1")
 #else
 typedef short x_s16 __attribute__((ext_vector_type(16)));
 typedef int x_i8 __attribute__((ext_vector_type(8)));
@@ -405,6 +417,13 @@ static x_c64 x_pshufb256(x_c64 t, x_c64 i) {
 #define X_MUB(c, q) x_mub256(c, q)
 #define X_WIDEN(s) x_widen256(s)
 #define X_PSHUFB(t, i) x_pshufb256(t, i)
+#define X_SIGN3(s, b, c0, c1, c2)                                                               \
+  do {                                                                                         \
+    const x_c64 neg_ = ((s) & (b)) != (char)0, two_ = (x_c64)(2);                              \
+    c0 = neg_ ? two_ - c0 : c0;                                                                \
+    c1 = neg_ ? two_ - c1 : c1;                                                                \
+    c2 = neg_ ? two_ - c2 : c2;                                                                \
+  } while (0)
 #endif
 /* Bytes 0..31 (LO) or 32..63 (HI) of a 64-byte vector, twice; 16 bytes four
  * times; a 16-entry table in every 128-bit lane. */
@@ -476,18 +495,12 @@ static void x_decode(__global const uchar *blk, uint v, const int qt, x_c64 *c) 
                                               15, 15, 15, 15, 15, 15);
     const x_c64 bits =
         x_table((char16)(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128));
-    const x_c64 nlo = (slo & bits) != (char)0, nhi = (shi & bits) != (char)0;
-    const x_c64 two = (x_c64)(2);
-    c[0] = X_PSHUFB(l0, lo);
-    c[1] = X_PSHUFB(l1, lo);
-    c[2] = X_PSHUFB(l2, lo);
-    c[3] = X_PSHUFB(l0, hi);
-    c[4] = X_PSHUFB(l1, hi);
-    c[5] = X_PSHUFB(l2, hi);
-    for (uint k = 0; k < 3; k++) {
-      c[k] = nlo ? two - c[k] : c[k];
-      c[3 + k] = nhi ? two - c[3 + k] : c[3 + k];
-    }
+    /* in named variables: as a loop over c[] PoCL kept the codes in memory */
+    x_c64 d0 = X_PSHUFB(l0, lo), d1 = X_PSHUFB(l1, lo), d2 = X_PSHUFB(l2, lo);
+    x_c64 d3 = X_PSHUFB(l0, hi), d4 = X_PSHUFB(l1, hi), d5 = X_PSHUFB(l2, hi);
+    X_SIGN3(slo, bits, d0, d1, d2);
+    X_SIGN3(shi, bits, d3, d4, d5);
+    c[0] = d0, c[1] = d1, c[2] = d2, c[3] = d3, c[4] = d4, c[5] = d5;
   }
 }
 
