@@ -723,8 +723,11 @@ static void x86_gemv_tile(__global const uchar *wt, __global const float *scales
       for (uint v = 0; v < VECS; v++) part[v] = (x_s32)(0);
       for (uint b = bb; b < min(bb + FLUSH, gend); b++) {
         __global const uchar *blk = wt + (size_t)b * X_TILE(qt);
+        /* into L2 (prefetcht2): a prefetch into L1 holds one of its few
+         * fill buffers for the whole trip from memory, and timed slower */
 #pragma unroll
-        for (uint v = 0; v < VECS; v++) __builtin_prefetch(blk + PREFETCH * X_TILE(qt) + 64 * v);
+        for (uint v = 0; v < VECS; v++)
+          __builtin_prefetch(blk + PREFETCH * X_TILE(qt) + 64 * v, 0, 1);
         x_c64 a[6];
         x_acts(q + (size_t)b * X_BLOCK(qt), qt, a);
 #pragma unroll
