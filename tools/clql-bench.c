@@ -259,7 +259,7 @@ static double pct_of(double bytes, double us, double gbs) {
 
 /* Pipelined passes, as a token runs its layers: `count` passes over the
  * layers in turn (inputs rotated through nx buffers) enqueued with
- * clql_layer_enqueue and one clFinish; the median over `reps` sequences of
+ * clql_layer_enqueue and one wait (clql_context_finish); the median over `reps` sequences of
  * the time per pass. */
 static clql_status time_pipelined(clql_context *ctx, clql_layer **layers, int nlayers,
                                   const cl_mem *xs, int nx, cl_mem y, uint64_t batch, int count,
@@ -271,8 +271,8 @@ static clql_status time_pipelined(clql_context *ctx, clql_layer **layers, int nl
     double t0 = now_us();
     for (int i = 0; i < count && st == CLQL_SUCCESS; i++)
       st = clql_layer_enqueue(layers[i % nlayers], xs[i % nx], y, batch, NULL);
-    cl_int err = clFinish(clql_context_queue(ctx));
-    if (st == CLQL_SUCCESS && err != CL_SUCCESS) st = (clql_status)err;
+    clql_status fst = clql_context_finish(ctx);
+    if (st == CLQL_SUCCESS) st = fst;
     t[r] = (now_us() - t0) / count;
   }
   *us_per_pass = st == CLQL_SUCCESS ? median(t, reps) : NAN;
@@ -342,9 +342,8 @@ static clql_status bench_kernel(clql_context *ctx, const options *o, clql_qtype 
     cl_event first = NULL, last = NULL;
     double t0 = now_us();
     st = clql_layer_enqueue_events(layers[i % copies], xs[i % NX], y, s.b, &first, &last);
-    err = st == CLQL_SUCCESS ? clFinish(queue) : CL_SUCCESS;
+    if (st == CLQL_SUCCESS) st = clql_context_finish(ctx);
     double t1 = now_us();
-    if (st == CLQL_SUCCESS && err != CL_SUCCESS) st = (clql_status)err;
     times[got] = t1 - t0;
     dtimes[got] = first && last ? pass_span_us(first, last) : NAN;
     got++;
@@ -397,7 +396,7 @@ typedef enum {
 typedef struct {
   clql_qtype qtype;
   double ms, weight_bytes, weight_gbs, pct_of_copy, pct_of_read;
-  double pipelined_ms, pipelined_gbs, pipelined_pct; /* enqueued, one clFinish */
+  double pipelined_ms, pipelined_gbs, pipelined_pct; /* enqueued, one wait */
   double pipelined_pct_read;
   const char *kernels; /* the family that ran (clql_layer_kernels) */
   uint64_t held_bytes, budget_bytes; /* what the context held for the token, of its budget */
@@ -507,8 +506,8 @@ static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q
     double t0 = now_us();
     if (seq) {
       st = clql_sequence_enqueue(seq, NULL);
-      err = clFinish(clql_context_queue(ctx));
-      if (st == CLQL_SUCCESS && err != CL_SUCCESS) st = (clql_status)err;
+      clql_status fst = clql_context_finish(ctx);
+      if (st == CLQL_SUCCESS) st = fst;
     }
     for (int i = 0; !seq && i < total && st == CLQL_SUCCESS; i++)
       st = clql_layer_forward_mem(layers[i], xs[i % per_block], y, 1);
@@ -526,7 +525,7 @@ static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q
     r->pct_of_read = pct_of(r->weight_bytes, r->ms * 1e3, rf->read_gbs);
     r->kernels = clql_layer_kernels(layers[0]);
   }
-  /* The same token with one clFinish: enqueued back to back (a sequence:
+  /* The same token with one wait: enqueued back to back (a sequence:
    * several tokens replayed, then one wait) */
   double us = NAN;
   if (st == CLQL_SUCCESS && !seq)
@@ -534,8 +533,8 @@ static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q
   if (st == CLQL_SUCCESS && seq) {
     double t0 = now_us();
     for (int i = 0; i < reps && st == CLQL_SUCCESS; i++) st = clql_sequence_enqueue(seq, NULL);
-    err = clFinish(clql_context_queue(ctx));
-    if (st == CLQL_SUCCESS && err != CL_SUCCESS) st = (clql_status)err;
+    clql_status fst = clql_context_finish(ctx);
+    if (st == CLQL_SUCCESS) st = fst;
     us = (now_us() - t0) / reps / total;
   }
   clql_context_memory held;
@@ -869,6 +868,7 @@ int main(int argc, char **argv) {
     /* the kernel family the token's layers (else the first result's) ran */
     const char *fam = token.ran ? token.kernels : nres ? results[0].kernels : NULL;
     json_object_set_new(root, "kernels", fam ? json_string(fam) : json_null());
+    json_object_set_new(root, "wait", json_string(clql_context_wait_mode(ctx)));
     char *text = json_dumps(root, TOOL_JSON_FLAGS | JSON_REAL_PRECISION(6));
     if (text) puts(text);
     free(text);
@@ -904,7 +904,8 @@ int main(int argc, char **argv) {
            (unsigned long long)(rf.bytes / MIB), o.repeats);
     printf("read bandwidth: %.2f GB/s (read of %llu MiB, median of %d)\n", rf.read_gbs,
            (unsigned long long)(rf.bytes / MIB), o.repeats);
-    printf("kernels: %s\n\n", nres ? results[0].kernels : token.ran ? token.kernels : "-");
+    printf("kernels: %s, synchronous calls %s (CLQL_WAIT)\n\n",
+           nres ? results[0].kernels : token.ran ? token.kernels : "-", clql_context_wait_mode(ctx));
     printf("%-4s %6s %6s %5s %9s %11s %9s %8s %6s %9s %6s %6s %5s\n", "QT", "N", "K", "B",
            "sync_us", "min..max", "device_us", "GB/s", "%read", "piped_us", "%read", "%copy",
            "exact");

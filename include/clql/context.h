@@ -104,6 +104,24 @@ CLQL_API void clql_context_release_workspace(clql_context *ctx);
  *  what a token costs in launches is the difference across it. 0 for NULL. */
 CLQL_API uint64_t clql_context_launches(const clql_context *ctx);
 
+/**
+ * Wait for everything enqueued on the context's queue, as clql's own
+ * synchronous calls wait (clql_layer_forward_mem, clql_layer_forward):
+ * where the context polls (clql_context_wait_mode), by querying the status of
+ * clql's last launch and yielding the core between queries for up to 2 ms,
+ * then with clFinish, which then returns at once unless something else is
+ * still queued; elsewhere with clFinish alone. A command that failed on the
+ * device gives its error. CLQL_ERR_INVALID_ARGUMENT for NULL.
+ */
+CLQL_API clql_status clql_context_finish(clql_context *ctx);
+
+/**
+ * "poll" or "block": how the context waits (CLQL_WAIT; auto polls on PoCL's
+ * CPU device when POCL_AFFINITY=1 pins its worker threads, one per core,
+ * and blocks elsewhere). NULL for NULL.
+ */
+CLQL_API const char *clql_context_wait_mode(const clql_context *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,6 +25,7 @@ typedef enum {
   KIND_SPLIT,    /* rows | layers */
   KIND_FLAG,     /* 1 | 0 | true | false | yes | no | on | off */
   KIND_CMDBUF,   /* auto | on | off */
+  KIND_WAIT,     /* auto | block | poll */
   KIND_SELECTOR, /* a device selector list */
   KIND_PATH      /* a file, directory or library: not from a setuid environment */
 } knob_kind;
@@ -51,6 +52,7 @@ static const struct {
     [CLQL_KNOB_NVML_LIBRARY] = {"CLQL_NVML_LIBRARY", KIND_PATH},
     [CLQL_KNOB_LEVEL_ZERO_LIBRARY] = {"CLQL_LEVEL_ZERO_LIBRARY", KIND_PATH},
     [CLQL_KNOB_COMMAND_BUFFER] = {"CLQL_COMMAND_BUFFER", KIND_CMDBUF},
+    [CLQL_KNOB_WAIT] = {"CLQL_WAIT", KIND_WAIT},
 };
 
 /* The budget bits each budget knob owns. */
@@ -155,12 +157,15 @@ static const char *const split_names[] = {"rows", "layers"};
 static const char *const flag_names[] = {"0", "1", "false", "true", "no", "yes", "off", "on"};
 static const char *const cmdbuf_names[] = {[CLQL_CMDBUF_AUTO] = "auto", [CLQL_CMDBUF_ON] = "on",
                                            [CLQL_CMDBUF_OFF] = "off"};
+static const char *const wait_names[] = {[CLQL_WAIT_AUTO] = "auto", [CLQL_WAIT_BLOCK] = "block",
+                                         [CLQL_WAIT_POLL] = "poll"};
 static const word_list words[] = {
     {kernel_names, 6, "not auto, portable, ksplit (or split), avx2 or avx512"},
     {log_names, 5, "not off, error, warn, info or debug"},
     {split_names, 2, "not rows or layers"},
     {flag_names, 8, "not 1, 0, true, false, yes, no, on or off"},
     {cmdbuf_names, 3, "not auto, on or off"},
+    {wait_names, 3, "not auto, block or poll"},
 };
 
 /* Parse `text` (trimmed, non-empty) as knob k into c. 0 with *why (static
@@ -212,7 +217,8 @@ static int parse(clql_config *c, clql_knob k, const char *text, const char **why
   case KIND_LOG:
   case KIND_SPLIT:
   case KIND_FLAG:
-  case KIND_CMDBUF: {
+  case KIND_CMDBUF:
+  case KIND_WAIT: {
     const word_list *w = &words[knobs[k].kind - KIND_KERNELS];
     int i = word_index(text, w->names, w->count);
     if (i < 0) {
@@ -224,6 +230,7 @@ static int parse(clql_config *c, clql_knob k, const char *text, const char **why
     else if (k == CLQL_KNOB_LOG) c->log_level = (clql_log_level)i;
     else if (k == CLQL_KNOB_SPLIT) c->split = (clql_split_mode)i;
     else if (k == CLQL_KNOB_COMMAND_BUFFER) c->command_buffer = (clql_cmdbuf_choice)i;
+    else if (k == CLQL_KNOB_WAIT) c->wait = (clql_wait_choice)i;
     else if (k == CLQL_KNOB_LEVEL_ZERO) c->level_zero = i % 2;
     else c->profile_measure = i % 2;
     return 1;
@@ -269,6 +276,7 @@ static void unset(clql_config *c, clql_knob k) {
   case KIND_LOG: c->log_level = defaults.log_level; break;
   case KIND_SPLIT: c->split = defaults.split; break;
   case KIND_CMDBUF: c->command_buffer = defaults.command_buffer; break;
+  case KIND_WAIT: c->wait = defaults.wait; break;
   case KIND_FLAG:
     if (k == CLQL_KNOB_LEVEL_ZERO) c->level_zero = 0;
     else c->profile_measure = 0;
@@ -324,6 +332,11 @@ static clql_status set_knob(clql_config *c, clql_knob k, const char *value, int 
 static const char *read_env(const char *name, int is_path) {
   if (is_path && (getuid() != geteuid() || getgid() != getegid())) return NULL;
   return getenv(name);
+}
+
+int clql_env_pocl_affinity(void) {
+  const char *v = read_env("POCL_AFFINITY", 0);
+  return v && v[0] == '1'; /* PoCL's own reading of a boolean option */
 }
 
 void clql_config_clear(clql_config *c) {

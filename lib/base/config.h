@@ -36,6 +36,7 @@ typedef enum {
   CLQL_KNOB_NVML_LIBRARY,
   CLQL_KNOB_LEVEL_ZERO_LIBRARY,
   CLQL_KNOB_COMMAND_BUFFER,
+  CLQL_KNOB_WAIT,
   CLQL_KNOB_COUNT
 } clql_knob;
 
@@ -45,6 +46,13 @@ typedef enum {
   CLQL_CMDBUF_ON,   /* "on": recorded, or CLQL_ERR_UNSUPPORTED */
   CLQL_CMDBUF_OFF   /* "off": plain enqueues */
 } clql_cmdbuf_choice;
+
+/* CLQL_WAIT: how a synchronous call waits for its commands. */
+typedef enum {
+  CLQL_WAIT_AUTO,  /* "auto": poll on PoCL's CPU device when its workers are pinned */
+  CLQL_WAIT_BLOCK, /* "block": clFinish, the driver's own wait */
+  CLQL_WAIT_POLL   /* "poll": query the last command's status, yielding the core between */
+} clql_wait_choice;
 
 struct clql_config {
   char *value[CLQL_KNOB_COUNT]; /* each set knob's text, trimmed; NULL: unset (default) */
@@ -56,6 +64,7 @@ struct clql_config {
   clql_log_level log_level;
   clql_split_mode split; /* meaningful when value[CLQL_KNOB_SPLIT] is set */
   clql_cmdbuf_choice command_buffer;
+  clql_wait_choice wait;
   int level_zero, profile_measure;
   int zes_sysman; /* the user set ZES_ENABLE_SYSMAN (non-empty) */
 };
@@ -89,6 +98,9 @@ const char *clql_config_text(const clql_config *c, clql_knob k);
 clql_status clql_config_init_env(clql_config *c);
 clql_status clql_config_init_copy(clql_config *c, const clql_config *from);
 void clql_config_clear(clql_config *c);
+/* POCL_AFFINITY is set to a value PoCL takes as true: PoCL's CPU device then
+ * pins a worker thread to each core. Read when a context is created. */
+int clql_env_pocl_affinity(void);
 /* given copied, or NULL: the environment read now; the log level applied. */
 clql_status clql_config_resolve(const clql_config *given, clql_config *out);
 /* Make c's CLQL_LOG the process's level: always, or only when c sets it

@@ -1,8 +1,10 @@
 /* Contexts and their ledger: what clql holds on the device, the budget it
  * holds it against, and the workspace every layer of the context shares
  * (include/clql/context.h). */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "../internal.h"
 
 void clql_program_cache_clear(clql_context *ctx);
@@ -51,6 +53,15 @@ static void context_drop(clql_context *ctx) {
 /* ctx has its device, info and config: open the OpenCL side (unless
  * wrapped) and compute the budget. */
 static clql_status context_open(clql_context *ctx) {
+  /* PoCL wakes its sleeping workers for each launch and the host thread
+   * when they are done; the host thread yielding between status queries
+   * saves the second wake-up. That pays only where the workers keep a core
+   * each (POCL_AFFINITY=1): unpinned, the poller takes a core from them. */
+  const clql_wait_choice w = ctx->config.wait;
+  ctx->poll = w == CLQL_WAIT_POLL ||
+              (w == CLQL_WAIT_AUTO && (ctx->info.type & CL_DEVICE_TYPE_CPU) &&
+               strstr(ctx->info.platform_name, "Portable Computing Language") &&
+               clql_env_pocl_affinity());
   clql_status st = compute_budget(ctx, &ctx->info.memory, 0, &ctx->budget);
   if (st != CLQL_SUCCESS || ctx->context) return st;
   cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->info.platform,
@@ -134,6 +145,7 @@ clql_status clql_context_wrap(cl_context context, cl_device_id device, cl_comman
 
 void clql_context_destroy(clql_context *ctx) {
   if (!ctx) return;
+  if (ctx->last_launch) clReleaseEvent(ctx->last_launch);
   clql_context_release_workspace(ctx);
   clql_program_cache_clear(ctx);
   if (ctx->queue) clReleaseCommandQueue(ctx->queue);
@@ -151,6 +163,49 @@ const clql_config *clql_context_config(const clql_context *ctx) {
   return ctx ? &ctx->config : NULL;
 }
 uint64_t clql_context_launches(const clql_context *ctx) { return ctx ? ctx->launches : 0; }
+
+const char *clql_context_wait_mode(const clql_context *ctx) {
+  return ctx ? ctx->poll ? "poll" : "block" : NULL;
+}
+
+void clql_context_note_launch(clql_context *ctx, cl_event ev) {
+  if (ctx->last_launch) clReleaseEvent(ctx->last_launch);
+  ctx->last_launch = ev;
+}
+
+static double seconds_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Poll for up to 2 ms: the wake-up it saves is tens of µs, which a longer
+ * call no longer notices, and yielding still costs the workers a little. */
+#define POLL_SECONDS 2e-3
+
+clql_status clql_context_finish(clql_context *ctx) {
+  if (!ctx) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "context is NULL");
+  cl_event ev = ctx->last_launch;
+  ctx->last_launch = NULL;
+  cl_int err = CL_SUCCESS, status = CL_COMPLETE;
+  if (ev) {
+    err = clFlush(ctx->queue);
+    const double until = seconds_now() + POLL_SECONDS;
+    while (err == CL_SUCCESS) {
+      err = clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL);
+      if (err != CL_SUCCESS || status <= CL_COMPLETE || seconds_now() > until) break;
+      sched_yield();
+    }
+    clReleaseEvent(ev);
+  }
+  /* the rest of the queue, or the wait the poll gave up on */
+  cl_int ferr = clFinish(ctx->queue);
+  if (err == CL_SUCCESS && status < 0) err = status;
+  if (err == CL_SUCCESS) err = ferr;
+  if (err != CL_SUCCESS)
+    return clql_fail((clql_status)err, "waiting for the queue: %s", clql_status_name(err));
+  return CLQL_SUCCESS;
+}
 
 /* ---- the ledger ---- */
 

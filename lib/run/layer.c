@@ -322,12 +322,6 @@ static clql_status run_chunk(clql_layer *L, cl_mem *part, cl_mem x, uint64_t x_o
   return st;
 }
 
-static clql_status finish(clql_context *ctx) {
-  cl_int err = clFinish(ctx->queue);
-  if (err != CL_SUCCESS) return clql_fail((clql_status)err, "clFinish: %s", clql_status_name(err));
-  return CLQL_SUCCESS;
-}
-
 /* Wait for the queue after a failure, so that nothing clql enqueued still
  * reads x or writes y when the caller sees it, and what a retry frees is
  * free. The failure (and its detail) is what the caller gets, unless chunks
@@ -644,7 +638,7 @@ static clql_status forward(clql_layer *L, const io_spec *io, uint64_t batch, int
     while (st == CLQL_SUCCESS && done < batch) {
       uint64_t nb = batch - done < planned ? batch - done : planned;
       st = chunk(L, io, done, nb, done + nb == batch ? event : NULL);
-      if (st == CLQL_SUCCESS && wait) st = finish(L->ctx);
+      if (st == CLQL_SUCCESS && wait) st = clql_context_finish(L->ctx);
       if (st == CLQL_SUCCESS) done += nb, L->chunks++;
     }
     /* Wait after a failure even without wait: the caller's buffers, and the
@@ -776,7 +770,7 @@ clql_status clql_layer_forward_workspace(clql_layer *layer, cl_mem x, cl_mem y, 
   }
   if (st == CLQL_SUCCESS) {
     st = run_chunk(layer, part, x, 0, y, 0, batch, NULL);
-    clql_status fst = finish(layer->ctx);
+    clql_status fst = clql_context_finish(layer->ctx);
     if (st == CLQL_SUCCESS) st = fst;
   }
   for (int i = 0; i < CLQL_WS_PART_COUNT; i++)

@@ -79,11 +79,15 @@ clql_status clql_launch(clql_context *ctx, cl_kernel kernel, const char *name, c
             : CL_INVALID_OPERATION;
   } else if (err == CL_SUCCESS) {
     cl_event *first = ctx->first_event && !*ctx->first_event ? ctx->first_event : NULL;
-    cl_event own = NULL, *ev = event ? event : first ? &own : NULL;
+    cl_event own = NULL, *ev = event ? event : first || ctx->poll ? &own : NULL;
     err = clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, global, local, 0, NULL, ev);
     if (err == CL_SUCCESS && first) {
       *first = *ev;
       if (ev == event) clRetainEvent(*ev);
+    }
+    if (err == CL_SUCCESS && ctx->poll) { /* the event clql_context_finish polls */
+      if (ev == event || first) clRetainEvent(*ev);
+      clql_context_note_launch(ctx, *ev);
     }
   }
   if (err != CL_SUCCESS)
@@ -295,6 +299,10 @@ static clql_status replay(clql_sequence *seq, cl_event *done) {
     return clql_fail((clql_status)err, "clEnqueueCommandBufferKHR: %s", clql_status_name(err));
   if (seq->last) clReleaseEvent(seq->last);
   seq->last = ev;
+  if (ctx->poll) {
+    clRetainEvent(ev);
+    clql_context_note_launch(ctx, ev);
+  }
   if (done) {
     clRetainEvent(ev);
     *done = ev;

@@ -3,6 +3,7 @@
  * matched the reference (the pipelined passes' output too). No timing is
  * asserted. */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include <clql.h>
 #include "runner.h"
@@ -56,6 +57,13 @@ static void test_quick_json(void) {
    * product kernel quantizes (the x86 GEMV) */
   const char *kernels = json_string_value(json_object_get(root, "kernels"));
   CU_ASSERT_PTR_NOT_NULL_FATAL(kernels);
+  /* how its synchronous calls waited: what CLQL_WAIT forces, else poll or block */
+  const char *wait = json_string_value(json_object_get(root, "wait"));
+  const char *forced = getenv("CLQL_WAIT");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(wait);
+  CU_ASSERT(strcmp(wait, "poll") == 0 || strcmp(wait, "block") == 0);
+  if (forced && (strcmp(forced, "poll") == 0 || strcmp(forced, "block") == 0))
+    CU_ASSERT_STRING_EQUAL(wait, forced);
   const json_int_t per_layer = strcmp(kernels, "x86") == 0 ? 1 : 2;
   CU_ASSERT_EQUAL(json_integer_value(json_object_get(token, "launches")), per_layer * 210);
   CU_ASSERT_EQUAL(json_integer_value(json_object_get(token, "layers")), 210);

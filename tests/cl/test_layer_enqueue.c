@@ -1,7 +1,8 @@
 /* clql_layer_enqueue: chains of layers enqueued back to back (y of one the x
  * of the next) and waited for once, against the reference chain bit for bit;
  * its event; buffers released while passes are in flight; out of memory at
- * enqueue; failures that wait for the queue; bad input. */
+ * enqueue; failures that wait for the queue; bad input; the ways a context
+ * waits (CLQL_WAIT, clql_context_finish). */
 #include <signal.h>
 #include <unistd.h>
 #include "../../lib/internal.h"
@@ -460,6 +461,90 @@ static void test_bad_input(void) {
   fixture_free(&w);
 }
 
+/* ---- waiting: CLQL_WAIT and clql_context_finish ---- */
+
+/* A context on the test device with CLQL_WAIT = mode (NULL: unset). */
+static clql_context *context_waiting(const char *mode) {
+  clql_config *cfg = NULL;
+  CLQL_REQUIRE(clql_config_create(&cfg) == CLQL_SUCCESS);
+  if (mode) CLQL_REQUIRE(clql_config_set(cfg, "CLQL_WAIT", mode) == CLQL_SUCCESS);
+  const clql_device_info *d = clql_context_device_info(clql_test_ctx);
+  char sel[32];
+  snprintf(sel, sizeof sel, "%u:%u", d->platform_index, d->device_index);
+  clql_context *ctx = NULL;
+  clql_status st = clql_context_create(sel, cfg, &ctx);
+  clql_config_destroy(cfg);
+  CLQL_REQUIRE(st == CLQL_SUCCESS);
+  return ctx;
+}
+
+/* auto polls exactly on PoCL's CPU device with POCL_AFFINITY=1 (PoCL reads
+ * any value starting with 1 as true); poll and block are what they say. */
+static void test_wait_modes(void) {
+  const clql_device_info *d = clql_context_device_info(clql_test_ctx);
+  const int pocl_cpu = (d->type & CL_DEVICE_TYPE_CPU) &&
+                       strstr(d->platform_name, "Portable Computing Language") != NULL;
+  const char *was = getenv("POCL_AFFINITY");
+  char *saved = was ? strdup(was) : NULL;
+  const struct {
+    const char *affinity, *mode;
+    int polls;
+  } cases[] = {{"1", NULL, pocl_cpu},  {"1", "auto", pocl_cpu}, {"10", "auto", pocl_cpu},
+               {"0", "auto", 0},       {"", "auto", 0},         {NULL, "auto", 0},
+               {"true", "auto", 0},    {"1", "block", 0},       {NULL, "poll", 1},
+               {"0", "poll", 1}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    if (cases[i].affinity) setenv("POCL_AFFINITY", cases[i].affinity, 1);
+    else unsetenv("POCL_AFFINITY");
+    clql_context *ctx = context_waiting(cases[i].mode);
+    const char *want = cases[i].polls ? "poll" : "block";
+    if (strcmp(clql_context_wait_mode(ctx), want) != 0)
+      printf("\nPOCL_AFFINITY=%s CLQL_WAIT=%s: %s, not %s\n",
+             cases[i].affinity ? cases[i].affinity : "(unset)",
+             cases[i].mode ? cases[i].mode : "(unset)", clql_context_wait_mode(ctx), want);
+    CU_ASSERT_STRING_EQUAL(clql_context_wait_mode(ctx), want);
+    CU_ASSERT_EQUAL(clql_context_finish(ctx), CLQL_SUCCESS); /* nothing enqueued yet */
+    clql_context_destroy(ctx);
+  }
+  if (saved) setenv("POCL_AFFINITY", saved, 1);
+  else unsetenv("POCL_AFFINITY");
+  free(saved);
+  CU_ASSERT_PTR_NULL(clql_context_wait_mode(NULL));
+  CU_ASSERT_EQUAL(clql_context_finish(NULL), CLQL_ERR_INVALID_ARGUMENT);
+}
+
+/* A polling context: synchronous passes (one launch, two, chunks) equal the
+ * reference, and clql_context_finish also waits for what the caller
+ * enqueued after clql's last launch. */
+static void test_poll_waits(void) {
+  clql_context *const shared = clql_test_ctx;
+  clql_test_ctx = context_waiting("poll");
+  for (uint64_t batch = 1; batch <= 70; batch += 69) {
+    chain c;
+    chain_make(&c, batch, batch > 1 ? 5 : 0);
+    for (int i = 0; i < LAYERS; i++)
+      CU_ASSERT_EQUAL(clql_layer_forward_mem(c.layer[i], c.act[i], c.act[i + 1], batch),
+                      CLQL_SUCCESS);
+    expect_reference(&c, queue());
+    poison(&c);
+    chain_enqueue(&c, NULL);
+    uint64_t count = batch * dims[LAYERS];
+    float *y = fixture_poisoned(count);
+    cl_event read = NULL;
+    CU_ASSERT_EQUAL(clEnqueueReadBuffer(queue(), c.act[LAYERS], CL_FALSE, 0, count * sizeof(float),
+                                        y, 0, NULL, &read),
+                    CL_SUCCESS);
+    CU_ASSERT_EQUAL(clql_context_finish(clql_test_ctx), CLQL_SUCCESS);
+    CU_ASSERT_EQUAL(event_status(read), CL_COMPLETE);
+    CU_ASSERT_EQUAL(fixture_differ(y, c.ref, count), 0);
+    clReleaseEvent(read);
+    free(y);
+    chain_free(&c);
+  }
+  clql_context_destroy(clql_test_ctx);
+  clql_test_ctx = shared;
+}
+
 static CU_TestInfo enqueue_tests[] = {{"chain_gemv", test_chain_gemv},
                                       {"chain_chunked", test_chain_chunked},
                                       {"done_event", test_done_event},
@@ -469,6 +554,8 @@ static CU_TestInfo enqueue_tests[] = {{"chain_gemv", test_chain_gemv},
                                       {"oom_at_enqueue", test_oom_at_enqueue},
                                       {"failure_waits", test_failure_waits},
                                       {"bad_input", test_bad_input},
+                                      {"wait_modes", test_wait_modes},
+                                      {"poll_waits", test_poll_waits},
                                       CU_TEST_INFO_NULL};
 
 CU_SuiteInfo clql_test_suites[] = {{.pName = "layer_enqueue",

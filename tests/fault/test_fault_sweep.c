@@ -492,6 +492,53 @@ static void test_first_forward(void) {
   variant_free(&first);
 }
 
+/* ---- a polling context: each call of its wait failed ---- */
+
+/* Synchronous passes on a context that polls (CLQL_WAIT=poll): clFlush,
+ * the status query and the closing clFinish each failed once (with an
+ * error no retry mends) give that error, naming the wait, with nothing left running, the inputs intact,
+ * and the same layer exact again. Not a sweep: how many status queries a
+ * pass takes depends on the device's pace. */
+static void test_poll_wait_failures(void) {
+  clql_context *const plain = ctx;
+  clql_config *cfg = NULL;
+  CLQL_REQUIRE(clql_config_create(&cfg) == CLQL_SUCCESS);
+  CLQL_REQUIRE(clql_config_set(cfg, "CLQL_WAIT", "poll") == CLQL_SUCCESS);
+  clql_status st = clql_context_create(NULL, cfg, &ctx);
+  clql_config_destroy(cfg);
+  CLQL_REQUIRE(st == CLQL_SUCCESS);
+  CU_ASSERT_STRING_EQUAL(clql_context_wait_mode(ctx), "poll");
+  const variant kinds[] = {{.qtype = CLQL_QTYPE_I2S, .group = CLQL_GROUP_ROW, .batch = 1, .mode = MEM},
+                           {.qtype = CLQL_QTYPE_TL2, .group = CLQL_GROUP_ROW, .batch = 5,
+                            .max_batch = 2, .mode = MEM},
+                           {.qtype = CLQL_QTYPE_TL1, .group = 128, .batch = 3, .mode = HOST}};
+  const char *const calls[] = {"clFlush", "clGetEventInfo", "clFinish"};
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    variant v = kinds[i];
+    variant_init(&v);
+    clql_layer *L = NULL;
+    CU_ASSERT_EQUAL_FATAL(make_layer(&v, &L), CLQL_SUCCESS);
+    for (size_t c = 0; c < sizeof calls / sizeof calls[0]; c++) {
+      poison(&v);
+      clql_fault_arm_call(calls[c], 1, CL_INVALID_COMMAND_QUEUE);
+      st = run_forward(&v, L);
+      clql_fault_pause();
+      CU_ASSERT_EQUAL(st, (clql_status)CL_INVALID_COMMAND_QUEUE);
+      if (st != (clql_status)CL_INVALID_COMMAND_QUEUE)
+        printf("\n%s, %s failed: %s\n", v.label, calls[c], clql_status_name(st));
+      CU_ASSERT_PTR_NOT_NULL(strstr(clql_last_error_detail(), "waiting for the queue"));
+      expect_inputs_intact(&v);
+      poison(&v);
+      CU_ASSERT_EQUAL(run_forward(&v, L), CLQL_SUCCESS);
+      expect_reference(&v);
+    }
+    clql_layer_destroy(L);
+    variant_free(&v);
+  }
+  clql_context_destroy(ctx);
+  ctx = plain;
+}
+
 static int setup(void) { return clql_fault_available() ? 0 : 1; }
 
 static CU_TestInfo device_tests[] = {{"enumeration", test_enumeration},
@@ -510,6 +557,7 @@ static CU_TestInfo layer_tests[] = {{"i2s_gemv_host", test_i2s_gemv_host},
                                     {"tl1_chunked_enqueue", test_tl1_chunked_enqueue},
                                     {"enqueue_device_error", test_enqueue_device_error},
                                     {"first_forward", test_first_forward},
+                                    {"poll_wait_failures", test_poll_wait_failures},
                                     CU_TEST_INFO_NULL};
 
 static int layers_init(void) { return setup() || layer_setup(); }

@@ -15,7 +15,8 @@ const int clql_test_needs_device = 0;
 
 static const char *const knobs[] = {"CLQL_MEM_FRACTION", "CLQL_MEM_LIMIT", "CLQL_MEM_RESERVE",
                                     "CLQL_MAX_BATCH", "CLQL_LOG", "CLQL_KERNELS", "CLQL_SPLIT",
-                                    "CLQL_MEM_SOURCE", "CLQL_PROBE_TTL_MS", "CLQL_DEVICE"};
+                                    "CLQL_MEM_SOURCE", "CLQL_PROBE_TTL_MS", "CLQL_DEVICE",
+                                    "CLQL_WAIT"};
 
 static void clear_env(void) {
   for (size_t i = 0; i < sizeof knobs / sizeof knobs[0]; i++) unsetenv(knobs[i]);
@@ -277,6 +278,7 @@ static void test_api_equals_env(void) {
       {"CLQL_PROBE_TTL_MS", "0"},      {"CLQL_PROBE_TTL_MS", "1s"},    {"CLQL_LEVEL_ZERO", "on"},
       {"CLQL_LEVEL_ZERO", "2"},        {"CLQL_DEVICE", "0:0,1:0"},     {"CLQL_DEVICE", "0:0,,1"},
       {"CLQL_PROFILE_MEASURE", "yes"}, {"CLQL_KERNEL_DIR", "/opt/cl"},
+      {"CLQL_WAIT", "Poll"},           {"CLQL_WAIT", "block"},         {"CLQL_WAIT", "spin"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     clear_env();
@@ -412,6 +414,7 @@ static void test_env_rejects(void) {
       {"CLQL_SPLIT", "diagonal", "not rows or layers"},
       {"CLQL_KERNELS", "cuda", "not auto, portable, ksplit (or split), avx2 or avx512"},
       {"CLQL_PROFILE_MEASURE", "sometimes", "not 1, 0"},
+      {"CLQL_WAIT", "busy", "not auto, block or poll"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     clear_env();

@@ -684,6 +684,14 @@ class Context(_Handle):
     def launches(self):
         return lib.clql_context_launches(self._live())
 
+    def finish(self):
+        """Wait for everything enqueued on the context's queue, as its synchronous calls wait."""
+        _check(lib.clql_context_finish(self._live()))
+
+    def wait_mode(self):
+        """How the context waits: "poll" or "block" (CLQL_WAIT)."""
+        return lib.clql_context_wait_mode(self._live()).decode()
+
 
 def _int8(what, values, count):
     """(keepalive, pointer) of count int8 values."""

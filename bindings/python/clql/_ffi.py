@@ -254,6 +254,8 @@ FUNCTIONS = {
     "clql_context_refresh": (clql_status, [P(clql_context)]),
     "clql_context_release_workspace": (None, [P(clql_context)]),
     "clql_context_launches": (c_uint64, [P(clql_context)]),
+    "clql_context_finish": (clql_status, [P(clql_context)]),
+    "clql_context_wait_mode": (c_char_p, [P(clql_context)]),
     # layout.h, plan.h, model.h
     "clql_qtype_name": (c_char_p, [clql_qtype]),
     "clql_qtype_parse": (clql_status, [c_char_p, P(clql_qtype)]),

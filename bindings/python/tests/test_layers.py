@@ -121,3 +121,18 @@ def test_ledger_follows_layers_and_workspace(rng):
 def test_reference_quantization():
     q, s = clql.reference_quantize_activations([0.5, -1.0, 0.25, 0.0], 1, 4)
     assert q.tolist() == [[64, -127, 32, 0]] and s.tolist() == [127.0]
+
+
+@pytest.mark.parametrize("mode", ["poll", "block"])
+def test_each_wait_mode_waits_for_the_forward(rng, mode):
+    cfg = clql.Config()
+    cfg.set("CLQL_WAIT", mode)
+    shape = clql.LayerShape(48, 256, "I2S")
+    t, s = weights(rng, shape)
+    with clql.Context(config=cfg) as c, clql.Layer(c, clql.PackedWeights.pack(shape, t, s)) as layer:
+        assert c.wait_mode() == mode
+        x = inputs(rng, shape.k).reshape(1, shape.k)
+        want = clql.reference_forward(shape, t, s, x)
+        for _ in range(3):
+            assert np.array_equal(layer.forward(x).view(np.uint32), want.view(np.uint32))
+        c.finish()

@@ -744,6 +744,8 @@ functions! {
     pub fn clql_context_refresh(ctx: *mut clql_context) -> clql_status;
     pub fn clql_context_release_workspace(ctx: *mut clql_context);
     pub fn clql_context_launches(ctx: *const clql_context) -> u64;
+    pub fn clql_context_finish(ctx: *mut clql_context) -> clql_status;
+    pub fn clql_context_wait_mode(ctx: *const clql_context) -> *const c_char;
     // activation.h
     pub fn clql_ref_quantize_activations(
         x: *const f32,

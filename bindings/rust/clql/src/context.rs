@@ -117,6 +117,20 @@ impl Context {
     pub fn launches(&self) -> u64 {
         unsafe { sys::clql_context_launches(self.ptr.as_ptr()) }
     }
+
+    /// Wait for everything enqueued on the context's queue, as its synchronous calls wait.
+    pub fn finish(&self) -> Result<()> {
+        check(unsafe { sys::clql_context_finish(self.ptr.as_ptr()) })
+    }
+
+    /// How the context waits: "poll" or "block" (`CLQL_WAIT`).
+    pub fn wait_mode(&self) -> String {
+        let p = unsafe { sys::clql_context_wait_mode(self.ptr.as_ptr()) };
+        if p.is_null() {
+            return String::new();
+        }
+        unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
 }
 
 impl Drop for Context {

@@ -2,7 +2,7 @@
 //! reference bit for bit, the context's ledger follows the handles.
 mod common;
 
-use clql::{Context, GroupSize, Layer, LayerShape, PackedWeights, QType, TernaryWeights};
+use clql::{Config, Context, GroupSize, Layer, LayerShape, PackedWeights, QType, TernaryWeights};
 use common::{assert_bits_eq, Rng};
 
 fn shapes() -> Vec<LayerShape> {
@@ -38,6 +38,29 @@ fn forward_equals_the_reference_bit_for_bit() {
         assert_eq!(stats.plan.shape, shape);
         assert!(stats.plan.fits);
         assert!(["x86", "ksplit", "portable"].contains(&layer.kernels().as_str()));
+    }
+}
+
+#[test]
+fn each_wait_mode_waits_for_the_forward() {
+    let mut rng = Rng::new();
+    let shape = LayerShape::new(48, 256, QType::I2S);
+    let t = rng.trits((shape.n * shape.k) as usize);
+    let scales = vec![0.75f32; shape.n as usize];
+    let w = TernaryWeights { shape, t: &t, scales: &scales };
+    for mode in ["poll", "block"] {
+        let mut cfg = Config::new().unwrap();
+        cfg.set("CLQL_WAIT", Some(mode)).unwrap();
+        let ctx = Context::new(None, Some(&cfg)).unwrap();
+        assert_eq!(ctx.wait_mode(), mode);
+        let mut layer = Layer::new(&ctx, &PackedWeights::pack(&shape, &t, &scales).unwrap(), None).unwrap();
+        let x = rng.floats(shape.k as usize, 2.0);
+        let want = clql::reference_forward(&w, &x, 1).unwrap();
+        for round in 0..3 {
+            let y = layer.forward(&x, 1).unwrap();
+            assert_bits_eq(&format!("{} round {}", mode, round), &y, &want);
+        }
+        ctx.finish().unwrap();
     }
 }
 
