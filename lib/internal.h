@@ -225,6 +225,7 @@ struct clql_context {
   uint64_t launches;         /* kernel launches enqueued or recorded so far */
   int poll;                  /* synchronous calls poll (CLQL_WAIT) */
   cl_event last_launch;      /* when polling: the event of the last launch enqueued */
+  uint64_t unwaited;         /* when polling: launches enqueued since the last wait */
   void *recording;           /* the cl_command_buffer_khr commands go into, or NULL */
   cl_event *first_event;     /* set by clql_layer_enqueue_events: where the pass's first
                                 launch puts its event (while it is still NULL) */
@@ -272,8 +273,11 @@ clql_status clql_launch(clql_context *ctx, cl_kernel kernel, const char *name, c
  * recording a private copy that the recording keeps (a recorded command
  * refers to its kernel, whose arguments a driver may read at replay). */
 clql_status clql_launch_kernel(clql_context *ctx, cl_kernel kernel, cl_kernel *out);
-/* ev (owned now) is the context's last launch: what clql_context_finish polls. */
-void clql_context_note_launch(clql_context *ctx, cl_event ev);
+/* ev (owned now) is the context's last launch, of `launches` kernels: what
+ * clql_context_finish polls. */
+void clql_context_note_launch(clql_context *ctx, cl_event ev, uint64_t launches);
+/* The queue was waited for another way (clFinish after a failure). */
+void clql_context_waited(clql_context *ctx);
 /* The context's workspace changed: drop every recording that uses it. */
 void clql_sequences_drop_recordings(clql_context *ctx);
 

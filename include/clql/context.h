@@ -107,10 +107,11 @@ CLQL_API uint64_t clql_context_launches(const clql_context *ctx);
 /**
  * Wait for everything enqueued on the context's queue, as clql's own
  * synchronous calls wait (clql_layer_forward_mem, clql_layer_forward):
- * where the context polls (clql_context_wait_mode), by querying the status of
+ * where the context polls (clql_context_wait_mode) and clql enqueued at most
+ * two launches (one pass) since its last wait, by querying the status of
  * clql's last launch and yielding the core between queries for up to 2 ms,
  * then with clFinish, which then returns at once unless something else is
- * still queued; elsewhere with clFinish alone. A command that failed on the
+ * still queued; otherwise with clFinish alone. A command that failed on the
  * device gives its error. CLQL_ERR_INVALID_ARGUMENT for NULL.
  */
 CLQL_API clql_status clql_context_finish(clql_context *ctx);

@@ -168,9 +168,10 @@ const char *clql_context_wait_mode(const clql_context *ctx) {
   return ctx ? ctx->poll ? "poll" : "block" : NULL;
 }
 
-void clql_context_note_launch(clql_context *ctx, cl_event ev) {
+void clql_context_note_launch(clql_context *ctx, cl_event ev, uint64_t launches) {
   if (ctx->last_launch) clReleaseEvent(ctx->last_launch);
   ctx->last_launch = ev;
+  ctx->unwaited += launches;
 }
 
 static double seconds_now(void) {
@@ -179,16 +180,27 @@ static double seconds_now(void) {
   return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Poll for up to 2 ms: the wake-up it saves is tens of µs, which a longer
- * call no longer notices, and yielding still costs the workers a little. */
+/* Poll for up to 2 ms, and only the wait of one pass's launches (a
+ * quantization and a product): the wake-up it saves is tens of µs, which
+ * longer work no longer notices, while the poller, yielding or not, still
+ * shares a core with a worker. */
 #define POLL_SECONDS 2e-3
+#define POLL_LAUNCHES 2u
+
+void clql_context_waited(clql_context *ctx) {
+  if (ctx->last_launch) clReleaseEvent(ctx->last_launch);
+  ctx->last_launch = NULL;
+  ctx->unwaited = 0;
+}
 
 clql_status clql_context_finish(clql_context *ctx) {
   if (!ctx) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "context is NULL");
   cl_event ev = ctx->last_launch;
+  const int poll = ev && ctx->unwaited <= POLL_LAUNCHES;
   ctx->last_launch = NULL;
+  ctx->unwaited = 0;
   cl_int err = CL_SUCCESS, status = CL_COMPLETE;
-  if (ev) {
+  if (poll) {
     err = clFlush(ctx->queue);
     const double until = seconds_now() + POLL_SECONDS;
     while (err == CL_SUCCESS) {
@@ -196,8 +208,8 @@ clql_status clql_context_finish(clql_context *ctx) {
       if (err != CL_SUCCESS || status <= CL_COMPLETE || seconds_now() > until) break;
       sched_yield();
     }
-    clReleaseEvent(ev);
   }
+  if (ev) clReleaseEvent(ev);
   /* the rest of the queue, or the wait the poll gave up on */
   cl_int ferr = clFinish(ctx->queue);
   if (err == CL_SUCCESS && status < 0) err = status;

@@ -87,7 +87,7 @@ clql_status clql_launch(clql_context *ctx, cl_kernel kernel, const char *name, c
     }
     if (err == CL_SUCCESS && ctx->poll) { /* the event clql_context_finish polls */
       if (ev == event || first) clRetainEvent(*ev);
-      clql_context_note_launch(ctx, *ev);
+      clql_context_note_launch(ctx, *ev, 1);
     }
   }
   if (err != CL_SUCCESS)
@@ -301,7 +301,7 @@ static clql_status replay(clql_sequence *seq, cl_event *done) {
   seq->last = ev;
   if (ctx->poll) {
     clRetainEvent(ev);
-    clql_context_note_launch(ctx, ev);
+    clql_context_note_launch(ctx, ev, seq->launches);
   }
   if (done) {
     clRetainEvent(ev);
@@ -320,6 +320,7 @@ clql_status clql_sequence_enqueue(clql_sequence *seq, cl_event *done) {
     /* as clql_layer_enqueue: nothing clql enqueued still runs when it returns */
     cl_int err = clFinish(seq->ctx->queue);
     (void)err; /* the failure that brought us here is the one to report */
+    clql_context_waited(seq->ctx);
   }
   return st;
 }

@@ -514,8 +514,9 @@ static void test_wait_modes(void) {
 }
 
 /* A polling context: synchronous passes (one launch, two, chunks) equal the
- * reference, and clql_context_finish also waits for what the caller
- * enqueued after clql's last launch. */
+ * reference; clql_context_finish also waits for what the caller enqueued
+ * after clql's last launch, both where it polls (one pass enqueued) and
+ * where it blocks (the whole chain). */
 static void test_poll_waits(void) {
   clql_context *const shared = clql_test_ctx;
   clql_test_ctx = context_waiting("poll");
@@ -526,19 +527,32 @@ static void test_poll_waits(void) {
       CU_ASSERT_EQUAL(clql_layer_forward_mem(c.layer[i], c.act[i], c.act[i + 1], batch),
                       CLQL_SUCCESS);
     expect_reference(&c, queue());
-    poison(&c);
-    chain_enqueue(&c, NULL);
-    uint64_t count = batch * dims[LAYERS];
-    float *y = fixture_poisoned(count);
-    cl_event read = NULL;
-    CU_ASSERT_EQUAL(clEnqueueReadBuffer(queue(), c.act[LAYERS], CL_FALSE, 0, count * sizeof(float),
-                                        y, 0, NULL, &read),
-                    CL_SUCCESS);
-    CU_ASSERT_EQUAL(clql_context_finish(clql_test_ctx), CLQL_SUCCESS);
-    CU_ASSERT_EQUAL(event_status(read), CL_COMPLETE);
-    CU_ASSERT_EQUAL(fixture_differ(y, c.ref, count), 0);
-    clReleaseEvent(read);
-    free(y);
+    for (int whole = 1; whole >= 0; whole--) {
+      if (whole) {
+        poison(&c);
+        chain_enqueue(&c, NULL);
+      } else { /* the last layer alone, on the input the chain left */
+        float *p = fixture_poisoned(batch * dims[LAYERS]);
+        CU_ASSERT_EQUAL(clEnqueueWriteBuffer(queue(), c.act[LAYERS], CL_TRUE, 0,
+                                             batch * dims[LAYERS] * sizeof(float), p, 0, NULL, NULL),
+                        CL_SUCCESS);
+        free(p);
+        CU_ASSERT_EQUAL(clql_layer_enqueue(c.layer[LAYERS - 1], c.act[LAYERS - 1], c.act[LAYERS],
+                                           batch > 1 ? 5 : 1, NULL),
+                        CLQL_SUCCESS);
+      }
+      const uint64_t count = (whole ? batch : batch > 1 ? 5 : 1) * dims[LAYERS];
+      float *y = fixture_poisoned(count);
+      cl_event read = NULL;
+      CU_ASSERT_EQUAL(clEnqueueReadBuffer(queue(), c.act[LAYERS], CL_FALSE, 0,
+                                          count * sizeof(float), y, 0, NULL, &read),
+                      CL_SUCCESS);
+      CU_ASSERT_EQUAL(clql_context_finish(clql_test_ctx), CLQL_SUCCESS);
+      CU_ASSERT_EQUAL(event_status(read), CL_COMPLETE);
+      CU_ASSERT_EQUAL(fixture_differ(y, c.ref, count), 0);
+      clReleaseEvent(read);
+      free(y);
+    }
     chain_free(&c);
   }
   clql_context_destroy(clql_test_ctx);

@@ -496,9 +496,10 @@ static void test_first_forward(void) {
 
 /* Synchronous passes on a context that polls (CLQL_WAIT=poll): clFlush,
  * the status query and the closing clFinish each failed once (with an
- * error no retry mends) give that error, naming the wait, with nothing left running, the inputs intact,
- * and the same layer exact again. Not a sweep: how many status queries a
- * pass takes depends on the device's pace. */
+ * error no retry mends) give that error, naming the wait, with nothing
+ * left running, the inputs intact, and the same layer exact again; a wait
+ * for three passes blocks without a status query. Not a sweep: how many
+ * status queries a pass takes depends on the device's pace. */
 static void test_poll_wait_failures(void) {
   clql_context *const plain = ctx;
   clql_config *cfg = NULL;
@@ -530,6 +531,15 @@ static void test_poll_wait_failures(void) {
       expect_inputs_intact(&v);
       poison(&v);
       CU_ASSERT_EQUAL(run_forward(&v, L), CLQL_SUCCESS);
+      expect_reference(&v);
+    }
+    if (v.mode == MEM) { /* three passes queued: the wait blocks, no status query */
+      poison(&v);
+      for (int p = 0; p < 3; p++)
+        CU_ASSERT_EQUAL(clql_layer_enqueue(L, v.dx, v.dy, v.batch, NULL), CLQL_SUCCESS);
+      clql_fault_arm_call("clGetEventInfo", 1, CL_INVALID_COMMAND_QUEUE);
+      CU_ASSERT_EQUAL(clql_context_finish(ctx), CLQL_SUCCESS);
+      clql_fault_pause();
       expect_reference(&v);
     }
     clql_layer_destroy(L);
