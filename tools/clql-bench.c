@@ -145,10 +145,18 @@ static double time_kernel(cl_command_queue q, cl_kernel kern, size_t global, int
   return med;
 }
 
-/* The copy and read rooflines over one large buffer. */
+/* The copy and read rooflines over one large buffer: four times the
+ * device's global memory cache, as STREAM sizes its arrays (a host CPU's
+ * last-level cache can hold hundreds of MiB), and at least 256 MiB; 64 MiB
+ * with --quick. */
 static void measure_rooflines(clql_context *ctx, const options *o, roofline *out) {
   const clql_device_info *d = clql_context_device_info(ctx);
+  cl_ulong cache = 0;
+  if (clGetDeviceInfo(clql_context_device(ctx), CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof cache,
+                      &cache, NULL) != CL_SUCCESS || cache > UINT64_MAX / 4)
+    cache = 0;
   uint64_t bytes = o->quick ? 64 * MIB : 256 * MIB;
+  if (!o->quick && 4 * cache > bytes) bytes = 4 * cache;
   if (bytes > d->memory.max_alloc) bytes = d->memory.max_alloc;
   if (d->memory.free_known && 2 * bytes > d->memory.free / 2) bytes = d->memory.free / 4;
   bytes &= ~(uint64_t)(1 * MIB - 1);
