@@ -125,6 +125,9 @@ typedef struct {
   double copy_gbs; /* bytes read + written per second by a float4 copy */
   double read_gbs; /* bytes read per second by the read kernel */
   uint64_t bytes;  /* the buffer each reads: far larger than the caches */
+  /* measured before and after the kernels; copy_gbs and read_gbs are the
+   * higher of each, what the device showed it can do during the run */
+  double copy_before, read_before, copy_after, read_after;
 } roofline;
 
 /* Median of the kernel's profiled times over o->repeats runs after two
@@ -291,7 +294,7 @@ static clql_status time_pipelined(clql_context *ctx, clql_layer **layers, int nl
  * weights cycled so that their total exceeds the caches, inputs rotated
  * through several buffers. */
 static clql_status bench_kernel(clql_context *ctx, const options *o, clql_qtype q, bench_shape s,
-                                const roofline *rf, kernel_result *r) {
+                                kernel_result *r) {
   memset(r, 0, sizeof *r);
   r->qtype = q;
   r->s = s;
@@ -366,8 +369,6 @@ static clql_status bench_kernel(clql_context *ctx, const options *o, clql_qtype 
   r->median_us = median(times, got);
   r->device_us = median(dtimes, got);
   r->weight_gbs = r->weight_bytes / (r->median_us * 1e3);
-  r->pct_of_copy = pct_of(r->weight_bytes, r->median_us, rf->copy_gbs);
-  r->pct_of_read = pct_of(r->weight_bytes, r->median_us, rf->read_gbs);
   r->gops = 2.0 * (double)s.n * (double)s.k * (double)s.b / (r->median_us * 1e3);
   /* Pipelined: every copy once per sequence (at least 20 passes), ending on
    * the input checked above, whose output is checked again. */
@@ -381,8 +382,6 @@ static clql_status bench_kernel(clql_context *ctx, const options *o, clql_qtype 
   if (st != CLQL_SUCCESS) goto done;
   for (uint64_t j = 0; j < s.b * s.n; j++) r->mismatches += memcmp(&hy[j], &ref[j], sizeof(float)) != 0;
   r->pipelined_gbs = r->weight_bytes / (r->pipelined_us * 1e3);
-  r->pipelined_pct = pct_of(r->weight_bytes, r->pipelined_us, rf->copy_gbs);
-  r->pipelined_pct_read = pct_of(r->weight_bytes, r->pipelined_us, rf->read_gbs);
 done:
   for (int i = 0; layers && i < copies; i++) clql_layer_destroy(layers[i]);
   for (int i = 0; i < NX; i++)
@@ -411,6 +410,22 @@ typedef struct {
   uint64_t launches;                 /* kernel launches of one token */
   int layers, ran, recorded;
 } token_result;
+
+/* Weight bandwidth as shares of the run's rooflines, once they are known. */
+static void kernel_shares(kernel_result *r, const roofline *rf) {
+  r->pct_of_copy = pct_of(r->weight_bytes, r->median_us, rf->copy_gbs);
+  r->pct_of_read = pct_of(r->weight_bytes, r->median_us, rf->read_gbs);
+  r->pipelined_pct = pct_of(r->weight_bytes, r->pipelined_us, rf->copy_gbs);
+  r->pipelined_pct_read = pct_of(r->weight_bytes, r->pipelined_us, rf->read_gbs);
+}
+
+static void token_shares(token_result *t, const roofline *rf) {
+  if (!t->ran) return;
+  t->pct_of_copy = pct_of(t->weight_bytes, t->ms * 1e3, rf->copy_gbs);
+  t->pct_of_read = pct_of(t->weight_bytes, t->ms * 1e3, rf->read_gbs);
+  t->pipelined_pct = pct_of(t->weight_bytes, t->pipelined_ms * 1e3, rf->copy_gbs);
+  t->pipelined_pct_read = pct_of(t->weight_bytes, t->pipelined_ms * 1e3, rf->read_gbs);
+}
 
 /* A block's layers, in order: (N, K) and the host weights they use. */
 static const struct {
@@ -469,7 +484,7 @@ static json_t *token_json(const token_result *t) {
 }
 
 static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q,
-                               token_variant v, const roofline *rf, token_result *r) {
+                               token_variant v, token_result *r) {
   memset(r, 0, sizeof *r);
   r->qtype = q;
   const int per_block = v == TOKEN_PLAIN ? PER_BLOCK : PER_FUSED_BLOCK;
@@ -529,8 +544,6 @@ static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q
     r->layers = total;
     r->ms = median(times, got) / 1e3;
     r->weight_gbs = r->weight_bytes / (r->ms * 1e6);
-    r->pct_of_copy = pct_of(r->weight_bytes, r->ms * 1e3, rf->copy_gbs);
-    r->pct_of_read = pct_of(r->weight_bytes, r->ms * 1e3, rf->read_gbs);
     r->kernels = clql_layer_kernels(layers[0]);
   }
   /* The same token with one wait: enqueued back to back (a sequence:
@@ -553,8 +566,6 @@ static clql_status bench_token(clql_context *ctx, const options *o, clql_qtype q
   if (st == CLQL_SUCCESS && r->ran) {
     r->pipelined_ms = us * total / 1e3;
     r->pipelined_gbs = r->weight_bytes / (r->pipelined_ms * 1e6);
-    r->pipelined_pct = pct_of(r->weight_bytes, us * total, rf->copy_gbs);
-    r->pipelined_pct_read = pct_of(r->weight_bytes, us * total, rf->read_gbs);
   }
   clql_sequence_destroy(seq);
   for (int i = 0; layers && i < total; i++) clql_layer_destroy(layers[i]);
@@ -754,7 +765,7 @@ int main(int argc, char **argv) {
   progress("copy and read bandwidth");
   roofline rf;
   measure_rooflines(ctx, &o, &rf);
-  const double copy_gbs = rf.copy_gbs;
+  double copy_gbs = rf.copy_gbs;
 
   kernel_result results[MAX_SHAPES * CLQL_QTYPE_COUNT_];
   int nres = 0, bad = 0;
@@ -769,7 +780,7 @@ int main(int argc, char **argv) {
                (unsigned long long)o.shapes[i].n, (unsigned long long)o.shapes[i].k,
                (unsigned long long)o.shapes[i].b);
       kernel_result *r = &results[nres];
-      st = bench_kernel(ctx, &o, (clql_qtype)q, o.shapes[i], &rf, r);
+      st = bench_kernel(ctx, &o, (clql_qtype)q, o.shapes[i], r);
       if (st != CLQL_SUCCESS) {
         rc = failed("kernel benchmark", st, rc);
         continue;
@@ -788,13 +799,27 @@ int main(int argc, char **argv) {
   token_result token = {0}, token_fused = {0}, token_replayed = {0};
   if (o.token) {
     clql_qtype tq = (o.qtypes & 1u) ? CLQL_QTYPE_I2S : (o.qtypes & 2u) ? CLQL_QTYPE_TL1 : CLQL_QTYPE_TL2;
-    st = bench_token(ctx, &o, tq, TOKEN_PLAIN, &rf, &token);
+    st = bench_token(ctx, &o, tq, TOKEN_PLAIN, &token);
     if (st != CLQL_SUCCESS) rc = failed("token", st, rc);
-    st = bench_token(ctx, &o, tq, TOKEN_FUSED, &rf, &token_fused);
+    st = bench_token(ctx, &o, tq, TOKEN_FUSED, &token_fused);
     if (st != CLQL_SUCCESS) rc = failed("token_fused", st, rc);
-    st = bench_token(ctx, &o, tq, TOKEN_REPLAYED, &rf, &token_replayed);
+    st = bench_token(ctx, &o, tq, TOKEN_REPLAYED, &token_replayed);
     if (st != CLQL_SUCCESS) rc = failed("token_replayed", st, rc);
   }
+
+  /* The rooflines again: the VM or the host may have changed pace. */
+  progress("copy and read bandwidth again");
+  roofline after;
+  measure_rooflines(ctx, &o, &after);
+  rf.copy_before = rf.copy_gbs, rf.read_before = rf.read_gbs;
+  rf.copy_after = after.copy_gbs, rf.read_after = after.read_gbs;
+  rf.copy_gbs = fmax(rf.copy_before, rf.copy_after); /* NAN where neither ran */
+  rf.read_gbs = fmax(rf.read_before, rf.read_after);
+  copy_gbs = rf.copy_gbs;
+  for (int i = 0; i < nres; i++) kernel_shares(&results[i], &rf);
+  token_shares(&token, &rf);
+  token_shares(&token_fused, &rf);
+  token_shares(&token_replayed, &rf);
 
   peer_result peers[2 * MAX_SHAPES];
   int npeers = 0;
@@ -877,6 +902,10 @@ int main(int argc, char **argv) {
     const char *fam = token.ran ? token.kernels : nres ? results[0].kernels : NULL;
     json_object_set_new(root, "kernels", fam ? json_string(fam) : json_null());
     json_object_set_new(root, "wait", json_string(clql_context_wait_mode(ctx)));
+    json_object_set_new(root, "copy_gbs_before", num(rf.copy_before));
+    json_object_set_new(root, "copy_gbs_after", num(rf.copy_after));
+    json_object_set_new(root, "read_gbs_before", num(rf.read_before));
+    json_object_set_new(root, "read_gbs_after", num(rf.read_after));
     char *text = json_dumps(root, TOOL_JSON_FLAGS | JSON_REAL_PRECISION(6));
     if (text) puts(text);
     free(text);
@@ -908,10 +937,14 @@ int main(int argc, char **argv) {
                toks[t]->pipelined_pct, toks[t]->pct_of_read, toks[t]->pipelined_pct_read);
   } else {
     printf("device: %s\n", tool_text(dev->name));
-    printf("copy bandwidth: %.2f GB/s (read + write of %llu MiB, median of %d)\n", copy_gbs,
-           (unsigned long long)(rf.bytes / MIB), o.repeats);
-    printf("read bandwidth: %.2f GB/s (read of %llu MiB, median of %d)\n", rf.read_gbs,
-           (unsigned long long)(rf.bytes / MIB), o.repeats);
+    printf("copy bandwidth: %.2f GB/s (read + write of %llu MiB, median of %d; %.2f before and "
+           "%.2f after the kernels)\n",
+           copy_gbs, (unsigned long long)(rf.bytes / MIB), o.repeats, rf.copy_before,
+           rf.copy_after);
+    printf("read bandwidth: %.2f GB/s (read of %llu MiB, median of %d; %.2f before and %.2f "
+           "after)\n",
+           rf.read_gbs, (unsigned long long)(rf.bytes / MIB), o.repeats, rf.read_before,
+           rf.read_after);
     printf("kernels: %s, synchronous calls %s (CLQL_WAIT)\n\n",
            nres ? results[0].kernels : token.ran ? token.kernels : "-", clql_context_wait_mode(ctx));
     printf("%-4s %6s %6s %5s %9s %11s %9s %8s %6s %9s %6s %6s %5s\n", "QT", "N", "K", "B",

@@ -3,6 +3,7 @@
  * matched the reference (the pipelined passes' output too). No timing is
  * asserted. */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <clql.h>
@@ -23,6 +24,18 @@ static void test_quick_json(void) {
   CU_ASSERT(json_number_value(json_object_get(root, "copy_gbs")) > 0);
   CU_ASSERT(json_number_value(json_object_get(root, "read_gbs")) > 0);
   CU_ASSERT(json_integer_value(json_object_get(root, "read_bytes")) > 0);
+  /* measured before and after the kernels; the roofline is the higher */
+  const char *const rooflines[] = {"copy_gbs", "read_gbs"};
+  for (size_t i = 0; i < 2; i++) {
+    char before[32], after[32];
+    snprintf(before, sizeof before, "%s_before", rooflines[i]);
+    snprintf(after, sizeof after, "%s_after", rooflines[i]);
+    const double b = json_number_value(json_object_get(root, before)),
+                 a = json_number_value(json_object_get(root, after)),
+                 top = json_number_value(json_object_get(root, rooflines[i]));
+    CU_ASSERT(b > 0 && a > 0);
+    CU_ASSERT_DOUBLE_EQUAL(top, b > a ? b : a, 1e-3 * top);
+  }
   CU_ASSERT(json_is_true(json_object_get(root, "quick")));
   json_t *overhead = json_object_get(root, "overhead");
   CU_ASSERT(json_is_object(overhead));
