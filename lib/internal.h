@@ -276,8 +276,9 @@ clql_status clql_launch_kernel(clql_context *ctx, cl_kernel kernel, cl_kernel *o
 /* ev (owned now) is the context's last launch, of `launches` kernels: what
  * clql_context_finish polls. */
 void clql_context_note_launch(clql_context *ctx, cl_event ev, uint64_t launches);
-/* The queue was waited for another way (clFinish after a failure). */
-void clql_context_waited(clql_context *ctx);
+/* clFinish on the context's queue, without polling (after a failure):
+ * its result; what clql_context_finish would poll is dropped. */
+cl_int clql_context_drain(clql_context *ctx);
 /* The context's workspace changed: drop every recording that uses it. */
 void clql_sequences_drop_recordings(clql_context *ctx);
 

@@ -125,9 +125,6 @@ typedef struct {
   double copy_gbs; /* bytes read + written per second by a float4 copy */
   double read_gbs; /* bytes read per second by the read kernel */
   uint64_t bytes;  /* the buffer each reads: far larger than the caches */
-  /* measured before and after the kernels; copy_gbs and read_gbs are the
-   * higher of each, what the device showed it can do during the run */
-  double copy_before, read_before, copy_after, read_after;
 } roofline;
 
 /* Median of the kernel's profiled times over o->repeats runs after two
@@ -763,9 +760,8 @@ int main(int argc, char **argv) {
   if (o.quick) o.repeats = o.repeats > 10 ? 10 : o.repeats;
 
   progress("copy and read bandwidth");
-  roofline rf;
-  measure_rooflines(ctx, &o, &rf);
-  double copy_gbs = rf.copy_gbs;
+  roofline before, after, rf;
+  measure_rooflines(ctx, &o, &before);
 
   kernel_result results[MAX_SHAPES * CLQL_QTYPE_COUNT_];
   int nres = 0, bad = 0;
@@ -809,13 +805,12 @@ int main(int argc, char **argv) {
 
   /* The rooflines again: the VM or the host may have changed pace. */
   progress("copy and read bandwidth again");
-  roofline after;
   measure_rooflines(ctx, &o, &after);
-  rf.copy_before = rf.copy_gbs, rf.read_before = rf.read_gbs;
-  rf.copy_after = after.copy_gbs, rf.read_after = after.read_gbs;
-  rf.copy_gbs = fmax(rf.copy_before, rf.copy_after); /* NAN where neither ran */
-  rf.read_gbs = fmax(rf.read_before, rf.read_after);
-  copy_gbs = rf.copy_gbs;
+  /* each the higher of the two, what the device showed it can do during
+   * the run (NAN where neither ran) */
+  rf = before;
+  rf.copy_gbs = fmax(before.copy_gbs, after.copy_gbs);
+  rf.read_gbs = fmax(before.read_gbs, after.read_gbs);
   for (int i = 0; i < nres; i++) kernel_shares(&results[i], &rf);
   token_shares(&token, &rf);
   token_shares(&token_fused, &rf);
@@ -888,7 +883,7 @@ int main(int argc, char **argv) {
     if (tok_replayed && token_replayed.ran)
       json_object_set_new(tok_replayed, "recorded", json_boolean(token_replayed.recorded));
     json_t *root = json_pack("{s:o,s:o,s:I,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "device",
-        tool_json_string(dev->name), "copy_gbs", num(copy_gbs), "copy_bytes",
+        tool_json_string(dev->name), "copy_gbs", num(rf.copy_gbs), "copy_bytes",
         (json_int_t)rf.bytes, "read_gbs", num(rf.read_gbs), "read_bytes", (json_int_t)rf.bytes,
         "results", res, "token", tok, "token_fused", tok_fused,
         "token_replayed", tok_replayed, "peers", pj,
@@ -902,10 +897,10 @@ int main(int argc, char **argv) {
     const char *fam = token.ran ? token.kernels : nres ? results[0].kernels : NULL;
     json_object_set_new(root, "kernels", fam ? json_string(fam) : json_null());
     json_object_set_new(root, "wait", json_string(clql_context_wait_mode(ctx)));
-    json_object_set_new(root, "copy_gbs_before", num(rf.copy_before));
-    json_object_set_new(root, "copy_gbs_after", num(rf.copy_after));
-    json_object_set_new(root, "read_gbs_before", num(rf.read_before));
-    json_object_set_new(root, "read_gbs_after", num(rf.read_after));
+    json_object_set_new(root, "copy_gbs_before", num(before.copy_gbs));
+    json_object_set_new(root, "copy_gbs_after", num(after.copy_gbs));
+    json_object_set_new(root, "read_gbs_before", num(before.read_gbs));
+    json_object_set_new(root, "read_gbs_after", num(after.read_gbs));
     char *text = json_dumps(root, TOOL_JSON_FLAGS | JSON_REAL_PRECISION(6));
     if (text) puts(text);
     free(text);
@@ -939,12 +934,12 @@ int main(int argc, char **argv) {
     printf("device: %s\n", tool_text(dev->name));
     printf("copy bandwidth: %.2f GB/s (read + write of %llu MiB, median of %d; %.2f before and "
            "%.2f after the kernels)\n",
-           copy_gbs, (unsigned long long)(rf.bytes / MIB), o.repeats, rf.copy_before,
-           rf.copy_after);
+           rf.copy_gbs, (unsigned long long)(rf.bytes / MIB), o.repeats, before.copy_gbs,
+           after.copy_gbs);
     printf("read bandwidth: %.2f GB/s (read of %llu MiB, median of %d; %.2f before and %.2f "
            "after)\n",
-           rf.read_gbs, (unsigned long long)(rf.bytes / MIB), o.repeats, rf.read_before,
-           rf.read_after);
+           rf.read_gbs, (unsigned long long)(rf.bytes / MIB), o.repeats, before.read_gbs,
+           after.read_gbs);
     printf("kernels: %s, synchronous calls %s (CLQL_WAIT)\n\n",
            nres ? results[0].kernels : token.ran ? token.kernels : "-", clql_context_wait_mode(ctx));
     printf("%-4s %6s %6s %5s %9s %11s %9s %8s %6s %9s %6s %6s %5s\n", "QT", "N", "K", "B",
@@ -988,7 +983,7 @@ int main(int argc, char **argv) {
            ov.probe_cached_us, ov.probe_uncached_us, ov.plan_us, ov.pct_cached, ov.pct_uncached,
            ov.gemv_us);
   }
-  if (o.plot) plot(o.plot, dev->name, copy_gbs, results, nres);
+  if (o.plot) plot(o.plot, dev->name, rf.copy_gbs, results, nres);
   clql_context_destroy(ctx);
   return rc ? rc : bad ? TOOL_EXIT_DIFFERS : TOOL_EXIT_OK;
 }

@@ -187,20 +187,18 @@ static double seconds_now(void) {
 #define POLL_SECONDS 2e-3
 #define POLL_LAUNCHES 2u
 
-void clql_context_waited(clql_context *ctx) {
+cl_int clql_context_drain(clql_context *ctx) {
   if (ctx->last_launch) clReleaseEvent(ctx->last_launch);
   ctx->last_launch = NULL;
   ctx->unwaited = 0;
+  return clFinish(ctx->queue);
 }
 
 clql_status clql_context_finish(clql_context *ctx) {
   if (!ctx) return clql_fail(CLQL_ERR_INVALID_ARGUMENT, "context is NULL");
-  cl_event ev = ctx->last_launch;
-  const int poll = ev && ctx->unwaited <= POLL_LAUNCHES;
-  ctx->last_launch = NULL;
-  ctx->unwaited = 0;
+  cl_event ev = ctx->last_launch; /* the context's until the drain below */
   cl_int err = CL_SUCCESS, status = CL_COMPLETE;
-  if (poll) {
+  if (ev && ctx->unwaited <= POLL_LAUNCHES) {
     err = clFlush(ctx->queue);
     const double until = seconds_now() + POLL_SECONDS;
     while (err == CL_SUCCESS) {
@@ -209,9 +207,8 @@ clql_status clql_context_finish(clql_context *ctx) {
       sched_yield();
     }
   }
-  if (ev) clReleaseEvent(ev);
   /* the rest of the queue, or the wait the poll gave up on */
-  cl_int ferr = clFinish(ctx->queue);
+  cl_int ferr = clql_context_drain(ctx);
   if (err == CL_SUCCESS && status < 0) err = status;
   if (err == CL_SUCCESS) err = ferr;
   if (err != CL_SUCCESS)

@@ -329,8 +329,7 @@ static clql_status run_chunk(clql_layer *L, cl_mem *part, cl_mem x, uint64_t x_o
  * error: one of them failed on the device, which no retry of the failed
  * chunk mends, so that error is returned and *retry cleared. */
 static clql_status settle(clql_context *ctx, clql_status failure, int waited, int *retry) {
-  cl_int err = clFinish(ctx->queue);
-  clql_context_waited(ctx);
+  cl_int err = clql_context_drain(ctx);
   if (err == CL_SUCCESS) return failure;
   if (!waited) {
     *retry = 0;

@@ -318,9 +318,8 @@ clql_status clql_sequence_enqueue(clql_sequence *seq, cl_event *done) {
   clql_status st = seq->use_cmdbuf ? replay(seq, done) : run_plain(seq, done);
   if (st != CLQL_SUCCESS) {
     /* as clql_layer_enqueue: nothing clql enqueued still runs when it returns */
-    cl_int err = clFinish(seq->ctx->queue);
+    cl_int err = clql_context_drain(seq->ctx);
     (void)err; /* the failure that brought us here is the one to report */
-    clql_context_waited(seq->ctx);
   }
   return st;
 }
