@@ -148,9 +148,16 @@ extern const char *const clql_product_kernel_names[CLQL_FAMILY_COUNT][3];
 #define CLQL_ACTQUANT_LOCAL 256u
 /* The form of the x86 kernels: as the device's compiler targets (512-bit
  * with AVX-512BW, else 256-bit), or forced 256-bit (CLQL_KERNELS=avx2),
- * 512-bit (CLQL_KERNELS=avx512; no kernels without AVX-512BW), or 512-bit
- * with VNNI (the host CPU has AVX512-VNNI). */
-typedef enum { CLQL_X86_NATIVE, CLQL_X86_256, CLQL_X86_512, CLQL_X86_VNNI } clql_x86_form;
+ * 512-bit (CLQL_KERNELS=avx512; no kernels without AVX-512BW), 512-bit
+ * with VNNI (the host CPU has AVX512-VNNI; CLQL_KERNELS=vnni), or with VNNI,
+ * VBMI and BITALG (the host CPU has all three). */
+typedef enum {
+  CLQL_X86_NATIVE,
+  CLQL_X86_256,
+  CLQL_X86_512,
+  CLQL_X86_VNNI,
+  CLQL_X86_VBMI
+} clql_x86_form;
 /* Options of the ternary program: the portable and K-split kernels' block
  * (-DROWS=block, TOKENS), or with simd the x86 kernels' (VECS = block row
  * vectors, TOKENS, their form); div_rn: the device divides correctly
@@ -159,6 +166,8 @@ int clql_product_options(char *buf, size_t size, int simd, unsigned block, unsig
                          clql_x86_form x86, int div_rn);
 /* Whether the host CPU has AVX512-VNNI (and AVX-512BW): 0 off x86. */
 int clql_host_vnni(void);
+/* Whether it also has AVX512-VBMI and AVX512-BITALG (vpermb, vpshufbitqmb). */
+int clql_host_vbmi(void);
 /* Options of the actquant program: the GPU variant or the CPU one (NULL). */
 const char *clql_actquant_options(int gpu);
 /* One program build: its options (after CLQL_BASE_OPTIONS) and the kernels

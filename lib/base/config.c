@@ -20,7 +20,7 @@ typedef enum {
   KIND_BATCH,    /* a whole number >= 1 */
   KIND_SOURCES,  /* CLQL_MEM_SOURCE */
   KIND_TTL,      /* milliseconds 0..MAX_TTL_MS */
-  KIND_KERNELS,  /* portable | ksplit (split) | avx2 | avx512 */
+  KIND_KERNELS,  /* portable | ksplit (split) | avx2 | avx512 | vnni */
   KIND_LOG,      /* off | error | warn | info | debug */
   KIND_SPLIT,    /* rows | layers */
   KIND_FLAG,     /* 1 | 0 | true | false | yes | no | on | off */
@@ -145,12 +145,13 @@ typedef struct {
   const char *why;
 } word_list;
 /* the last, "split", is the K-split kernels' first name, still accepted */
-#define KERNELS_SPLIT_WORD (CLQL_KERNELS_AVX512 + 1)
+#define KERNELS_SPLIT_WORD (CLQL_KERNELS_VNNI + 1)
 static const char *const kernel_names[] = {[CLQL_KERNELS_AUTO] = "auto",
                                            [CLQL_KERNELS_PORTABLE] = "portable",
                                            [CLQL_KERNELS_KSPLIT] = "ksplit",
                                            [CLQL_KERNELS_AVX2] = "avx2",
                                            [CLQL_KERNELS_AVX512] = "avx512",
+                                           [CLQL_KERNELS_VNNI] = "vnni",
                                            [KERNELS_SPLIT_WORD] = "split"};
 static const char *const log_names[] = {"off", "error", "warn", "info", "debug"};
 static const char *const split_names[] = {"rows", "layers"};
@@ -160,7 +161,7 @@ static const char *const cmdbuf_names[] = {[CLQL_CMDBUF_AUTO] = "auto", [CLQL_CM
 static const char *const wait_names[] = {[CLQL_WAIT_AUTO] = "auto", [CLQL_WAIT_BLOCK] = "block",
                                          [CLQL_WAIT_POLL] = "poll"};
 static const word_list words[] = {
-    {kernel_names, 6, "not auto, portable, ksplit (or split), avx2 or avx512"},
+    {kernel_names, 7, "not auto, portable, ksplit (or split), avx2, avx512 or vnni"},
     {log_names, 5, "not off, error, warn, info or debug"},
     {split_names, 2, "not rows or layers"},
     {flag_names, 8, "not 1, 0, true, false, yes, no, on or off"},

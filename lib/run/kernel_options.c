@@ -16,7 +16,8 @@ int clql_product_options(char *buf, size_t size, int simd, unsigned block, unsig
                          clql_x86_form x86, int div_rn) {
   static const char *const forms[] = {[CLQL_X86_NATIVE] = "", [CLQL_X86_256] = " -DCLQL_X86_256",
                                       [CLQL_X86_512] = " -DCLQL_X86_512",
-                                      [CLQL_X86_VNNI] = " -DCLQL_VNNI"};
+                                      [CLQL_X86_VNNI] = " -DCLQL_VNNI",
+                                      [CLQL_X86_VBMI] = " -DCLQL_VNNI -DCLQL_VBMI"};
   int n = snprintf(buf, size, "%s=%u -DTOKENS=%u%s%s", simd ? "-DCLQL_SIMD -DVECS" : "-DROWS",
                    block, tokens, simd ? forms[x86] : "",
                    div_rn ? " -cl-fp32-correctly-rounded-divide-sqrt -DCLQL_DIV_IS_RN" : "");
@@ -26,6 +27,15 @@ int clql_product_options(char *buf, size_t size, int simd, unsigned block, unsig
 int clql_host_vnni(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
+#else
+  return 0;
+#endif
+}
+
+int clql_host_vbmi(void) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  return clql_host_vnni() && __builtin_cpu_supports("avx512vbmi") &&
+         __builtin_cpu_supports("avx512bitalg");
 #else
   return 0;
 #endif

@@ -184,8 +184,12 @@ static clql_status choose_family(clql_layer *L, clql_kernel_family *out) {
   if (st != CLQL_SUCCESS || forced == CLQL_KERNELS_PORTABLE) return st;
   L->x86 = forced == CLQL_KERNELS_AVX2     ? CLQL_X86_256
            : forced == CLQL_KERNELS_AVX512 ? CLQL_X86_512
+           : forced == CLQL_KERNELS_VNNI   ? CLQL_X86_VNNI
+           : clql_host_vbmi()              ? CLQL_X86_VBMI
            : clql_host_vnni()              ? CLQL_X86_VNNI
                                            : CLQL_X86_NATIVE;
+  if (!gpu && forced == CLQL_KERNELS_VNNI && !clql_host_vnni())
+    return clql_fail(CLQL_ERR_UNSUPPORTED, "CLQL_KERNELS=vnni: the host CPU has no AVX512-VNNI");
   const clql_qtype q = L->shape.qtype;
   cl_kernel k;
   if (gpu) {

@@ -189,14 +189,15 @@ static CU_TestInfo kernel_tests[] = {
     {"kernels_env", test_kernels_env},         {"k_past_local_memory", test_k_past_local_memory},
     CU_TEST_INFO_NULL};
 
-/* With CLQL_KERNELS=avx2 (avx512) on a host without AVX2 (AVX-512BW) there
- * is nothing to test: skip. On such a host, PoCL's device is that CPU, and
- * a refusal is a failure. */
+/* With CLQL_KERNELS=avx2 (avx512, vnni) on a host without AVX2 (AVX-512BW,
+ * AVX512-VNNI) there is nothing to test: skip. On such a host, PoCL's
+ * device is that CPU, and a refusal is a failure. */
 static int kernels_open(void) {
   if (clql_test_context_open() != 0) return 1;
   const char *choice = getenv("CLQL_KERNELS");
   const int avx512 = choice && strcmp(choice, "avx512") == 0;
-  if (choice && (strcmp(choice, "avx2") == 0 || avx512)) {
+  const int vnni = choice && strcmp(choice, "vnni") == 0;
+  if (choice && (strcmp(choice, "avx2") == 0 || avx512 || vnni)) {
     /* no CUnit assertions here: no test is running yet */
     static int8_t t[16 * 128];
     static uint8_t bytes[1024];
@@ -215,7 +216,9 @@ static int kernels_open(void) {
     clql_layer_destroy(layer);
     int host_has = 0;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    host_has = avx512 ? __builtin_cpu_supports("avx512bw") : __builtin_cpu_supports("avx2");
+    host_has = vnni     ? __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni")
+               : avx512 ? __builtin_cpu_supports("avx512bw")
+                        : __builtin_cpu_supports("avx2");
 #endif
     if (st == CLQL_ERR_UNSUPPORTED && !host_has) {
       printf("skipped: %s\n", clql_last_error_detail());

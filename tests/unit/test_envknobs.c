@@ -273,7 +273,7 @@ static void test_api_equals_env(void) {
       {"CLQL_MEM_FRACTION", "1.01"},   {"CLQL_MEM_FRACTION", ".25"},   {"CLQL_MEM_RESERVE", "7.5%"},
       {"CLQL_MEM_RESERVE", "101%"},    {"CLQL_LOG", "INFO"},           {"CLQL_LOG", "verbose"},
       {"CLQL_KERNELS", "Split"},       {"CLQL_KERNELS", "fast"},       {"CLQL_SPLIT", "rows"},
-      {"CLQL_KERNELS", "ksplit"},      {"CLQL_KERNELS", "avx512"},
+      {"CLQL_KERNELS", "ksplit"},      {"CLQL_KERNELS", "avx512"},      {"CLQL_KERNELS", "vnni"},
       {"CLQL_SPLIT", "cols"},          {"CLQL_MEM_SOURCE", "-nvml"},   {"CLQL_MEM_SOURCE", "gpu"},
       {"CLQL_PROBE_TTL_MS", "0"},      {"CLQL_PROBE_TTL_MS", "1s"},    {"CLQL_LEVEL_ZERO", "on"},
       {"CLQL_LEVEL_ZERO", "2"},        {"CLQL_DEVICE", "0:0,1:0"},     {"CLQL_DEVICE", "0:0,,1"},
@@ -412,7 +412,7 @@ static void test_env_rejects(void) {
       {"CLQL_LOG", "loud", "not off, error, warn, info or debug"},
       {"CLQL_PROBE_TTL_MS", "86400001", "more than a day"},
       {"CLQL_SPLIT", "diagonal", "not rows or layers"},
-      {"CLQL_KERNELS", "cuda", "not auto, portable, ksplit (or split), avx2 or avx512"},
+      {"CLQL_KERNELS", "cuda", "not auto, portable, ksplit (or split), avx2, avx512 or vnni"},
       {"CLQL_PROFILE_MEASURE", "sometimes", "not 1, 0"},
       {"CLQL_WAIT", "busy", "not auto, block or poll"},
   };
