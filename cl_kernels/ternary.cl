@@ -623,6 +623,32 @@ static int16 x_dpbusd(int16 acc, x_c64 c, x_c64 q) {
   __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(c), "v"(q));
   return acc;
 }
+
+/* A 64-byte vector at any address: TL2's groups start at multiples of 32. */
+typedef char x_c64u __attribute__((ext_vector_type(64), aligned(1)));
+
+/* The sum of q over the n bytes at a (n and a's offset multiples of 32),
+ * in int32 lanes: one vpdpbusd of ones per 64 bytes, where a sum per block
+ * took two multiply-adds and a widening per 128 bytes (TL2: shuffles too,
+ * for 96), once per token and group in every GEMM work-item. Four sums,
+ * so that vpdpbusd's latency does not chain. */
+static int16 x_qsum_run(X_ACT const char *a, uint n) {
+  const x_c64 one = (x_c64)(1);
+  int16 s0 = (int16)(0), s1 = s0, s2 = s0, s3 = s0;
+  uint i = 0;
+  for (; i + 256 <= n; i += 256) {
+    s0 = x_dpbusd(s0, one, *(X_ACT const x_c64u *)(a + i));
+    s1 = x_dpbusd(s1, one, *(X_ACT const x_c64u *)(a + i + 64));
+    s2 = x_dpbusd(s2, one, *(X_ACT const x_c64u *)(a + i + 128));
+    s3 = x_dpbusd(s3, one, *(X_ACT const x_c64u *)(a + i + 192));
+  }
+  for (; i + 64 <= n; i += 64) s0 = x_dpbusd(s0, one, *(X_ACT const x_c64u *)(a + i));
+  if (i < n) {
+    const x_c32 h = *(X_ACT const x_c32 *)(a + i), z = (x_c32)(0);
+    s1 = x_dpbusd(s1, one, __builtin_shufflevector(h, z, X_I32, X_I32_HI));
+  }
+  return (s0 + s1) + (s2 + s3);
+}
 #endif
 
 static int16 x_dot32(int16 acc, const x_c64 *c, const x_c64 *q, const int qt) {
@@ -744,9 +770,13 @@ static void x86_group_sums(__local const char *q, uint ngroups, uint upg, const 
                            __local int *gsum) {
   const uint lid = (uint)get_local_id(0), lsz = (uint)get_local_size(0);
   for (uint g = lid; g < ngroups; g += lsz) {
+#ifdef CLQL_VNNI
+    const int16 acc = x_qsum_run(q + (size_t)g * upg * X_BLOCK(qt), upg * X_BLOCK(qt));
+#else
     int16 acc = (int16)(0);
     for (uint b = g * upg; b < (g + 1) * upg; b++)
       acc += X_WIDEN(x_qsum(q + (size_t)b * X_BLOCK(qt), qt));
+#endif
     gsum[g] = hsum16(acc);
   }
   barrier(CLK_LOCAL_MEM_FENCE);
@@ -893,9 +923,14 @@ static void x86_product(PRODUCT_ARGS(char), const int qt) {
     /* the tokens' sums first, so the main loop keeps only accumulators,
      * codes and activations in registers */
 #pragma unroll
-    for (uint t = 0; t < TOKENS; t++)
+    for (uint t = 0; t < TOKENS; t++) {
+#ifdef CLQL_VNNI
+      qacc[t] = x_qsum_run(at[t] + (size_t)g * upg * X_BLOCK(qt), upg * X_BLOCK(qt));
+#else
       for (uint b = g * upg; b < gend; b++)
         qacc[t] += X_WIDEN(x_qsum(at[t] + (size_t)b * X_BLOCK(qt), qt));
+#endif
+    }
     for (uint b = g * upg; b < gend; b++) {
       __global const uchar *blk = wt + (size_t)b * X_TILE(qt);
 #pragma unroll
