@@ -782,14 +782,40 @@ static void x86_group_sums(__local const char *q, uint ngroups, uint upg, const 
   barrier(CLK_LOCAL_MEM_FENCE);
 }
 
+/* The int32 sums of a tile's 16 rows, in row order, from its row vectors
+ * (I2S and TL1: 8 of 2 rows x 8 lanes; TL2: 4 of 4 rows x 4 lanes) by a
+ * tree of shuffles and adds, about 20 vector operations where a sum per
+ * row took 14 scalar and extract ones. Integer sums: exact in any order. */
+static int16 x_tile_sums(const int16 *acc, const int qt) {
+  int16 p[4];
+#pragma unroll
+  for (uint i = 0; i < 4; i++)
+    p[i] = qt == 2 ? acc[i]
+                   : __builtin_shufflevector(acc[2 * i], acc[2 * i + 1], 0, 1, 2, 3, 8, 9, 10, 11,
+                                             16, 17, 18, 19, 24, 25, 26, 27) +
+                         __builtin_shufflevector(acc[2 * i], acc[2 * i + 1], 4, 5, 6, 7, 12, 13,
+                                                 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+  /* p[i]: rows 4i .. 4i + 3, four lanes each; then two lanes per row */
+  const int16 y = __builtin_shufflevector(p[0], p[1], 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21,
+                                          24, 25, 28, 29) +
+                  __builtin_shufflevector(p[0], p[1], 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23,
+                                          26, 27, 30, 31);
+  const int16 z = __builtin_shufflevector(p[2], p[3], 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21,
+                                          24, 25, 28, 29) +
+                  __builtin_shufflevector(p[2], p[3], 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23,
+                                          26, 27, 30, 31);
+  return __builtin_shufflevector(y, z, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                 30) +
+         __builtin_shufflevector(y, z, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29,
+                                 31);
+}
+
 /* y[n0 .. n0 + 15] of the tile at wt: VECS row vectors (the whole tile). */
 static void x86_gemv_tile(__global const uchar *wt, __global const float *scales,
                           __local const char *q, __local const int *gsum, float s,
                           __global float *out, uint n0, uint n, uint ngroups, uint upg,
                           uint scale_g, uint scale_n, const int qt) {
-  float sum[VECS * 4];
-#pragma unroll
-  for (uint r = 0; r < VECS * 4; r++) sum[r] = 0.0f;
+  float16 sum = (float16)(0.0f);
   /* the rows' scales, read at each group's end, fetched with the weights:
    * loaded cold they stalled every tile's last step */
   __builtin_prefetch(scales + (scale_n ? n0 : 0));
@@ -844,11 +870,27 @@ static void x86_gemv_tile(__global const uchar *wt, __global const float *scales
       for (uint v = 0; v < VECS; v++) acc[v] += acc4[v] >> 2;
     }
 #endif
-    x_add_group(acc, 1, gsum[g], scales, g, scale_g, scale_n, n0, qt, sum, 1);
+    /* the 16 rows at once, each float step as x_add_group's; the scales
+     * of a group's rows are padded to whole tiles */
+    const float16 gamma =
+        scale_n ? *(__global const float16 *)(scales + (size_t)g * scale_g + n0)
+                : (float16)(scales[(size_t)g * scale_g]);
+    const float16 p = convert_float16(x_tile_sums(acc, qt) - gsum[g]) * gamma;
+    sum = sum + p;
   }
+  float o[16];
+#ifdef CLQL_DIV_IS_RN
+  vstore16(sum / s, 0, o);
+#else
+  vstore16(sum, 0, o);
 #pragma unroll
-  for (uint r = 0; r < VECS * 4; r++)
-    if (r < VECS * X_RPV(qt) && n0 + r < n) out[n0 + r] = clql_div_rn(sum[r], s);
+  for (uint r = 0; r < 16; r++) o[r] = clql_div_rn(o[r], s);
+#endif
+  if (n0 + 16 <= n) {
+    vstore16(vload16(0, o), 0, out + n0);
+  } else {
+    for (uint r = 0; n0 + r < n; r++) out[n0 + r] = o[r];
+  }
 }
 
 /* Arguments of the GEMV kernels: as PRODUCT_ARGS, but the float input x
