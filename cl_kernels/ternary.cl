@@ -905,6 +905,9 @@ static void x86_gemv_tile(__global const uchar *wt, __global const float *scales
 #define GEMV_PASS w, scales, x, x_off, k, y, n, ngroups, upg, scale_g, scale_n, act_stride, y_off, scratch
 
 static void x86_gemv(GEMV_ARGS, const int qt) {
+  /* a program builds every qtype's kernel with its own VECS; only the one
+   * whose VECS row vectors make a 16-row tile is ever launched */
+  if (VECS * X_RPV(qt) != 16) return;
   /* 64-byte aligned parts (the activations are read as 64-byte vectors) */
   __local uchar *base = (__local uchar *)(((size_t)scratch + 63) & ~(size_t)63);
   __local char *q = (__local char *)base;

@@ -149,13 +149,15 @@ extern const char *const clql_product_kernel_names[CLQL_FAMILY_COUNT][3];
 /* The form of the x86 kernels: as the device's compiler targets (512-bit
  * with AVX-512BW, else 256-bit), or forced 256-bit (CLQL_KERNELS=avx2),
  * 512-bit (CLQL_KERNELS=avx512; no kernels without AVX-512BW), 512-bit
- * with VNNI (the host CPU has AVX512-VNNI; CLQL_KERNELS=vnni), or with VNNI,
- * VBMI and BITALG (the host CPU has all three). */
+ * with VNNI where the compiler has AVX-512BW (the host CPU has AVX512-VNNI),
+ * forced 512-bit with VNNI (CLQL_KERNELS=vnni; no kernels without
+ * AVX-512BW), or with VNNI, VBMI and BITALG (the host CPU has all three). */
 typedef enum {
   CLQL_X86_NATIVE,
   CLQL_X86_256,
   CLQL_X86_512,
   CLQL_X86_VNNI,
+  CLQL_X86_512_VNNI,
   CLQL_X86_VBMI
 } clql_x86_form;
 /* Options of the ternary program: the portable and K-split kernels' block

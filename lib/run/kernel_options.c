@@ -17,6 +17,7 @@ int clql_product_options(char *buf, size_t size, int simd, unsigned block, unsig
   static const char *const forms[] = {[CLQL_X86_NATIVE] = "", [CLQL_X86_256] = " -DCLQL_X86_256",
                                       [CLQL_X86_512] = " -DCLQL_X86_512",
                                       [CLQL_X86_VNNI] = " -DCLQL_VNNI",
+                                      [CLQL_X86_512_VNNI] = " -DCLQL_X86_512 -DCLQL_VNNI",
                                       [CLQL_X86_VBMI] = " -DCLQL_VNNI -DCLQL_VBMI"};
   int n = snprintf(buf, size, "%s=%u -DTOKENS=%u%s%s", simd ? "-DCLQL_SIMD -DVECS" : "-DROWS",
                    block, tokens, simd ? forms[x86] : "",

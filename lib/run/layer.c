@@ -167,9 +167,9 @@ static clql_status ksplit_fits(clql_layer *L, int *fits) {
   return CLQL_SUCCESS;
 }
 
-/* Which kernels run. CLQL_KERNELS=portable, split or avx2 forces a family
- * (how the tests cover them all on PoCL; avx2: the x86 kernels in their
- * 256-bit form, where they apply); otherwise GPUs and other accelerators take
+/* Which kernels run. CLQL_KERNELS=portable, split, avx2, avx512 or vnni
+ * forces a family or form (how the tests cover them all on PoCL; avx2,
+ * avx512, vnni: the x86 kernels in that form, where they apply); otherwise GPUs and other accelerators take
  * the K-split kernels where the device runs work-groups of 16 or more, and
  * CPUs the x86 kernels where they apply: a kernel compiler that has them
  * (they are only defined there: elsewhere the program builds without them
@@ -184,12 +184,10 @@ static clql_status choose_family(clql_layer *L, clql_kernel_family *out) {
   if (st != CLQL_SUCCESS || forced == CLQL_KERNELS_PORTABLE) return st;
   L->x86 = forced == CLQL_KERNELS_AVX2     ? CLQL_X86_256
            : forced == CLQL_KERNELS_AVX512 ? CLQL_X86_512
-           : forced == CLQL_KERNELS_VNNI   ? CLQL_X86_VNNI
+           : forced == CLQL_KERNELS_VNNI   ? CLQL_X86_512_VNNI
            : clql_host_vbmi()              ? CLQL_X86_VBMI
            : clql_host_vnni()              ? CLQL_X86_VNNI
                                            : CLQL_X86_NATIVE;
-  if (!gpu && forced == CLQL_KERNELS_VNNI && !clql_host_vnni())
-    return clql_fail(CLQL_ERR_UNSUPPORTED, "CLQL_KERNELS=vnni: the host CPU has no AVX512-VNNI");
   const clql_qtype q = L->shape.qtype;
   cl_kernel k;
   if (gpu) {
@@ -205,14 +203,20 @@ static clql_status choose_family(clql_layer *L, clql_kernel_family *out) {
   uint64_t scratch;
   if (!x86_gemv_scratch(L, X86_GEMV_LOCAL_MAX, &scratch) || scratch > L->ctx->info.local_mem)
     return CLQL_SUCCESS;
+  /* vpdpbusd on a CPU without it would be an illegal instruction */
+  if (L->x86 == CLQL_X86_512_VNNI && !clql_host_vnni())
+    return clql_fail(CLQL_ERR_UNSUPPORTED, "CLQL_KERNELS=vnni: the host CPU has no AVX512-VNNI");
   st = kernel_for(L, clql_product_kernel_names[CLQL_FAMILY_X86][q], 1,
                   X86_GEMV_ROWS / x86_row_vector(L), 1, &k);
   if (st == CLQL_STATUS_CL_INVALID_KERNEL_NAME && L->x86 == CLQL_X86_256)
     return clql_fail(CLQL_ERR_UNSUPPORTED, "CLQL_KERNELS=avx2: the device's kernel compiler "
                                            "has no AVX2 (or is not clang on x86-64)");
-  if (st == CLQL_STATUS_CL_INVALID_KERNEL_NAME && L->x86 == CLQL_X86_512)
-    return clql_fail(CLQL_ERR_UNSUPPORTED, "CLQL_KERNELS=avx512: the device's kernel compiler "
-                                           "has no AVX-512BW (or is not clang on x86-64)");
+  if (st == CLQL_STATUS_CL_INVALID_KERNEL_NAME &&
+      (L->x86 == CLQL_X86_512 || L->x86 == CLQL_X86_512_VNNI))
+    return clql_fail(CLQL_ERR_UNSUPPORTED,
+                     "CLQL_KERNELS=%s: the device's kernel compiler has no AVX-512BW (or is not "
+                     "clang on x86-64)",
+                     L->x86 == CLQL_X86_512 ? "avx512" : "vnni");
   if (st == CLQL_STATUS_CL_INVALID_KERNEL_NAME) {
     clql_clear_error();
     return CLQL_SUCCESS;
