@@ -689,12 +689,12 @@ static void x_i2s_vnni(__global const uchar *blk, uint v, const x_c64 *q, int16 
 }
 #endif
 
-/* One token's group g: sum[r] += (row r's int32 sum - qsum) * gamma for the
- * rows of the VECS row vectors (acc[v * acc_step], sum[r * sum_step]);
- * inlined with constant indices, so everything stays in registers. */
-CLQL_INLINE void x_add_group(const int16 *acc, uint acc_step, int qsum,
-                             __global const float *scales, uint g, uint scale_g, uint scale_n,
-                             uint n0, const int qt, float *sum, uint sum_step) {
+/* The GEMM's group g for one token: sum[r] += (row r's int32 sum - qsum) *
+ * gamma for the rows of the VECS row vectors (acc[v * TOKENS],
+ * sum[r * TOKENS]: one token's column of the work-item's arrays); inlined
+ * with constant indices, so everything stays in registers. */
+CLQL_INLINE void x_add_group(const int16 *acc, int qsum, __global const float *scales, uint g,
+                             uint scale_g, uint scale_n, uint n0, const int qt, float *sum) {
 #pragma unroll
   for (uint v = 0; v < VECS; v++) {
 #pragma unroll
@@ -702,8 +702,8 @@ CLQL_INLINE void x_add_group(const int16 *acc, uint acc_step, int qsum,
       if (i >= X_RPV(qt)) break;
       const uint r = v * X_RPV(qt) + i;
       const float gamma = load_scale(scales, g, scale_g, scale_n, n0 + r);
-      const float p = (float)(x_row_sum(acc[v * acc_step], i, qt) - qsum) * gamma;
-      sum[r * sum_step] = sum[r * sum_step] + p;
+      const float p = (float)(x_row_sum(acc[v * TOKENS], i, qt) - qsum) * gamma;
+      sum[r * TOKENS] = sum[r * TOKENS] + p;
     }
   }
 }
@@ -995,8 +995,7 @@ static void x86_product(PRODUCT_ARGS(char), const int qt) {
     }
 #pragma unroll
     for (uint t = 0; t < TOKENS; t++)
-      x_add_group(&acc[0][t], TOKENS, hsum16(qacc[t]), scales, g, scale_g, scale_n, n0, qt,
-                  &sum[0][t], TOKENS);
+      x_add_group(&acc[0][t], hsum16(qacc[t]), scales, g, scale_g, scale_n, n0, qt, &sum[0][t]);
   }
 #pragma unroll
   for (uint t = 0; t < TOKENS; t++) {
