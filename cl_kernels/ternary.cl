@@ -734,11 +734,19 @@ static float x86_quantize(__global const float *row, uint k, uint stride, __loca
   const uint per = ((stride + lsz - 1) / lsz + 15) & ~15u;
   const uint i0 = min(lid * per, stride), iend = min(i0 + per, stride);
   const uint xend = max(i0, min(iend, k)), full = i0 + (xend - i0) / 16 * 16;
-  float16 m16 = (float16)(0.0f);
+  /* four chains: fmax of one chain waits on its compare (a few cycles per
+   * 16 floats, the larger part of this function); the maximum is the same
+   * in any order */
+  float16 m16[4] = {(float16)(0.0f), (float16)(0.0f), (float16)(0.0f), (float16)(0.0f)};
   float m = 0.0f;
-  for (uint i = i0; i < full; i += 16) m16 = fmax(m16, fabs(vload16(0, row + i)));
-  for (uint i = full; i < xend; i++) m = fmax(m, fabs(row[i]));
-  red[lid] = fmax(m, x_hmax16(m16));
+  uint i = i0;
+  for (; i + 64 <= full; i += 64) {
+#pragma unroll
+    for (uint c = 0; c < 4; c++) m16[c] = fmax(m16[c], fabs(vload16(0, row + i + 16 * c)));
+  }
+  for (; i < full; i += 16) m16[0] = fmax(m16[0], fabs(vload16(0, row + i)));
+  for (i = full; i < xend; i++) m = fmax(m, fabs(row[i]));
+  red[lid] = fmax(m, x_hmax16(fmax(fmax(m16[0], m16[1]), fmax(m16[2], m16[3]))));
   barrier(CLK_LOCAL_MEM_FENCE);
   float amax = 0.0f;
   for (uint i = 0; i < lsz; i++) amax = fmax(amax, red[i]);
@@ -810,11 +818,13 @@ static int16 x_tile_sums(const int16 *acc, const int qt) {
                                  31);
 }
 
-/* y[n0 .. n0 + 15] of the tile at wt: VECS row vectors (the whole tile). */
-static void x86_gemv_tile(__global const uchar *wt, __global const float *scales,
-                          __local const char *q, __local const int *gsum, float s,
-                          __global float *out, uint n0, uint n, uint ngroups, uint upg,
-                          uint scale_g, uint scale_n, const int qt) {
+/* y[n0 .. n0 + 15] of the tile at wt: VECS row vectors (the whole tile);
+ * weights are prefetched up to lim, the end of the work-item's run (past
+ * it they are another work-item's, or none). */
+static void x86_gemv_tile(__global const uchar *wt, __global const uchar *lim,
+                          __global const float *scales, __local const char *q,
+                          __local const int *gsum, float s, __global float *out, uint n0, uint n,
+                          uint ngroups, uint upg, uint scale_g, uint scale_n, const int qt) {
   float16 sum = (float16)(0.0f);
   /* the rows' scales, read at each group's end, fetched with the weights:
    * loaded cold they stalled every tile's last step */
@@ -838,9 +848,11 @@ static void x86_gemv_tile(__global const uchar *wt, __global const float *scales
         /* into L2 (prefetcht2): a prefetch into L1 holds one of its few
          * fill buffers for the whole trip from memory, and timed slower.
          * Every line of the block, TL2's sign words too */
+        __global const uchar *const pf = blk + PREFETCH * X_TILE(qt);
+        if (pf < lim) {
 #pragma unroll
-        for (uint l = 0; l < X_TILE(qt) / 64; l++)
-          __builtin_prefetch(blk + PREFETCH * X_TILE(qt) + 64 * l, 0, 1);
+          for (uint l = 0; l < X_TILE(qt) / 64; l++) __builtin_prefetch(pf + 64 * l, 0, 1);
+        }
         x_c64 a[6];
         x_acts(q + (size_t)b * X_BLOCK(qt), qt, a);
 #pragma unroll
@@ -896,13 +908,18 @@ static void x86_gemv_tile(__global const uchar *wt, __global const float *scales
 /* Arguments of the GEMV kernels: as PRODUCT_ARGS, but the float input x
  * (token at element x_off, k wide) in place of the activations and their
  * scales; scratch: at least act_stride + 64 bytes, then ngroups ints and
- * a float per work-item, each 64-byte aligned within it. */
+ * a float per work-item, each 64-byte aligned within it; counters (or
+ * NULL: a static split), two uints from element counters_at, zero before
+ * and after the launch. */
 #define GEMV_ARGS                                                                                  \
   __global const uint *w, __global const float *scales, __global const float *x, ulong x_off,    \
       uint k, __global float *y, uint n, uint ngroups, uint upg, uint scale_g, uint scale_n,      \
-      uint act_stride, ulong y_off, __local uchar *scratch
+      uint act_stride, ulong y_off, __local uchar *scratch, __global uint *counters,            \
+      uint counters_at
 
-#define GEMV_PASS w, scales, x, x_off, k, y, n, ngroups, upg, scale_g, scale_n, act_stride, y_off, scratch
+#define GEMV_PASS                                                                                  \
+  w, scales, x, x_off, k, y, n, ngroups, upg, scale_g, scale_n, act_stride, y_off, scratch,      \
+      counters, counters_at
 
 static void x86_gemv(GEMV_ARGS, const int qt) {
   /* a program builds every qtype's kernel with its own VECS; only the one
@@ -916,13 +933,41 @@ static void x86_gemv(GEMV_ARGS, const int qt) {
   const float s = x86_quantize(x + x_off, k, act_stride, q, red);
   x86_group_sums(q, ngroups, upg, qt, gsum);
   const uint ntiles = (n + 15) / 16, items = (uint)get_global_size(0);
-  const uint item = (uint)get_global_id(0);
-  const uint t0 = (uint)((ulong)item * ntiles / items);
-  const uint t1 = (uint)((ulong)(item + 1) * ntiles / items);
   const size_t tile_bytes = (size_t)ngroups * upg * X_TILE(qt);
-  for (uint t = t0; t < t1; t++)
-    x86_gemv_tile((__global const uchar *)w + t * tile_bytes, scales, q, gsum, s, y + y_off,
-                  t * 16, n, ngroups, upg, scale_g, scale_n, qt);
+  __global const uchar *wt = (__global const uchar *)w;
+  if (!counters) {
+    const uint item = (uint)get_global_id(0);
+    const uint t0 = (uint)((ulong)item * ntiles / items);
+    const uint t1 = (uint)((ulong)(item + 1) * ntiles / items);
+    for (uint t = t0; t < t1; t++)
+      x86_gemv_tile(wt + t * tile_bytes, wt + t1 * tile_bytes, scales, q, gsum, s, y + y_off,
+                    t * 16, n, ngroups, upg, scale_g, scale_n, qt);
+    return;
+  }
+  /* Guided claims: each claim is a run of tiles, a share of those left
+   * (next[0] is the first unclaimed tile). Every work-item ends on one
+   * failed claim and counts itself out in next[1]; the last zeroes both
+   * for the next launch, when no work-item of this one reads them again.
+   * Only tile numbers pass between work-groups, through atomics. */
+  __global uint *next = counters + counters_at;
+  const uint share = 2 * (uint)get_num_groups(0);
+  for (;;) {
+    uint t0 = atomic_add(&next[0], 0u), t1 = 0;
+    while (t0 < ntiles) {
+      t1 = t0 + max(1u, (ntiles - t0) / share);
+      const uint seen = atomic_cmpxchg(&next[0], t0, t1);
+      if (seen == t0) break;
+      t0 = seen;
+    }
+    if (t0 >= ntiles) break;
+    for (uint t = t0; t < t1; t++)
+      x86_gemv_tile(wt + t * tile_bytes, wt + t1 * tile_bytes, scales, q, gsum, s, y + y_off,
+                    t * 16, n, ngroups, upg, scale_g, scale_n, qt);
+  }
+  if (atomic_inc(&next[1]) == items - 1) {
+    atomic_xchg(&next[0], 0u);
+    atomic_xchg(&next[1], 0u);
+  }
 }
 
 __kernel void clql_i2s_x86(GEMV_ARGS) {

@@ -13,6 +13,10 @@
  * ws->part; 0 on overflow. The one definition of a workspace's size (layout.c). */
 int clql_workspace_sum(clql_workspace_bytes *ws);
 
+/* The byte offset of the work counters in the act_scales part of a
+ * workspace for batch tokens (layout.c); 0 on overflow. */
+int clql_ws_counters_at(uint64_t batch, uint64_t *offset);
+
 /* opts over base: each field whose bit is in opts->set replaces base's. */
 clql_budget_options clql_budget_options_over(const clql_budget_options *base,
                                              const clql_budget_options *opts);
@@ -232,6 +236,7 @@ struct clql_context {
   clql_model_plan plan;      /* the plan of the held workspace (or the last one) */
   uint64_t batch_cap, halvings; /* out-of-memory cap of the context's batch */
   uint64_t ws_generation;    /* bumped whenever the workspace is allocated or released */
+  int counters_zeroed;       /* the held workspace's work counters were zeroed */
 
   uint64_t launches;         /* kernel launches enqueued or recorded so far */
   int poll;                  /* synchronous calls poll (CLQL_WAIT) */

@@ -78,7 +78,8 @@ typedef struct clql_weight_bytes {
 typedef enum clql_workspace_part {
   CLQL_WS_INPUT = 0,       /**< float x[B][K], only when clql stages the input */
   CLQL_WS_ACTIVATIONS = 1, /**< int8 q[B][Kp] */
-  CLQL_WS_ACT_SCALES = 2,  /**< float s[B] */
+  CLQL_WS_ACT_SCALES = 2,  /**< float s[B], then CLQL_WS_COUNTER_BYTES of work counters at
+                                the next multiple of 64 bytes (the CPU GEMV's) */
   CLQL_WS_TABLES = 3,      /**< per-token lookup tables: 0 bytes (the kernels decode TL1 and
                                 TL2 indices themselves); kept so part numbers stay stable */
   CLQL_WS_PARTIALS = 4,    /**< split-K partial sums, when a kernel uses them */
@@ -88,6 +89,10 @@ typedef enum clql_workspace_part {
 
 /** Stable lower-case names: "input", "activations", "act_scales", "tables", "partials", "output". */
 CLQL_API const char *clql_workspace_part_name(clql_workspace_part part);
+
+/** Work counters after the activation scales: claims of the CPU GEMV's work-items,
+ *  zero between passes. */
+#define CLQL_WS_COUNTER_BYTES 64u
 
 /** Parts are placed at offsets aligned to this many bytes when one buffer holds them all. */
 #define CLQL_WORKSPACE_ALIGN 4096u

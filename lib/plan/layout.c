@@ -87,6 +87,12 @@ clql_status clql_layout_weight_bytes(const clql_layer_shape *s, clql_weight_byte
   return CLQL_SUCCESS;
 }
 
+int clql_ws_counters_at(uint64_t batch, uint64_t *offset) {
+  int ok = clql_mul_u64(batch, 4, offset);
+  *offset = clql_round_up_u64(*offset, 64, &ok);
+  return ok;
+}
+
 int clql_workspace_sum(clql_workspace_bytes *ws) {
   int ok = 1;
   ws->largest = ws->total = 0;
@@ -113,7 +119,9 @@ clql_status clql_layout_workspace_bytes(const clql_layer_shape *s, uint64_t batc
     ok = ok && clql_mul_u64(s->k, 4, &ws.part[CLQL_WS_INPUT]) &&
          clql_mul_u64(ws.part[CLQL_WS_INPUT], batch, &ws.part[CLQL_WS_INPUT]);
   ok = ok && clql_mul_u64(w.k_padded, batch, &ws.part[CLQL_WS_ACTIVATIONS]);
-  ok = ok && clql_mul_u64(batch, 4, &ws.part[CLQL_WS_ACT_SCALES]);
+  ok = ok && clql_ws_counters_at(batch, &ws.part[CLQL_WS_ACT_SCALES]) &&
+       clql_add_u64(ws.part[CLQL_WS_ACT_SCALES], CLQL_WS_COUNTER_BYTES,
+                    &ws.part[CLQL_WS_ACT_SCALES]);
   /* No tables part: the kernels decode TL1 and TL2 indices themselves. */
   if (flags & CLQL_WS_WITH_OUTPUT)
     ok = ok && clql_mul_u64(s->n, 4, &ws.part[CLQL_WS_OUTPUT]) &&

@@ -344,6 +344,7 @@ static clql_status allocate_parts(clql_context *ctx, const clql_workspace_bytes 
     if (st == CLQL_SUCCESS) held += bytes;
   }
   ctx->ws_bytes = held;
+  ctx->counters_zeroed = 0;
   return st;
 }
 

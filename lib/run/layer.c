@@ -15,10 +15,12 @@
 #define X86_GEMM_TOKENS 4u
 
 /* x86 GEMV (batch 1, one launch): work-groups of X86_GEMV_LOCAL_MAX
- * work-items at most. Each quantizes x (K floats) once, so fewer are
- * cheaper, and more even out PoCL's threads: X86_GEMV_SPAN / K per compute
- * unit, 1 to 8 (measured on 2560 x 2560 and 2560 x 6912: 8 and 2 were the
- * fastest; docs/kernels.md). */
+ * work-items at most. Each quantizes x (K floats) once. On the context's
+ * workspace one work-group per compute unit, whose work-items claim runs of
+ * tiles from the workspace's counters: two quantizations, and a thread that
+ * PoCL wakes late takes less. On a caller's workspace (counters unknown) a
+ * static split: X86_GEMV_SPAN / K work-groups per compute unit, 1 to 8, to
+ * even out the threads (docs/kernels.md). */
 #define X86_GEMV_LOCAL_MAX 4u
 #define X86_GEMV_SPAN 20480u
 
@@ -275,7 +277,7 @@ static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_
 /* The x86 GEMV: one token of x (from element x_off), quantized by the
  * product kernel itself, into y; event as run_product's. */
 static clql_status run_x86_gemv(clql_layer *L, cl_mem x, uint64_t x_off, cl_mem y, uint64_t y_off,
-                                cl_event *event) {
+                                cl_mem counters, cl_event *event) {
   const char *name = clql_product_kernel_names[CLQL_FAMILY_X86][L->shape.qtype];
   clql_status st = CLQL_SUCCESS;
   if (!L->product[0]) {
@@ -292,25 +294,44 @@ static clql_status run_x86_gemv(clql_layer *L, cl_mem x, uint64_t x_off, cl_mem 
   if (!x86_gemv_scratch(L, local, &scratch64))
     return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "x86 GEMV local memory");
   size_t scratch = (size_t)scratch64;
+  clql_context *ctx = L->ctx;
+  uint64_t at = 0;
+  if (counters && (!clql_ws_counters_at(ctx->ws_batch, &at) || at / 4 > UINT_MAX))
+    return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "work counters of a %llu-token workspace",
+                     (unsigned long long)ctx->ws_batch);
+  if (counters && !ctx->counters_zeroed) {
+    /* once per workspace; the kernel leaves them zero after each pass */
+    const cl_uint zero = 0;
+    cl_int err = clEnqueueFillBuffer(ctx->queue, counters, &zero, sizeof zero, (size_t)at,
+                                     CLQL_WS_COUNTER_BYTES, 0, NULL, NULL);
+    if (err != CL_SUCCESS)
+      return clql_fail((clql_status)err, "zeroing the work counters: %s", clql_status_name(err));
+    ctx->counters_zeroed = 1;
+  }
+  cl_uint counters_at = (cl_uint)(at / 4);
   cl_ulong xo = x_off, yo = y_off;
   cl_uint kk = (cl_uint)L->shape.k, n = (cl_uint)L->shape.n, stride = (cl_uint)L->wb.k_padded;
   cl_uint upg = (cl_uint)(L->group_len / kernel_unit(L, 1));
   const size_t sizes[] = {sizeof(cl_mem), sizeof(cl_mem),    sizeof(cl_mem), sizeof xo,
                           sizeof kk,      sizeof(cl_mem),    sizeof n,       sizeof L->ngroups,
                           sizeof upg,     sizeof L->scale_g, sizeof L->scale_n, sizeof stride,
-                          sizeof yo,      scratch};
-  const void *const values[] = {&L->weights, &L->scales,  &x,    &xo,         &kk,
-                                &y,          &n,          &L->ngroups, &upg, &L->scale_g,
-                                &L->scale_n, &stride,     &yo,   NULL};
-  if ((st = set_args(k, name, 14, sizes, values)) != CLQL_SUCCESS) return st;
+                          sizeof yo,      scratch,           sizeof(cl_mem), sizeof counters_at};
+  const void *const values[] = {&L->weights, &L->scales, &x,      &xo,        &kk,
+                                &y,          &n,         &L->ngroups, &upg,   &L->scale_g,
+                                &L->scale_n, &stride,    &yo,     NULL,       &counters,
+                                &counters_at};
+  if ((st = set_args(k, name, 16, sizes, values)) != CLQL_SUCCESS) return st;
   /* work-items run whole tiles: no more than there are tiles */
   const size_t tiles = (size_t)L->wb.n_padded / 16;
-  size_t per_cu = X86_GEMV_SPAN / L->wb.k_padded;
-  per_cu = per_cu < 1 ? 1 : per_cu > 8 ? 8 : per_cu;
-  size_t groups = (size_t)(L->ctx->info.compute_units ? L->ctx->info.compute_units : 1) * per_cu;
+  size_t per_cu = 1; /* with counters: the work-items share the tiles out */
+  if (!counters) {
+    per_cu = X86_GEMV_SPAN / L->wb.k_padded;
+    per_cu = per_cu < 1 ? 1 : per_cu > 8 ? 8 : per_cu;
+  }
+  size_t groups = (size_t)(ctx->info.compute_units ? ctx->info.compute_units : 1) * per_cu;
   if (groups > (tiles + local - 1) / local) groups = (tiles + local - 1) / local;
   size_t global[2] = {groups * local, 1}, lsize[2] = {local, 1};
-  return clql_launch(L->ctx, k, name, 2, global, lsize, event);
+  return clql_launch(ctx, k, name, 2, global, lsize, event);
 }
 
 /* One chunk: quantize x (from element x_off), product into y; event (NULL:
@@ -320,7 +341,9 @@ static clql_status run_chunk(clql_layer *L, cl_mem *part, cl_mem x, uint64_t x_o
                              uint64_t y_off, uint64_t batch, cl_event *event) {
   if (batch > UINT_MAX)
     return clql_fail(CLQL_ERR_SIZE_OVERFLOW, "chunk of %llu tokens", (unsigned long long)batch);
-  if (batch == 1 && L->family == CLQL_FAMILY_X86) return run_x86_gemv(L, x, x_off, y, y_off, event);
+  if (batch == 1 && L->family == CLQL_FAMILY_X86) /* the counters: in the context's workspace */
+    return run_x86_gemv(L, x, x_off, y, y_off,
+                        part == L->ctx->part ? part[CLQL_WS_ACT_SCALES] : NULL, event);
   cl_uint b = (cl_uint)batch;
   clql_status st = clql_quantize_activations_at(L->ctx, x, x_off, b, (size_t)L->shape.k,
                                                 part[CLQL_WS_ACTIVATIONS], (size_t)L->wb.k_padded,

@@ -159,6 +159,51 @@ static void test_k_past_local_memory(void) {
   fixture_free(&w);
 }
 
+/* Layers in turn on one context, GEMVs between GEMMs, every output exact:
+ * the x86 GEMV's work-items claim tiles through counters in the context's
+ * workspace, which each pass must leave zero for the next (read back here). */
+static void test_gemv_in_turn(void) {
+  fixture_weights w[2];
+  fixture_make(&w[0], fixture_shape(1000, 333, CLQL_QTYPE_I2S, CLQL_GROUP_ROW), W_RANDOM);
+  fixture_make(&w[1], fixture_shape(37, 1000, CLQL_QTYPE_TL2, 288), W_RANDOM);
+  clql_layer *layer[2] = {NULL, NULL};
+  for (int i = 0; i < 2; i++)
+    CU_ASSERT_EQUAL_FATAL(clql_layer_create(clql_test_ctx, &w[i].packed, NULL, &layer[i]),
+                          CLQL_SUCCESS);
+  const uint64_t batches[] = {1, 1, 3, 1, 2};
+  clql_context *ctx = clql_test_ctx;
+  int checked = 0;
+  for (int pass = 0; pass < 10; pass++) {
+    const int i = pass % 2;
+    const clql_layer_shape *s = &w[i].shape;
+    const uint64_t b = batches[pass % 5];
+    float *x = fixture_input(b, s->k, X_FLOAT);
+    float *y = fixture_poisoned(b * s->n), *ref = fixture_poisoned(b * s->n);
+    CU_ASSERT_EQUAL(clql_layer_forward(layer[i], x, b, y), CLQL_SUCCESS);
+    CU_ASSERT_EQUAL(clql_ref_forward(s, w[i].t, w[i].scales, x, b, ref), CLQL_SUCCESS);
+    CU_ASSERT_EQUAL(fixture_differ(y, ref, b * s->n), 0);
+    uint64_t at = 0;
+    CU_ASSERT_FATAL(ctx->part[CLQL_WS_ACT_SCALES] && clql_ws_counters_at(ctx->ws_batch, &at));
+    cl_uint counters[CLQL_WS_COUNTER_BYTES / 4];
+    memset(counters, 0xab, sizeof counters);
+    CU_ASSERT_EQUAL(clEnqueueReadBuffer(ctx->queue, ctx->part[CLQL_WS_ACT_SCALES], CL_TRUE,
+                                        (size_t)at, sizeof counters, counters, 0, NULL, NULL),
+                    CL_SUCCESS);
+    /* zeroed by the first x86 GEMV on a workspace (a new one holds anything) */
+    if (b == 1 && strcmp(clql_layer_kernels(layer[i]), "x86") == 0) CU_ASSERT(ctx->counters_zeroed);
+    for (size_t c = 0; ctx->counters_zeroed && c < sizeof counters / sizeof counters[0]; c++)
+      CU_ASSERT_EQUAL(counters[c], 0);
+    checked += ctx->counters_zeroed;
+    free(x), free(y), free(ref);
+  }
+  /* the x86 kernels checked the counters after most passes */
+  if (strcmp(clql_layer_kernels(layer[0]), "x86") == 0) CU_ASSERT(checked >= 5);
+  for (int i = 0; i < 2; i++) {
+    clql_layer_destroy(layer[i]);
+    fixture_free(&w[i]);
+  }
+}
+
 /* A CLQL_KERNELS value that names no kernel family stops context creation;
  * a context already made read its configuration once and is not affected. */
 static void test_kernels_env(void) {
@@ -191,7 +236,7 @@ static CU_TestInfo kernel_tests[] = {
     {"tiny_and_ragged", test_tiny_and_ragged}, {"blocks", test_blocks},
     {"adversarial", test_adversarial},         {"many_groups", test_many_groups},
     {"kernels_env", test_kernels_env},         {"k_past_local_memory", test_k_past_local_memory},
-    CU_TEST_INFO_NULL};
+    {"gemv_in_turn", test_gemv_in_turn},       CU_TEST_INFO_NULL};
 
 /* With CLQL_KERNELS=avx2 (avx512, vnni) on a host without AVX2 (AVX-512BW,
  * AVX512-VNNI) there is nothing to test: skip. On such a host, PoCL's

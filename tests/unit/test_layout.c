@@ -47,7 +47,8 @@ static void test_workspace_bytes(void) {
   CU_ASSERT_EQUAL_FATAL(clql_layout_workspace_bytes(&s, 1, 0, &ws), CLQL_SUCCESS);
   CU_ASSERT_EQUAL(ws.part[CLQL_WS_INPUT], 0);
   CU_ASSERT_EQUAL(ws.part[CLQL_WS_ACTIVATIONS], 2560);
-  CU_ASSERT_EQUAL(ws.part[CLQL_WS_ACT_SCALES], 4);
+  /* 4 bytes of scales, rounded up to 64, then the work counters */
+  CU_ASSERT_EQUAL(ws.part[CLQL_WS_ACT_SCALES], 64 + CLQL_WS_COUNTER_BYTES);
   CU_ASSERT_EQUAL(ws.part[CLQL_WS_TABLES], 0);
   CU_ASSERT_EQUAL(ws.part[CLQL_WS_OUTPUT], 0);
   CU_ASSERT_EQUAL(ws.largest, 2560);
@@ -72,15 +73,22 @@ static void test_workspace_bytes(void) {
   CU_ASSERT_EQUAL_FATAL(clql_layout_workspace_bytes(&s, 3, 0, &ws), CLQL_SUCCESS);
   CU_ASSERT_EQUAL(ws.part[CLQL_WS_TABLES], 0);
   CU_ASSERT_EQUAL(ws.part[CLQL_WS_ACTIVATIONS], 3ull * 2592);
-  CU_ASSERT_EQUAL(ws.part[CLQL_WS_ACT_SCALES], 12);
+  CU_ASSERT_EQUAL(ws.part[CLQL_WS_ACT_SCALES], 64 + CLQL_WS_COUNTER_BYTES);
   CU_ASSERT_EQUAL(ws.largest, 3ull * 2592);
 
-  /* Linear in the batch: what makes the planner's search exact. */
+  /* Linear in the batch but for the scales' rounding and the counters, and
+   * never smaller for more tokens: what the planner's bisection needs. */
+  clql_workspace_bytes prev;
+  CU_ASSERT_EQUAL(clql_layout_workspace_bytes(&s, 1, 3, &prev), CLQL_SUCCESS);
   for (uint64_t b = 1; b < 200; b += 37) {
     clql_workspace_bytes one, many;
     CU_ASSERT_EQUAL(clql_layout_workspace_bytes(&s, 1, 3, &one), CLQL_SUCCESS);
     CU_ASSERT_EQUAL(clql_layout_workspace_bytes(&s, b, 3, &many), CLQL_SUCCESS);
-    for (int p = 0; p < CLQL_WS_PART_COUNT; p++) CU_ASSERT_EQUAL(many.part[p], one.part[p] * b);
+    for (int p = 0; p < CLQL_WS_PART_COUNT; p++)
+      if (p != CLQL_WS_ACT_SCALES) CU_ASSERT_EQUAL(many.part[p], one.part[p] * b);
+    CU_ASSERT_EQUAL(many.part[CLQL_WS_ACT_SCALES], (4 * b + 63) / 64 * 64 + CLQL_WS_COUNTER_BYTES);
+    CU_ASSERT(many.total >= prev.total);
+    prev = many;
   }
 }
 

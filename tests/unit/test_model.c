@@ -222,11 +222,11 @@ static void test_model_workspace(void) {
   CU_ASSERT_EQUAL(ws.batch, 8);
   CU_ASSERT_EQUAL(ws.part[CLQL_WS_INPUT], 8ull * 6912 * 4);
   CU_ASSERT_EQUAL(ws.part[CLQL_WS_ACTIVATIONS], 8ull * 6912);
-  CU_ASSERT_EQUAL(ws.part[CLQL_WS_ACT_SCALES], 32);
+  CU_ASSERT_EQUAL(ws.part[CLQL_WS_ACT_SCALES], 64 + CLQL_WS_COUNTER_BYTES);
   CU_ASSERT_EQUAL(ws.part[CLQL_WS_TABLES], 0); /* TL1 indices are decoded, not looked up */
   CU_ASSERT_EQUAL(ws.part[CLQL_WS_OUTPUT], 8ull * 6912 * 4);
   CU_ASSERT_EQUAL(ws.largest, 8ull * 6912 * 4);
-  /* 221184 + 55296 + 32 + 221184, each a multiple of 4096 or rounded up to one */
+  /* 221184 + 55296 + 128 + 221184, each a multiple of 4096 or rounded up to one */
   CU_ASSERT_EQUAL(ws.total, 221184ull + 57344 + 4096 + 221184);
 
   CU_ASSERT_EQUAL(clql_model_workspace_bytes(l, 0, 1, io, &ws), CLQL_ERR_INVALID_ARGUMENT);
