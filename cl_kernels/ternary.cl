@@ -935,34 +935,31 @@ static void x86_gemv(GEMV_ARGS, const int qt) {
   const uint ntiles = (n + 15) / 16, items = (uint)get_global_size(0);
   const size_t tile_bytes = (size_t)ngroups * upg * X_TILE(qt);
   __global const uchar *wt = (__global const uchar *)w;
-  if (!counters) {
-    const uint item = (uint)get_global_id(0);
-    const uint t0 = (uint)((ulong)item * ntiles / items);
-    const uint t1 = (uint)((ulong)(item + 1) * ntiles / items);
-    for (uint t = t0; t < t1; t++)
-      x86_gemv_tile(wt + t * tile_bytes, wt + t1 * tile_bytes, scales, q, gsum, s, y + y_off,
-                    t * 16, n, ngroups, upg, scale_g, scale_n, qt);
-    return;
-  }
-  /* Guided claims: each claim is a run of tiles, a share of those left
-   * (next[0] is the first unclaimed tile). Every work-item ends on one
+  /* Without counters one run per work-item, its share of the tiles. With
+   * them, guided claims: each claim is a run of tiles, a share of those
+   * left (next[0] is the first unclaimed tile). Every work-item ends on one
    * failed claim and counts itself out in next[1]; the last zeroes both
    * for the next launch, when no work-item of this one reads them again.
    * Only tile numbers pass between work-groups, through atomics. */
-  __global uint *next = counters + counters_at;
-  const uint share = 2 * (uint)get_num_groups(0);
+  __global uint *const next = counters ? counters + counters_at : 0;
+  const uint item = (uint)get_global_id(0), share = 2 * (uint)get_num_groups(0);
+  uint t0 = (uint)((ulong)item * ntiles / items);
+  uint t1 = (uint)((ulong)(item + 1) * ntiles / items);
   for (;;) {
-    uint t0 = atomic_add(&next[0], 0u), t1 = 0;
-    while (t0 < ntiles) {
-      t1 = t0 + max(1u, (ntiles - t0) / share);
-      const uint seen = atomic_cmpxchg(&next[0], t0, t1);
-      if (seen == t0) break;
-      t0 = seen;
+    if (next) {
+      t0 = atomic_add(&next[0], 0u);
+      while (t0 < ntiles) {
+        t1 = t0 + max(1u, (ntiles - t0) / share);
+        const uint seen = atomic_cmpxchg(&next[0], t0, t1);
+        if (seen == t0) break;
+        t0 = seen;
+      }
+      if (t0 >= ntiles) break;
     }
-    if (t0 >= ntiles) break;
     for (uint t = t0; t < t1; t++)
       x86_gemv_tile(wt + t * tile_bytes, wt + t1 * tile_bytes, scales, q, gsum, s, y + y_off,
                     t * 16, n, ngroups, upg, scale_g, scale_n, qt);
+    if (!next) return;
   }
   if (atomic_inc(&next[1]) == items - 1) {
     atomic_xchg(&next[0], 0u);
