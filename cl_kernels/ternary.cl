@@ -121,7 +121,9 @@ CLQL_INLINE void unit_products(__global const uint *rb, uint r, uint u, const in
   if (qt == 2) {
     __global const uchar *gr = (__global const uchar *)rb + (size_t)u * 320;
     const uchar16 mb = *(__global const uchar16 *)(gr + r * 16);
-    const uint sw = *(__global const uint *)(gr + 256 + r * 4);
+    /* the row's two 16-bit sign halves (layout below) */
+    __global const ushort *sh = (__global const ushort *)(gr + 256 + r / 4 * 16 + r % 4 * 2);
+    const uint sw = (uint)sh[0] | (uint)sh[4] << 16;
     const int16 bit = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     /* one half after the other: unrolled, both halves' digits and
      * activations are live at once, and GEMM needs more than AMD's 256
@@ -217,9 +219,12 @@ __kernel void clql_tl1(PRODUCT_ARGS(char)) {
 
 /* TL2 layout: tiles of 16 rows; per tile and 96-weight granule the rows' 16
  * magnitude bytes (byte j: triple j in bits 0..3, triple 16 + j in bits
- * 4..7), then their 4-byte sign words (bit i: triple i negative), 320 bytes.
- * Triple i holds weights i, 32 + i, 64 + i of the granule, so each digit of
- * 16 triples multiplies 16 consecutive activations. */
+ * 4..7), then their sign bits (set: triple negative), 320 bytes. The signs
+ * of rows 4v .. 4v + 3 are 16 bytes at 256 + 16v: a 64-bit word for triples
+ * 0..15 and one for 16..31, row 4v + r's 16 bits at bit 16r of each; so the
+ * x86 kernels load them as the masks of row vector v's low and high
+ * nibbles. Triple i holds weights i, 32 + i, 64 + i of the granule, so each
+ * digit of 16 triples multiplies 16 consecutive activations. */
 __kernel void clql_tl2(PRODUCT_ARGS(char)) {
   portable_product(PRODUCT_PASS, 2);
 }
@@ -379,17 +384,18 @@ typedef short x_s32 __attribute__((ext_vector_type(32)));
 #define X_MUB(c, q) __builtin_ia32_pmaddubsw512(c, q)
 #define X_WIDEN(s) __builtin_ia32_pmaddwd512(s, (x_s32)(1))
 #define X_PSHUFB(t, i) __builtin_ia32_pshufb512(t, i)
-/* TL2's sign: c becomes 2 - c in the lanes whose (s & b) is set, by a
- * test into a mask register and one masked subtraction per code, as
- * assembly: written in C (a select, or the AVX-512 builtins) it compiled
- * to the inverse mask, a subtraction and a blend per code. */
-#define X_SIGN3(s, b, c0, c1, c2)                                                               \
-  __asm__("vptestmb %[bb], %[ss], %%k1\n\t"                                                    \
+/* TL2's sign: c becomes 2 - c in the lanes whose bit of the 64-bit sign
+ * word m (in global memory) is set, by loading m into a mask register and
+ * one masked subtraction per code, as assembly: written in C (a select, or
+ * the AVX-512 builtins) it compiled to the inverse mask, a subtraction and
+ * a blend per code. */
+#define X_SIGN3(m, c0, c1, c2)                                                                  \
+  __asm__("kmovq %[mm], %%k1\n\t"                                                              \
           "vpsubb %[d0], %[two], %[d0]%{%%k1%}\n\t"                                             \
           "vpsubb %[d1], %[two], %[d1]%{%%k1%}\n\t"                                             \
           "vpsubb %[d2], %[two], %[d2]%{%%k1%}"                                                  \
           : [d0] "+v"(c0), [d1] "+v"(c1), [d2] "+v"(c2)                                          \
-          : [ss] "v"(s), [bb] "v"(b), [two] "v"((x_c64)(2))                                      \
+          : [mm] "m"(m), [two] "v"((x_c64)(2))                                                   \
           : "k1")
 #else
 typedef short x_s16 __attribute__((ext_vector_type(16)));
@@ -420,9 +426,16 @@ static x_c64 x_pshufb256(x_c64 t, x_c64 i) {
 #define X_MUB(c, q) x_mub256(c, q)
 #define X_WIDEN(s) x_widen256(s)
 #define X_PSHUFB(t, i) x_pshufb256(t, i)
-#define X_SIGN3(s, b, c0, c1, c2)                                                               \
+/* byte i of a 64-bit word's bytes w: byte i / 8 of w */
+#define X_SPREAD8(w)                                                                           \
+  __builtin_shufflevector(w, w, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, \
+                          2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, \
+                          5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7)
+#define X_SIGN3(m, c0, c1, c2)                                                                  \
   do {                                                                                         \
-    const x_c64 neg_ = ((s) & (b)) != (char)0, two_ = (x_c64)(2);                              \
+    const char8 mb_ = __builtin_astype((m), char8);                                            \
+    const x_c64 bits_ = X_X4((char16)(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128)); \
+    const x_c64 neg_ = (X_SPREAD8(mb_) & bits_) != (char)0, two_ = (x_c64)(2);                 \
     c0 = neg_ ? two_ - c0 : c0;                                                                \
     c1 = neg_ ? two_ - c1 : c1;                                                                \
     c2 = neg_ ? two_ - c2 : c2;                                                                \
@@ -471,35 +484,28 @@ static x_c64 x_permb(x_c64 t, x_c64 idx) {
   return r;
 }
 
-/* TL2 with VBMI and BITALG: the six code vectors of row vector v. Each
- * row's sign bits are picked into a mask (vpshufbitqmb) that sets bit 4 of
- * the magnitude index, and one vpermb per digit looks the 5-bit index up
- * in a 32-entry table whose upper half holds 2 - c: 20 vector operations
- * per row vector against 26 with pshufb, a sign test and three masked
- * subtractions per half. */
+/* TL2 with VBMI: the six code vectors of row vector v. The sign words,
+ * loaded as masks, set bit 4 of the magnitude indices, and one vpermb per
+ * digit looks the 5-bit index up in a 32-entry table whose upper half
+ * holds 2 - c: 17 vector operations per row vector, vpdpbusd included,
+ * against 21 with pshufb and three masked subtractions per half. */
 static void x_decode_tl2_vbmi(__global const uchar *blk, uint v, x_u64 w, x_c64 *c) {
   const x_c64 t0 = x_table32((char16)(1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1));
   const x_c64 t1 = x_table32((char16)(1, 1, 2, 2, 2, 0, 0, 0, 1, 1, 1, 2, 2, 2, 1, 1));
   const x_c64 t2 = x_table32((char16)(1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 1, 1));
   x_c64 lo = __builtin_astype(w & (uchar)15, x_c64);
   x_c64 hi = __builtin_astype(w >> (uchar)4, x_c64);
-  /* the sign words of rows 0 and 1 are the first 8 bytes, of rows 2 and 3
-   * the next: each row's 128-bit lane gets its pair's 64 bits twice, and
-   * byte j of row r's lane takes bit 32 * (r % 2) + j (lo) or + 16 (hi) */
-  const ulong2 sq = *(__global const ulong2 *)(blk + 256 + 16 * v);
-  const x_c64 sgn =
-      __builtin_astype((ulong8)(sq.x, sq.x, sq.x, sq.x, sq.y, sq.y, sq.y, sq.y), x_c64);
-  const x_c64 plo = __builtin_shufflevector(
-      (char16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-      (char16)(32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47), X_I16, X_I16_HI,
-      X_I16, X_I16_HI);
-  const x_c64 phi = plo + (char)16;
-  __asm__("vpshufbitqmb %[pl], %[s], %%k1\n\t"
-          "vpshufbitqmb %[ph], %[s], %%k2\n\t"
+  /* the row vector's sign words are the masks of lo and hi as they are
+   * (bit 16r + j: row r's byte j), loaded straight into mask registers:
+   * picking them out of per-row words took a permutation and two
+   * vpshufbitqmb, and the GEMV 1.2x the time */
+  __global const ulong *sm = (__global const ulong *)(blk + 256 + 16 * v);
+  __asm__("kmovq %[s0], %%k1\n\t"
+          "kmovq %[s1], %%k2\n\t"
           "vpaddb %[sx], %[lo], %[lo]%{%%k1%}\n\t"
           "vpaddb %[sx], %[hi], %[hi]%{%%k2%}"
           : [lo] "+v"(lo), [hi] "+v"(hi)
-          : [s] "v"(sgn), [pl] "v"(plo), [ph] "v"(phi), [sx] "v"((x_c64)(16))
+          : [s0] "m"(sm[0]), [s1] "m"(sm[1]), [sx] "v"((x_c64)(16))
           : "k1", "k2");
   c[0] = x_permb(t0, lo), c[1] = x_permb(t1, lo), c[2] = x_permb(t2, lo);
   c[3] = x_permb(t0, hi), c[4] = x_permb(t1, hi), c[5] = x_permb(t2, hi);
@@ -535,26 +541,14 @@ static void x_decode(__global const uchar *blk, uint v, const int qt, x_c64 *c) 
     const x_c64 l2 = x_table((char16)(1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 1, 1));
     const x_c64 lo = __builtin_astype(w & (uchar)15, x_c64);
     const x_c64 hi = __builtin_astype(w >> (uchar)4, x_c64);
-    /* the four rows' sign words, bit j of the lo / hi half in byte j of the
-     * row's 128-bit lane */
-    const char16 sw = *(__global const char16 *)(blk + 256 + 16 * v);
-    const x_c64 slo = __builtin_shufflevector(sw, sw, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1,
-                                              1, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 8,
-                                              8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 12, 12,
-                                              12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13,
-                                              13);
-    const x_c64 shi = __builtin_shufflevector(sw, sw, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3,
-                                              3, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7,
-                                              10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11,
-                                              11, 11, 11, 14, 14, 14, 14, 14, 14, 14, 14, 15, 15,
-                                              15, 15, 15, 15, 15, 15);
-    const x_c64 bits =
-        x_table((char16)(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128));
     /* in named variables: as a loop over c[] PoCL kept the codes in memory */
     x_c64 d0 = X_PSHUFB(l0, lo), d1 = X_PSHUFB(l1, lo), d2 = X_PSHUFB(l2, lo);
     x_c64 d3 = X_PSHUFB(l0, hi), d4 = X_PSHUFB(l1, hi), d5 = X_PSHUFB(l2, hi);
-    X_SIGN3(slo, bits, d0, d1, d2);
-    X_SIGN3(shi, bits, d3, d4, d5);
+    /* the row vector's sign words: bit 16r + j for row r's byte j of lo
+     * (the first word) and of hi */
+    __global const ulong *sm = (__global const ulong *)(blk + 256 + 16 * v);
+    X_SIGN3(sm[0], d0, d1, d2);
+    X_SIGN3(sm[1], d3, d4, d5);
     c[0] = d0, c[1] = d1, c[2] = d2, c[3] = d3, c[4] = d4, c[5] = d5;
 #endif
   }

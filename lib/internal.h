@@ -155,7 +155,7 @@ extern const char *const clql_product_kernel_names[CLQL_FAMILY_COUNT][3];
  * 512-bit (CLQL_KERNELS=avx512; no kernels without AVX-512BW), 512-bit
  * with VNNI where the compiler has AVX-512BW (the host CPU has AVX512-VNNI),
  * forced 512-bit with VNNI (CLQL_KERNELS=vnni; no kernels without
- * AVX-512BW), or with VNNI, VBMI and BITALG (the host CPU has all three). */
+ * AVX-512BW), or with VNNI and VBMI (the host CPU has both). */
 typedef enum {
   CLQL_X86_NATIVE,
   CLQL_X86_256,
@@ -172,7 +172,7 @@ int clql_product_options(char *buf, size_t size, int simd, unsigned block, unsig
                          clql_x86_form x86, int div_rn);
 /* Whether the host CPU has AVX512-VNNI (and AVX-512BW): 0 off x86. */
 int clql_host_vnni(void);
-/* Whether it also has AVX512-VBMI and AVX512-BITALG (vpermb, vpshufbitqmb). */
+/* Whether it also has AVX512-VBMI (vpermb). */
 int clql_host_vbmi(void);
 /* Options of the actquant program: the GPU variant or the CPU one (NULL). */
 const char *clql_actquant_options(int gpu);

@@ -17,10 +17,14 @@
  *        bits 0..3 and of weights (128b + 64 + 2j, +1) in bits 4..7.
  *   TL2  the same tiles, per 96-weight granule u a 320-byte unit at
  *        (n/16 * Kp/96 + u) * 320: the 16 rows' 16 magnitude bytes (row n's
- *        at + n%16 * 16), then their little-endian 4-byte sign words (at
- *        + 256 + n%16 * 4). Triple i (weights 96u + i, +32, +64) is v = 9*t0 +
- *        3*t1 + t2: |v| in nibble i/16 of magnitude byte i%16, bit i of the
- *        sign word set when v < 0 (never with |v| = 0).
+ *        at + n%16 * 16), then 64 bytes of sign bits: per group of four
+ *        rows (r = n%16) 16 bytes at + 256 + r/4 * 16, two little-endian
+ *        64-bit words, the first for triples 0..15 of its rows, the second
+ *        for 16..31, each row's 16 bits at bit (r%4) * 16. Triple i (weights
+ *        96u + i, +32, +64) is v = 9*t0 + 3*t1 + t2: |v| in nibble i/16 of
+ *        magnitude byte i%16, sign bit i%16 of the row's half i/16 set when
+ *        v < 0 (never with |v| = 0). A 64-byte row vector of four rows'
+ *        magnitudes then meets its sign bits as two ready masks.
  *        Kp = round_up(K, lcm(96, G)); G a multiple of 96.
  * I2S and TL1: a work-item that owns rows of one tile reads one contiguous
  * stream, adjacent work-items read adjacent bytes (coalesced on GPUs), and a

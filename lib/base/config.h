@@ -14,7 +14,7 @@ typedef enum {
   CLQL_KERNELS_KSPLIT,   /* "ksplit" (or "split", its first name) */
   CLQL_KERNELS_AVX2,     /* "avx2": the x86 kernels in 256-bit form */
   CLQL_KERNELS_AVX512,   /* "avx512": the x86 kernels in 512-bit form, without VNNI */
-  CLQL_KERNELS_VNNI      /* "vnni": with VNNI, without VBMI and BITALG */
+  CLQL_KERNELS_VNNI      /* "vnni": with VNNI, without VBMI */
 } clql_kernels_choice;
 
 /* The knobs, in the order clql_config_names lists them. */

@@ -35,8 +35,7 @@ int clql_host_vnni(void) {
 
 int clql_host_vbmi(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  return clql_host_vnni() && __builtin_cpu_supports("avx512vbmi") &&
-         __builtin_cpu_supports("avx512bitalg");
+  return clql_host_vnni() && __builtin_cpu_supports("avx512vbmi");
 #else
   return 0;
 #endif

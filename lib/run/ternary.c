@@ -67,14 +67,15 @@ static uint64_t block_offset(const geometry *g, uint64_t n, uint64_t u) {
 }
 
 /* TL2: per tile and 96-weight granule u, the 16 rows' 16 magnitude bytes
- * (row n's at granule_offset), then their 4-byte sign words (sign_offset). */
+ * (row n's at granule_offset), then their sign bits in 16-bit halves
+ * (sign_offset: half h of row n; see include/clql/layout.h). */
 static uint64_t granule_offset(const geometry *g, uint64_t n, uint64_t u) {
   const uint64_t t = CLQL_ROW_MULTIPLE;
   return (n / t * (g->wb.k_padded / 96) + u) * t * 20 + n % t * 16;
 }
-static uint64_t sign_offset(const geometry *g, uint64_t n, uint64_t u) {
-  const uint64_t t = CLQL_ROW_MULTIPLE;
-  return (n / t * (g->wb.k_padded / 96) + u) * t * 20 + t * 16 + n % t * 4;
+static uint64_t sign_offset(const geometry *g, uint64_t n, uint64_t u, unsigned h) {
+  const uint64_t t = CLQL_ROW_MULTIPLE, r = n % t;
+  return (n / t * (g->wb.k_padded / 96) + u) * t * 20 + t * 16 + r / 4 * 16 + h * 8 + r % 4 * 2;
 }
 
 /* Encode unit u of row n (row NULL: a padding row). */
@@ -103,7 +104,8 @@ static void encode_unit(const clql_layer_shape *s, const geometry *g, void *w, u
     }
   } else {
     /* triple i (weights 96u + i, +32, +64): |v| in nibble i / 16 of byte
-     * i % 16 of the row's 16 magnitude bytes, v < 0 in bit i of its sign word */
+     * i % 16 of the row's 16 magnitude bytes, v < 0 in bit i % 16 of its
+     * sign half i / 16 */
     unsigned char *b = (unsigned char *)w + granule_offset(g, n, u);
     uint32_t sign = 0;
     memset(b, 0, 16);
@@ -113,8 +115,11 @@ static void encode_unit(const clql_layer_shape *s, const geometry *g, void *w, u
       b[i % 16] |= (unsigned char)((v < 0 ? -v : v) << (4 * (i / 16)));
       sign |= (uint32_t)(v < 0) << i;
     }
-    unsigned char *sg = (unsigned char *)w + sign_offset(g, n, u);
-    for (unsigned j = 0; j < 4; j++) sg[j] = (unsigned char)(sign >> (8 * j));
+    for (unsigned h = 0; h < 2; h++) {
+      unsigned char *sg = (unsigned char *)w + sign_offset(g, n, u, h);
+      sg[0] = (unsigned char)(sign >> 16 * h);
+      sg[1] = (unsigned char)(sign >> (16 * h + 8));
+    }
   }
 }
 
@@ -142,9 +147,10 @@ static int decode_unit(const clql_layer_shape *s, const geometry *g, const void 
     }
   } else {
     const unsigned char *b = (const unsigned char *)w + granule_offset(g, n, u);
-    const unsigned char *sg = (const unsigned char *)w + sign_offset(g, n, u);
-    uint32_t sign = (uint32_t)sg[0] | (uint32_t)sg[1] << 8 | (uint32_t)sg[2] << 16 |
-                    (uint32_t)sg[3] << 24;
+    const unsigned char *s0 = (const unsigned char *)w + sign_offset(g, n, u, 0);
+    const unsigned char *s1 = (const unsigned char *)w + sign_offset(g, n, u, 1);
+    uint32_t sign = (uint32_t)s0[0] | (uint32_t)s0[1] << 8 | (uint32_t)s1[0] << 16 |
+                    (uint32_t)s1[1] << 24;
     for (unsigned i = 0; i < 32; i++) {
       int m = (b[i % 16] >> (4 * (i / 16))) & 15;
       int neg = (int)((sign >> i) & 1u);

@@ -82,15 +82,19 @@ static void test_tl2_known_answers(void) {
   row[0] = 1, row[32] = -1, row[64] = -1; /* triple 0: v = 9 - 3 - 1 = 5 */
   row[1] = -1, row[33] = 1, row[65] = 1;  /* triple 1: v = -5 */
   row[16] = 1;                            /* triple 16: v = 9 */
+  row[17] = -1;                           /* triple 17: v = -9 */
   pack_row(&w, CLQL_QTYPE_TL2, 96, row, sizeof row);
   /* one granule of a 16-row tile: magnitudes (byte j: triple j in bits 0-3,
-   * triple 16 + j in bits 4-7), row n's at 16n; sign words (bit i: triple i
-   * negative), row n's at 256 + 4n */
+   * triple 16 + j in bits 4-7), row n's at 16n; sign bits (set: triple
+   * negative), per four rows 16 bytes at 256: a 64-bit word for triples
+   * 0..15 and one for 16..31, row n's bits at 16 * (n % 4) of each */
   CU_ASSERT_EQUAL(byte_at(&w, 0), 0x95);
-  CU_ASSERT_EQUAL(byte_at(&w, 1), 0x05);
+  CU_ASSERT_EQUAL(byte_at(&w, 1), 0x95);
   for (int j = 2; j < 256; j++) CU_ASSERT_EQUAL(byte_at(&w, j), 0);
   CU_ASSERT_EQUAL(word(&w, 64), 2); /* sign 0 for triple 0, 1 for triple 1 */
-  for (int j = 65; j < 80; j++) CU_ASSERT_EQUAL(word(&w, j), 0);
+  CU_ASSERT_EQUAL(word(&w, 65), 0);
+  CU_ASSERT_EQUAL(word(&w, 66), 2); /* triple 17 */
+  for (int j = 67; j < 80; j++) CU_ASSERT_EQUAL(word(&w, j), 0);
   fixture_free(&w);
 }
 
@@ -245,7 +249,9 @@ static void test_corrupt_packed(void) {
   const struct {
     clql_qtype q;
     uint64_t index;      /* word to corrupt (1x32 layer, Np = 16: I2S and TL1 row n at
-                            words 8n..8n+7; TL2 magnitudes at 4n..4n+3, signs at 64 + n) */
+                            words 8n..8n+7; TL2 magnitudes at 4n..4n+3, the signs of
+                            triples 0..15 at 64 + n / 4 * 4 + n % 4 / 2, bit 16 * (n % 2),
+                            of 16..31 two words on) */
     uint32_t clear, set; /* bits changed in it */
   } cases[] = {
       {CLQL_QTYPE_I2S, 0, 0, 0x3u << 6},  /* code 11 */
@@ -253,7 +259,8 @@ static void test_corrupt_packed(void) {
       {CLQL_QTYPE_TL1, 0, 0, 0xFu << 28}, /* index 15 */
       {CLQL_QTYPE_TL1, 0, 0, 0x1u << 4},  /* K padding: index 4 -> 5 */
       {CLQL_QTYPE_TL2, 0, 0, 0xEu << 28}, /* magnitude 14 or 15 */
-      {CLQL_QTYPE_TL2, 64 + 5, 0, 0x1u},  /* a sign on magnitude 0 (padding row 5) */
+      {CLQL_QTYPE_TL2, 68, 0, 0x1u << 16}, /* a sign on magnitude 0 (padding row 5) */
+      {CLQL_QTYPE_TL2, 70, 0, 0x1u << 16}, /* the same in its triples 16..31 */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     fixture_weights w;
