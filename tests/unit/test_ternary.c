@@ -95,6 +95,11 @@ static void test_tl2_known_answers(void) {
   CU_ASSERT_EQUAL(word(&w, 65), 0);
   CU_ASSERT_EQUAL(word(&w, 66), 2); /* triple 17 */
   for (int j = 67; j < 80; j++) CU_ASSERT_EQUAL(word(&w, j), 0);
+  /* bit 16 of word 64 is row 1's triple 0, a padding row's zero: invalid
+   * (in a per-row layout it would be row 0's triple 16, a valid sign flip) */
+  uint32_t v = word(&w, 64) | 1u << 16;
+  memcpy((unsigned char *)w.packed.weights + 4 * 64, &v, 4);
+  CU_ASSERT_EQUAL(clql_packed_check(&w.packed), CLQL_ERR_INVALID_WEIGHTS);
   fixture_free(&w);
 }
 
