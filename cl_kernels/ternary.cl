@@ -498,7 +498,7 @@ static void x_decode_tl2_vbmi(__global const uchar *blk, uint v, x_u64 w, x_c64 
   /* the row vector's sign words are the masks of lo and hi as they are
    * (bit 16r + j: row r's byte j), loaded straight into mask registers:
    * picking them out of per-row words took a permutation and two
-   * vpshufbitqmb, and the GEMV 1.2x the time */
+   * vpshufbitqmb, and a cached GEMV 1.1-1.25x the time */
   __global const ulong *sm = (__global const ulong *)(blk + 256 + 16 * v);
   __asm__("kmovq %[s0], %%k1\n\t"
           "kmovq %[s1], %%k2\n\t"
