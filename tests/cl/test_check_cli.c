@@ -98,6 +98,25 @@ static void test_exit_codes(void) {
   free(out);
 }
 
+/* A run whose kernels are built afresh (an empty PoCL cache) prints its
+ * results only: on CPUs without AVX-512 PoCL's compiler otherwise writes a
+ * count of notes on its own builtins ("62 warnings generated.") to stderr. */
+static void test_quiet_build(void) {
+  char args[4200], cache[4200], *out = NULL;
+  const char *was = getenv("POCL_CACHE_DIR");
+  char *saved = was ? strdup(was) : NULL;
+  snprintf(cache, sizeof cache, "%s/pocl-cache", dir);
+  setenv("POCL_CACHE_DIR", cache, 1);
+  snprintf(args, sizeof args, "--model '%s/m.txt' --qtype tl2 --batch 2", dir);
+  CU_ASSERT_EQUAL(clql_test_run_tool_err("CLQL_CHECK_BIN", args, &out), 0);
+  CU_ASSERT_PTR_NULL(out ? strstr(out, "warning") : "no output");
+  CU_ASSERT_PTR_NOT_NULL(out ? strstr(out, "OK") : NULL);
+  free(out);
+  if (saved) setenv("POCL_CACHE_DIR", saved, 1);
+  else unsetenv("POCL_CACHE_DIR");
+  free(saved);
+}
+
 /* A FIFO as the model file: refused, never waited on. */
 static void test_fifo(void) { clql_test_fifo_refused("CLQL_CHECK_BIN", "--model", "", 2); }
 
@@ -105,6 +124,7 @@ static CU_TestInfo tests[] = {{"model_json", test_model_json},
                               {"does_not_fit", test_does_not_fit},
                               {"exit_codes", test_exit_codes},
                               {"fifo", test_fifo},
+                              {"quiet_build", test_quiet_build},
                               CU_TEST_INFO_NULL};
 
 CU_SuiteInfo clql_test_suites[] = {
