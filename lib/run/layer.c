@@ -9,10 +9,14 @@
 
 /* The x86 kernels' blocks: a whole tile of 16 rows per work-item for GEMV;
  * for GEMM 8 rows x 4 tokens, which keeps the int32 accumulators and the
- * decoded weights in the 32 vector registers. */
+ * decoded weights in the 32 vector registers. TL2 takes 8 tokens: its
+ * decode costs about three times I2S's per weight, and on AVX2 (16
+ * registers, every 512-bit step two) it then took 0.93x the time of 8 x 4
+ * (docs/kernels.md); with AVX-512 the two timed alike. */
 #define X86_GEMV_ROWS 16u
 #define X86_GEMM_ROWS 8u
 #define X86_GEMM_TOKENS 4u
+#define X86_GEMM_TOKENS_TL2 8u
 
 /* x86 GEMV (batch 1, one launch): work-groups of X86_GEMV_LOCAL_MAX
  * work-items at most. Each quantizes x (K floats) once. On the context's
@@ -240,7 +244,9 @@ static clql_status run_product(clql_layer *L, cl_mem act, cl_mem act_scales, cl_
                                uint64_t y_off, cl_uint batch, cl_event *event) {
   const int simd = L->family == CLQL_FAMILY_X86, gemm = batch > 1;
   const char *name = clql_product_kernel_names[L->family][L->shape.qtype];
-  const unsigned tokens = batch == 1 ? 1 : simd ? X86_GEMM_TOKENS : L->tokens;
+  const unsigned x86_tokens =
+      L->shape.qtype == CLQL_QTYPE_TL2 ? X86_GEMM_TOKENS_TL2 : X86_GEMM_TOKENS;
+  const unsigned tokens = batch == 1 ? 1 : simd ? x86_tokens : L->tokens;
   const unsigned rows = simd ? (batch == 1 ? X86_GEMV_ROWS : X86_GEMM_ROWS) : L->rows;
   const unsigned block = simd ? rows / x86_row_vector(L) : rows;
   clql_status st = CLQL_SUCCESS;
