@@ -9,10 +9,10 @@
 
 /* The x86 kernels' blocks: a whole tile of 16 rows per work-item for GEMV;
  * for GEMM 8 rows x 4 tokens, which keeps the int32 accumulators and the
- * decoded weights in the 32 vector registers. TL2 takes 8 tokens: its
- * decode costs about three times I2S's per weight, and on AVX2 (16
- * registers, every 512-bit step two) it then took 0.93x the time of 8 x 4
- * (docs/kernels.md); with AVX-512 the two timed alike. */
+ * decoded weights in the 32 vector registers. TL2 takes 8 tokens: on AVX2
+ * (16 registers, every 512-bit step two) its decode costs over twice I2S's
+ * per weight, and 8 tokens took 0.93x the time of 4 (docs/kernels.md);
+ * with AVX-512 the two timed alike. */
 #define X86_GEMV_ROWS 16u
 #define X86_GEMM_ROWS 8u
 #define X86_GEMM_TOKENS 4u
