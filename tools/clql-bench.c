@@ -287,106 +287,157 @@ static clql_status time_pipelined(clql_context *ctx, clql_layer **layers, int nl
   return st;
 }
 
-/* Time forward passes of one configuration: `copies` layers with the same
- * weights cycled so that their total exceeds the caches, inputs rotated
- * through several buffers. */
-static clql_status bench_kernel(clql_context *ctx, const options *o, clql_qtype q, bench_shape s,
-                                kernel_result *r) {
-  memset(r, 0, sizeof *r);
-  r->qtype = q;
-  r->s = s;
+/* One configuration of a shape's set: its weights, its layers (`copies`
+ * of the same weights) and its samples. */
+typedef struct {
+  kernel_result *r;
+  clql_status st; /* its first failure; a failed one leaves the rotation */
   host_weights w;
-  clql_status st = host_weights_make(q, s.n, s.k, 1, &w);
+  int have_w, copies, got, count;
+  clql_layer **layers;
+  float *ref;
+  double *times, *dtimes, pt[8];
+} kernel_run;
+
+/* The output of the last pass against the reference. */
+static clql_status check_output(clql_context *ctx, kernel_run *k, cl_mem y, float *hy) {
+  const bench_shape s = k->r->s;
+  clql_status st = (clql_status)clEnqueueReadBuffer(clql_context_queue(ctx), y, CL_TRUE, 0,
+                                                    s.b * s.n * sizeof(float), hy, 0, NULL, NULL);
   if (st != CLQL_SUCCESS) return st;
-  r->weight_bytes = (double)(w.packed.weights_bytes + w.packed.scales_bytes);
-  /* Enough copies that the cycle covers cold_bytes (a cap of 64 left the
-   * 2B4T shapes at 105-283 MB, within a large server's last-level cache);
-   * at most 1024, for tiny user shapes that stay cached anyway. */
-  uint64_t want = (o->cold_bytes + (uint64_t)r->weight_bytes - 1) / (uint64_t)r->weight_bytes;
-  int copies = want < 1 ? 1 : want > 1024 ? 1024 : (int)want;
+  for (uint64_t j = 0; j < s.b * s.n; j++)
+    k->r->mismatches += memcmp(&hy[j], &k->ref[j], sizeof(float)) != 0;
+  return CLQL_SUCCESS;
+}
+
+/* Layers, warm-up and the first check of one configuration. Its copies
+ * cycle through cold_bytes / nq: the set's configurations take turns, so
+ * between two uses of a copy the whole set's cycle (cold_bytes) passes. */
+static clql_status run_setup(clql_context *ctx, const options *o, int nq, kernel_run *k,
+                             const cl_mem *xs, int nx, const float *hx, cl_mem y, float *hy) {
+  kernel_result *r = k->r;
+  const bench_shape s = r->s;
+  clql_status st = host_weights_make(r->qtype, s.n, s.k, 1, &k->w);
+  if (st != CLQL_SUCCESS) return st;
+  k->have_w = 1;
+  r->weight_bytes = (double)(k->w.packed.weights_bytes + k->w.packed.scales_bytes);
+  /* a cap of 64 copies left the 2B4T shapes at 105-283 MB, within a large
+   * server's last-level cache; at most 1024, for tiny user shapes that stay
+   * cached anyway */
+  const uint64_t share = o->cold_bytes / (uint64_t)nq;
+  uint64_t want = (share + (uint64_t)r->weight_bytes - 1) / (uint64_t)r->weight_bytes;
+  k->copies = want < 1 ? 1 : want > 1024 ? 1024 : (int)want;
+  k->layers = calloc((size_t)k->copies, sizeof *k->layers);
+  k->ref = malloc(s.b * s.n * sizeof(float));
+  k->times = calloc((size_t)o->repeats, sizeof *k->times);
+  k->dtimes = calloc((size_t)o->repeats, sizeof *k->dtimes);
+  if (!k->layers || !k->ref || !k->times || !k->dtimes) return CLQL_ERR_OUT_OF_HOST_MEMORY;
+  for (int i = 0; i < k->copies && st == CLQL_SUCCESS; i++)
+    st = clql_layer_create(ctx, &k->w.packed, NULL, &k->layers[i]);
+  if (st != CLQL_SUCCESS) return st;
+  r->copies = k->copies;
+  r->kernels = clql_layer_kernels(k->layers[0]);
+  /* every copy once (workspaces, program builds), ending on the input the
+   * reference checks: xs[nx - 1], whose host copy is hx */
+  for (int i = 0; i < k->copies && st == CLQL_SUCCESS; i++)
+    st = clql_layer_forward_mem(k->layers[i], xs[nx - 1], y, s.b);
+  if (st == CLQL_SUCCESS) st = clql_ref_forward(&k->w.shape, k->w.t, k->w.scales, hx, s.b, k->ref);
+  if (st == CLQL_SUCCESS) st = check_output(ctx, k, y, hy);
+  /* pipelined sequences: every copy once (at least 20 passes), a whole
+   * number of input rotations, so each ends on the checked input */
+  k->count = k->copies < 20 ? 20 : k->copies;
+  k->count = (k->count + nx - 1) / nx * nx;
+  return st;
+}
+
+static void run_free(kernel_run *k) {
+  for (int i = 0; k->layers && i < k->copies; i++) clql_layer_destroy(k->layers[i]);
+  free(k->layers), free(k->ref), free(k->times), free(k->dtimes);
+  if (k->have_w) host_weights_free(&k->w);
+}
+
+/* Time forward passes of a shape's configurations (one per qtype) in
+ * turns, A B C A B C ..., so that a drift of the machine's pace reaches
+ * them alike and their ratios hold: each configuration's layers are its
+ * weights' copies cycled (run_setup), inputs rotated through several
+ * buffers. st[i] receives configuration i's status. */
+static void bench_shape_set(clql_context *ctx, const options *o, const clql_qtype *qs, int nq,
+                            bench_shape s, kernel_result *out, clql_status *st) {
   enum { NX = 4 };
-  clql_layer **layers = calloc((size_t)copies, sizeof *layers);
+  kernel_run runs[CLQL_QTYPE_COUNT_];
+  memset(runs, 0, sizeof runs);
   cl_mem xs[NX] = {0}, y = NULL;
-  float *hx = malloc(s.b * s.k * sizeof(float)), *hy = malloc(s.b * s.n * sizeof(float)),
-        *ref = malloc(s.b * s.n * sizeof(float));
-  double *times = calloc((size_t)o->repeats, sizeof *times),
-         *dtimes = calloc((size_t)o->repeats, sizeof *dtimes);
+  float *hx = malloc(s.b * s.k * sizeof(float)), *hy = malloc(s.b * s.n * sizeof(float));
   cl_context cl = clql_context_cl_context(ctx);
-  cl_command_queue queue = clql_context_queue(ctx);
   cl_int err = CL_SUCCESS;
-  if (!layers || !hx || !hy || !ref || !times || !dtimes) {
-    st = CLQL_ERR_OUT_OF_HOST_MEMORY;
-    goto done;
-  }
-  for (int i = 0; i < copies && st == CLQL_SUCCESS; i++)
-    st = clql_layer_create(ctx, &w.packed, NULL, &layers[i]);
-  for (int i = 0; i < NX && st == CLQL_SUCCESS; i++) {
+  clql_status common = hx && hy ? CLQL_SUCCESS : CLQL_ERR_OUT_OF_HOST_MEMORY;
+  for (int i = 0; i < NX && common == CLQL_SUCCESS; i++) {
     for (uint64_t j = 0; j < s.b * s.k; j++) hx[j] = tool_uniform(-2.0f, 2.0f);
     xs[i] = clCreateBuffer(cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, s.b * s.k * sizeof(float),
                            hx, &err);
-    if (!xs[i]) st = (clql_status)err;
+    if (!xs[i]) common = (clql_status)err;
   }
-  if (st == CLQL_SUCCESS) {
+  if (common == CLQL_SUCCESS) {
     y = clCreateBuffer(cl, CL_MEM_WRITE_ONLY, s.b * s.n * sizeof(float), NULL, &err);
-    if (!y) st = (clql_status)err;
+    if (!y) common = (clql_status)err;
   }
-  if (st != CLQL_SUCCESS) goto done;
-  r->copies = copies;
-  r->kernels = clql_layer_kernels(layers[0]);
-  /* Warm-up: every copy once (workspaces, program builds), and a check of
-   * the last input against the reference. */
-  for (int i = 0; i < copies && st == CLQL_SUCCESS; i++)
-    st = clql_layer_forward_mem(layers[i], xs[NX - 1], y, s.b);
-  if (st == CLQL_SUCCESS)
-    st = (clql_status)clEnqueueReadBuffer(queue, y, CL_TRUE, 0, s.b * s.n * sizeof(float), hy, 0,
-                                          NULL, NULL);
-  if (st == CLQL_SUCCESS) st = clql_ref_forward(&w.shape, w.t, w.scales, hx, s.b, ref);
-  if (st != CLQL_SUCCESS) goto done;
-  for (uint64_t j = 0; j < s.b * s.n; j++) r->mismatches += memcmp(&hy[j], &ref[j], sizeof(float)) != 0;
-
-  int got = 0;
-  /* synchronous calls: enqueued and waited for, as clql_layer_forward_mem */
-  for (int i = 0; i < o->repeats && st == CLQL_SUCCESS; i++) {
-    cl_event first = NULL, last = NULL;
-    double t0 = now_us();
-    st = clql_layer_enqueue_events(layers[i % copies], xs[i % NX], y, s.b, &first, &last);
-    if (st == CLQL_SUCCESS) st = clql_context_finish(ctx);
-    double t1 = now_us();
-    times[got] = t1 - t0;
-    dtimes[got] = first && last ? pass_span_us(first, last) : NAN;
-    got++;
-    if (first) clReleaseEvent(first);
-    if (last) clReleaseEvent(last);
+  for (int q = 0; q < nq; q++) {
+    kernel_run *k = &runs[q];
+    k->r = &out[q];
+    memset(k->r, 0, sizeof *k->r);
+    k->r->qtype = qs[q];
+    k->r->s = s;
+    k->st = common;
+    if (k->st == CLQL_SUCCESS) k->st = run_setup(ctx, o, nq, k, xs, NX, hx, y, hy);
   }
-  if (st != CLQL_SUCCESS || got == 0) goto done;
-  double lo = times[0], hi = times[0];
-  for (int i = 0; i < got; i++) lo = fmin(lo, times[i]), hi = fmax(hi, times[i]);
-  r->min_us = lo;
-  r->max_us = hi;
-  r->median_us = median(times, got);
-  r->device_us = median(dtimes, got);
-  r->weight_gbs = r->weight_bytes / (r->median_us * 1e3);
-  r->gops = 2.0 * (double)s.n * (double)s.k * (double)s.b / (r->median_us * 1e3);
-  /* Pipelined: every copy once per sequence (at least 20 passes), ending on
-   * the input checked above, whose output is checked again. */
-  int count = copies < 20 ? 20 : copies;
-  count = (count + NX - 1) / NX * NX;
-  st = time_pipelined(ctx, layers, copies, xs, NX, y, s.b, count, o->quick ? 3 : 5,
-                      &r->pipelined_us);
-  if (st == CLQL_SUCCESS)
-    st = (clql_status)clEnqueueReadBuffer(queue, y, CL_TRUE, 0, s.b * s.n * sizeof(float), hy, 0,
-                                          NULL, NULL);
-  if (st != CLQL_SUCCESS) goto done;
-  for (uint64_t j = 0; j < s.b * s.n; j++) r->mismatches += memcmp(&hy[j], &ref[j], sizeof(float)) != 0;
-  r->pipelined_gbs = r->weight_bytes / (r->pipelined_us * 1e3);
-done:
-  for (int i = 0; layers && i < copies; i++) clql_layer_destroy(layers[i]);
+  /* synchronous calls, enqueued and waited for as clql_layer_forward_mem */
+  for (int i = 0; i < o->repeats; i++)
+    for (int q = 0; q < nq; q++) {
+      kernel_run *k = &runs[q];
+      if (k->st != CLQL_SUCCESS) continue;
+      cl_event first = NULL, last = NULL;
+      double t0 = now_us();
+      k->st = clql_layer_enqueue_events(k->layers[i % k->copies], xs[i % NX], y, s.b, &first,
+                                        &last);
+      if (k->st == CLQL_SUCCESS) k->st = clql_context_finish(ctx);
+      double t1 = now_us();
+      k->times[k->got] = t1 - t0;
+      k->dtimes[k->got] = first && last ? pass_span_us(first, last) : NAN;
+      k->got++;
+      if (first) clReleaseEvent(first);
+      if (last) clReleaseEvent(last);
+    }
+  /* pipelined sequences, in turns too; the last of each is checked */
+  const int reps = o->quick ? 3 : 5;
+  for (int rep = 0; rep < reps; rep++)
+    for (int q = 0; q < nq; q++) {
+      kernel_run *k = &runs[q];
+      if (k->st != CLQL_SUCCESS) continue;
+      k->st = time_pipelined(ctx, k->layers, k->copies, xs, NX, y, s.b, k->count, 1, &k->pt[rep]);
+      if (k->st == CLQL_SUCCESS && rep == reps - 1) k->st = check_output(ctx, k, y, hy);
+    }
+  for (int q = 0; q < nq; q++) {
+    kernel_run *k = &runs[q];
+    kernel_result *r = k->r;
+    if (k->st == CLQL_SUCCESS && k->got > 0) {
+      double lo = k->times[0], hi = k->times[0];
+      for (int i = 0; i < k->got; i++) lo = fmin(lo, k->times[i]), hi = fmax(hi, k->times[i]);
+      r->min_us = lo;
+      r->max_us = hi;
+      r->median_us = median(k->times, k->got);
+      r->device_us = median(k->dtimes, k->got);
+      r->weight_gbs = r->weight_bytes / (r->median_us * 1e3);
+      r->gops = 2.0 * (double)s.n * (double)s.k * (double)s.b / (r->median_us * 1e3);
+      r->pipelined_us = median(k->pt, reps);
+      r->pipelined_gbs = r->weight_bytes / (r->pipelined_us * 1e3);
+    }
+    st[q] = k->st;
+    run_free(k);
+  }
   for (int i = 0; i < NX; i++)
     if (xs[i]) clReleaseMemObject(xs[i]);
   if (y) clReleaseMemObject(y);
-  free(layers), free(hx), free(hy), free(ref), free(times), free(dtimes);
-  host_weights_free(&w);
-  return st;
+  free(hx), free(hy);
 }
 
 /* ---- a token: the linear layers of BitNet b1.58 2B4T ---- */
@@ -768,21 +819,29 @@ int main(int argc, char **argv) {
   double gemv_2560_us = NAN, i2s_us[MAX_SHAPES], i2s_pipelined_us[MAX_SHAPES];
   for (int i = 0; i < o.nshapes; i++) i2s_us[i] = i2s_pipelined_us[i] = NAN;
   for (int i = 0; i < o.nshapes; i++) {
+    clql_qtype qs[CLQL_QTYPE_COUNT_];
+    int nq = 0;
     for (int q = 0; q < CLQL_QTYPE_COUNT_; q++) {
       if (!(o.qtypes & (1u << q))) continue;
       /* --quick: GEMM only for I2S */
       if (o.quick && o.shapes[i].b > 1 && q != CLQL_QTYPE_I2S) continue;
-      progress("%s %llux%llu B=%llu", clql_qtype_name((clql_qtype)q),
-               (unsigned long long)o.shapes[i].n, (unsigned long long)o.shapes[i].k,
-               (unsigned long long)o.shapes[i].b);
-      kernel_result *r = &results[nres];
-      st = bench_kernel(ctx, &o, (clql_qtype)q, o.shapes[i], r);
-      if (st != CLQL_SUCCESS) {
-        rc = failed("kernel benchmark", st, rc);
+      qs[nq++] = (clql_qtype)q;
+    }
+    if (nq == 0) continue;
+    progress("%llux%llu B=%llu", (unsigned long long)o.shapes[i].n,
+             (unsigned long long)o.shapes[i].k, (unsigned long long)o.shapes[i].b);
+    clql_status sts[CLQL_QTYPE_COUNT_];
+    const int base = nres;
+    bench_shape_set(ctx, &o, qs, nq, o.shapes[i], &results[base], sts);
+    for (int q = 0; q < nq; q++) {
+      if (sts[q] != CLQL_SUCCESS) {
+        rc = failed("kernel benchmark", sts[q], rc);
         continue;
       }
+      kernel_result *r = &results[nres];
+      if (nres != base + q) *r = results[base + q]; /* close the gap of a failed one */
       bad += r->mismatches != 0;
-      if (q == CLQL_QTYPE_I2S) {
+      if (qs[q] == CLQL_QTYPE_I2S) {
         i2s_us[i] = r->median_us;
         i2s_pipelined_us[i] = r->pipelined_us;
         if (o.shapes[i].n == 2560 && o.shapes[i].k == 2560 && o.shapes[i].b == 1)

@@ -1,7 +1,8 @@
 /* clql-bench --quick as CI runs it: it finishes, its JSON has the documented
  * keys (synchronous and pipelined figures), and every timed configuration
- * matched the reference (the pipelined passes' output too). No timing is
- * asserted. */
+ * matched the reference (the pipelined passes' output too). A shape's
+ * qtypes are timed in turns, their weight copies sharing the cold cycle
+ * (64 MiB with --quick). No timing is asserted. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,18 @@ static void test_quick_json(void) {
     const double dev_us = json_number_value(json_object_get(r, "device_us"));
     CU_ASSERT(dev_us > 0);
     CU_ASSERT(dev_us <= json_number_value(json_object_get(r, "max_us")));
+    /* the GEMV shape's three qtypes share the cycle: a third each */
+    if (json_integer_value(json_object_get(r, "b")) == 1) {
+      clql_layer_shape sh = {.n = 640, .k = 2560, .group_size = CLQL_GROUP_ROW};
+      clql_weight_bytes wb;
+      CU_ASSERT_EQUAL_FATAL(
+          clql_qtype_parse(json_string_value(json_object_get(r, "qtype")), &sh.qtype),
+          CLQL_SUCCESS);
+      CU_ASSERT_EQUAL_FATAL(clql_layout_weight_bytes(&sh, &wb), CLQL_SUCCESS);
+      const uint64_t bytes = wb.weights + wb.scales, share = (64ull << 20) / 3;
+      CU_ASSERT_EQUAL(json_integer_value(json_object_get(r, "weight_copies")),
+                      (json_int_t)((share + bytes - 1) / bytes));
+    }
   }
   json_t *token = json_object_get(root, "token");
   CU_ASSERT(json_is_object(token));
