@@ -62,7 +62,9 @@ static void test_quick_json(void) {
     CU_ASSERT(dev_us <= json_number_value(json_object_get(r, "max_us")));
     /* the GEMV shape's three qtypes share the cycle: a third each */
     if (json_integer_value(json_object_get(r, "b")) == 1) {
-      clql_layer_shape sh = {.n = 640, .k = 2560, .group_size = CLQL_GROUP_ROW};
+      clql_layer_shape sh = {.n = (uint64_t)json_integer_value(json_object_get(r, "n")),
+                             .k = (uint64_t)json_integer_value(json_object_get(r, "k")),
+                             .group_size = CLQL_GROUP_ROW};
       clql_weight_bytes wb;
       CU_ASSERT_EQUAL_FATAL(
           clql_qtype_parse(json_string_value(json_object_get(r, "qtype")), &sh.qtype),
