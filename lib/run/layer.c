@@ -11,8 +11,8 @@
  * for GEMM 8 rows x 4 tokens, which keeps the int32 accumulators and the
  * decoded weights in the 32 vector registers. TL2 takes 8 tokens: on AVX2
  * (16 registers, every 512-bit step two) its decode costs over twice I2S's
- * per weight, and 8 tokens took 0.93x the time of 4 (docs/kernels.md);
- * with AVX-512 the two timed alike. */
+ * per weight, which 8 tokens share (docs/kernels.md: 0.88-0.93x the time
+ * of 4 tokens on an AVX2-only CPU). */
 #define X86_GEMV_ROWS 16u
 #define X86_GEMM_ROWS 8u
 #define X86_GEMM_TOKENS 4u
